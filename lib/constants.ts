@@ -1,0 +1,101 @@
+// Every tunable of Obrolan in one place, each with its unit.
+
+// ── wire ─────────────────────────────────────────────────────────────
+/** Protocol version carried in every datagram header. */
+export const PROTOCOL_VERSION = 1;
+/** Largest datagram we send or accept, in bytes (fits any LAN MTU with IPv4/IPv6 + UDP headers). */
+export const MAX_DATAGRAM_BYTES = 1200;
+/** Datagram header: version (1) + type (1) + connection id (8) + packet number (6), in bytes. */
+export const HEADER_BYTES = 16;
+/** Connection id length, in bytes. */
+export const CONNECTION_ID_BYTES = 8;
+/** AES-GCM authentication tag, in bytes. */
+export const AEAD_TAG_BYTES = 16;
+/** Frame bytes that fit in one sealed datagram. */
+export const MAX_PAYLOAD_BYTES = MAX_DATAGRAM_BYTES - HEADER_BYTES - AEAD_TAG_BYTES;
+/** Largest packet number (48 bits). */
+export const MAX_PACKET_NUMBER = 2 ** 48 - 1;
+/** Most ack ranges one ACK frame carries. */
+export const MAX_ACK_RANGES = 32;
+
+// ── channel ──────────────────────────────────────────────────────────
+/** Largest application message, in bytes. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Delay before a lone ack is sent, so acks coalesce, in ms. */
+export const ACK_DELAY_MS = 20;
+/** Ack at once after this many unacknowledged data frames, in frames. */
+export const ACK_EVERY_FRAMES = 8;
+/** Retransmission timeout before any RTT is measured, in ms. */
+export const RTO_INITIAL_MS = 300;
+/** Smallest retransmission timeout, in ms. */
+export const RTO_MIN_MS = 50;
+/** Largest retransmission timeout after doubling, in ms. */
+export const RTO_MAX_MS = 2_000;
+/** A frame is resent early when this many later frames are acked, in frames. */
+export const FAST_RETRANSMIT_THRESHOLD = 3;
+/** The peer is reported gone after this long with data outstanding and no progress, in ms. */
+export const GIVE_UP_MS = 10_000;
+/** A PING is sent after this long without sending anything, in ms. */
+export const KEEPALIVE_MS = 5_000;
+/** The peer is reported gone after this long without receiving anything, in ms. */
+export const IDLE_TIMEOUT_MS = 15_000;
+/** Data frames in flight (sent, not acked) at the start, in frames. */
+export const SEND_WINDOW_INITIAL = 64;
+/** Fewest data frames in flight after losses, in frames. */
+export const SEND_WINDOW_MIN = 4;
+/** Most data frames in flight, in frames. */
+export const SEND_WINDOW_MAX = 1024;
+/** Bytes one channel may hold queued or in flight before sendMessage refuses (backpressure). */
+export const SEND_BUFFER_MAX_BYTES = 4 * 1024 * 1024;
+/** How far ahead of the next expected sequence number a frame is buffered, in frames (≥ 1024 dedup window). */
+export const RECEIVE_WINDOW = 4096;
+
+// ── session ──────────────────────────────────────────────────────────
+/** Replay window for packet numbers, in packets. */
+export const REPLAY_WINDOW = 2048;
+/** Cookie time slot, in ms; a cookie from this slot or the previous one is accepted. */
+export const COOKIE_SLOT_MS = 30_000;
+/** How often the cookie secret is replaced, in ms. */
+export const COOKIE_SECRET_ROTATE_MS = 120_000;
+/** An address that has not echoed a cookie gets at most this many times the bytes it sent. */
+export const AMPLIFICATION_FACTOR = 3;
+/** HELLO is resent after this long without an answer, in ms (doubling, capped at HANDSHAKE_RESEND_MAX_MS). */
+export const HANDSHAKE_RESEND_MS = 400;
+/** Largest HELLO resend interval, in ms. */
+export const HANDSHAKE_RESEND_MAX_MS = 1_000;
+/** A handshake with no answer fails after this long, in ms. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Server identity key size, in bits. */
+export const SERVER_RSA_BITS = 3072;
+
+// ── login ────────────────────────────────────────────────────────────
+/** scrypt cost parameters for the password verifier. */
+export const SCRYPT_N = 2 ** 15;
+export const SCRYPT_R = 8;
+export const SCRYPT_P = 1;
+/** scrypt memory limit, in bytes (N = 2^15 fails under Node's default). */
+export const SCRYPT_MAXMEM = 64 * 1024 * 1024;
+/** Wrong passwords allowed per client address per window. */
+export const LOGIN_MAX_FAILURES = 5;
+/** The window over which wrong passwords are counted, in ms. */
+export const LOGIN_FAILURE_WINDOW_MS = 60_000;
+/** Longest username, in characters (after NFKC). */
+export const USERNAME_MAX_CHARS = 32;
+
+// ── room ─────────────────────────────────────────────────────────────
+/** Default UDP port of the server. */
+export const DEFAULT_PORT = 7447;
+/** Largest chat text, in bytes of UTF-8. */
+export const MAX_TEXT_BYTES = 16 * 1024;
+/** Most messages replayed to a (re)joining client. */
+export const REPLAY_MAX = 200;
+/** Flood control: sustained messages per second per user, and the burst allowed. */
+export const FLOOD_RATE_PER_S = 5;
+export const FLOOD_BURST = 10;
+/** Client reconnect backoff: first delay and cap, in ms. */
+export const RECONNECT_INITIAL_MS = 250;
+export const RECONNECT_MAX_MS = 2_000;
+
+// ── end-to-end ───────────────────────────────────────────────────────
+/** Client RSA key size for OAEP and PSS key pairs, in bits. */
+export const CLIENT_RSA_BITS = 3072;

@@ -1,0 +1,63 @@
+// RSA key pairs kept in PEM files (mode 0600), made once on first use.
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface RsaKeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** The public key as SPKI DER, the form that travels on the wire. */
+  spki: Buffer;
+  /** "SHA256:" + base64 of the SHA-256 of the SPKI DER, as SSH shows keys. */
+  fingerprint: string;
+}
+
+/** "SHA256:<base64, no padding>" of a public key's SPKI DER bytes. */
+export function fingerprintOf(spki: Buffer): string {
+  return 'SHA256:' + createHash('sha256').update(spki).digest('base64').replace(/=+$/, '');
+}
+
+/** Builds the key pair record from a private key. */
+export function keyPairFrom(privateKey: KeyObject): RsaKeyPair {
+  const publicKey = createPublicKey(privateKey);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return { privateKey, publicKey, spki, fingerprint: fingerprintOf(spki) };
+}
+
+/** Makes a new RSA key pair off the event loop (libuv's thread pool). `bits` is the modulus size. */
+export function generateRsaKeyPair(bits: number): Promise<RsaKeyPair> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (err, _pub, priv) => {
+      if (err) reject(err);
+      else resolve(keyPairFrom(priv));
+    });
+  });
+}
+
+/**
+ * Loads the RSA private key at `path` (PKCS#8 PEM), or makes one of `bits` bits and saves it with mode 0600
+ * (written to a temporary file and renamed, so a crash never leaves half a key). `onGenerate` is called
+ * before a key is generated, which takes a second or so. Throws if the file exists but is not a key.
+ */
+export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate?: () => void): Promise<RsaKeyPair> {
+  let pem: string | undefined;
+  try {
+    pem = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (pem !== undefined) {
+    try {
+      return keyPairFrom(createPrivateKey(pem));
+    } catch {
+      throw new Error(`${path} is not a readable private key; move it away to make a new one`);
+    }
+  }
+  onGenerate?.();
+  const pair = await generateRsaKeyPair(bits);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  await rename(tmp, path);
+  return pair;
+}
