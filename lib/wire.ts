@@ -146,6 +146,7 @@ export function decodePacket(buf: Buffer): Packet {
       if (buf.length !== MAX_DATAGRAM_BYTES) fail('truncated', `HELLO must be padded to ${MAX_DATAGRAM_BYTES} bytes, got ${buf.length}`);
       const clientPub = r.bytes(X25519_PUBLIC_BYTES, 'client public key');
       const cookie = r.bytes(r.u8('cookie length'), 'cookie');
+      if (cookie.length > MAX_COOKIE_BYTES) fail('bad_field', `cookie length ${cookie.length} out of range`);
       for (let i = r.offset; i < buf.length; i++) if (buf[i] !== 0) fail('bad_field', 'HELLO padding must be zero');
       return { type, connId, pn, clientPub, cookie };
     }

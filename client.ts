@@ -1,0 +1,36 @@
+// Obrolan client: `npx tsx client.ts` opens the chat window; `--no-ui` is a line mode for scripts. See --help.
+import { CLIENT_HELP, CliError, EXIT, parseClientArgs } from './lib/cli.ts';
+import { DEFAULT_PORT } from './lib/constants.ts';
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseClientArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    process.stderr.write(`error: ${err.message}\n(see npx tsx client.ts --help)\n`);
+    return EXIT.BAD_ARGUMENTS;
+  }
+  if (args.help) {
+    process.stdout.write(CLIENT_HELP);
+    return EXIT.OK;
+  }
+  if (args.noUi) {
+    const missing = (['host', 'password', 'username'] as const).filter((k) => !args[k]);
+    if (missing.length) {
+      process.stderr.write(`error: --no-ui needs ${missing.map((m) => `--${m}`).join(', ')}\n(see npx tsx client.ts --help)\n`);
+      return EXIT.BAD_ARGUMENTS;
+    }
+    const { runLineClient } = await import('./lib/line-client.ts');
+    return runLineClient({ host: args.host!, port: args.port ?? DEFAULT_PORT, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json });
+  }
+  const { runClientWindow } = await import('./lib/ui/client-app.ts');
+  return runClientWindow({ historyDir: args.historyDir,
+    ...(args.host !== undefined ? { host: args.host } : {}), ...(args.port !== undefined ? { port: args.port } : {}),
+    ...(args.password !== undefined ? { password: args.password } : {}), ...(args.username !== undefined ? { username: args.username } : {}) });
+}
+
+main().then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`error: ${err.stack ?? err.message}\n`);
+  process.exit(EXIT.FAILED);
+});

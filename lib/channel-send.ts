@@ -1,0 +1,272 @@
+// Sending half of the reliable channel: message queue, fragments in flight, RTT/RTO
+// (RFC 6298), loss detection (timeout and fast retransmit), send window and pacing.
+// Pure bookkeeping: no clock reads, no I/O. Used by lib/channel.ts.
+import {
+  FAST_RETRANSMIT_THRESHOLD, RTO_INITIAL_MS, RTO_MAX_MS, RTO_MIN_MS, SEND_WINDOW_INITIAL,
+  SEND_WINDOW_MAX, SEND_WINDOW_MIN,
+} from './constants.ts';
+import { ProtocolError } from './errors.ts';
+import type { Frame } from './wire.ts';
+
+/** Payloads that may leave back to back before pacing spaces them out, in payloads. */
+const PACING_BURST_PAYLOADS = 16;
+/** Pacing rate = gain × window / srtt; above 1 so pacing never becomes the bottleneck. */
+const PACING_GAIN = 1.25;
+/** RTT assumed for pacing before the first sample, in ms. */
+const PACING_INITIAL_RTT_MS = 100;
+/** Floor of the RTT used for pacing, in ms (loopback RTTs are far below timer resolution). */
+const PACING_MIN_RTT_MS = 1;
+/** Largest sequence number a u32 can carry. */
+const MAX_SEQ = 0xffff_ffff;
+
+type AckFrame = Extract<Frame, { type: 'ack' }>;
+
+/** One DATA fragment that was sent and is not acknowledged yet. */
+export interface Fragment {
+  seq: number;
+  first: boolean;
+  last: boolean;
+  data: Uint8Array;
+  /** When it was last sent, ms. */
+  sentAt: number;
+  sendCount: number;
+  /** Retransmission timeouts this fragment has had (each one doubles its timeout). */
+  timeouts: number;
+  /** When it is declared lost if still unacked, ms. */
+  deadline: number;
+  /** Declared lost, waiting for retransmission. */
+  lost: boolean;
+  fastRetransmitted: boolean;
+}
+
+/** Sender state of one channel direction. */
+export class Sender {
+  window = SEND_WINDOW_INITIAL;
+  srttMs = 0;
+  rttvarMs = 0;
+  rtoMs = RTO_INITIAL_MS;
+  retransmits = 0;
+  fragmentsSent = 0;
+  /** Last time an ack made progress, or when data became outstanding; drives give-up, ms. */
+  progressAt = 0;
+  /** Bytes of messages not yet cut into fragments. */
+  queuedBytes = 0;
+  /** Data bytes of fragments sent and not acked. */
+  inFlightBytes = 0;
+  readonly inFlight = new Map<number, Fragment>(); // insertion order = sequence order
+
+  private nextSeq = 0;
+  private hasRtt = false;
+  private readonly queue: Buffer[] = [];
+  private queueHead = 0;
+  private headOffset = 0;
+  private readonly lost = new Set<Fragment>();
+  private ackCredit = 0;
+  private tokens = PACING_BURST_PAYLOADS;
+  private tokensAt: number;
+
+  constructor(now: number) {
+    this.tokensAt = now;
+  }
+
+  /** Queues a whole message (the caller has checked its size and owns no reference to it). */
+  enqueue(message: Buffer): void {
+    this.queue.push(message);
+    this.queuedBytes += message.length;
+  }
+
+  get hasQueued(): boolean {
+    return this.queueHead < this.queue.length;
+  }
+
+  /** New data is queued and the window has room for it. */
+  get canSendNew(): boolean {
+    return this.hasQueued && this.inFlight.size < this.window && this.nextSeq <= MAX_SEQ;
+  }
+
+  get hasLost(): boolean {
+    return this.lost.size > 0;
+  }
+
+  /** Data bytes the next new fragment would carry if allowed `maxData` bytes. */
+  nextChunkLength(maxData: number): number {
+    const head = this.queue[this.queueHead];
+    return head ? Math.min(maxData, head.length - this.headOffset) : 0;
+  }
+
+  /** Cuts the next fragment (at most `maxData` bytes) off the queue and records it as sent. */
+  takeFragment(maxData: number, now: number): Fragment {
+    const head = this.queue[this.queueHead]!;
+    const len = this.nextChunkLength(maxData);
+    const f: Fragment = {
+      seq: this.nextSeq++, first: this.headOffset === 0, last: this.headOffset + len === head.length,
+      data: head.subarray(this.headOffset, this.headOffset + len),
+      sentAt: now, sendCount: 0, timeouts: 0, deadline: Infinity, lost: false, fastRetransmitted: false,
+    };
+    this.headOffset += len;
+    this.queuedBytes -= len;
+    if (f.last) this.advanceQueue();
+    if (this.inFlight.size === 0) this.progressAt = now;
+    this.inFlight.set(f.seq, f);
+    this.inFlightBytes += len;
+    this.markSent(f, now);
+    return f;
+  }
+
+  /** Lost fragments in the order they were declared lost. */
+  lostFragments(): IterableIterator<Fragment> {
+    return this.lost.values();
+  }
+
+  /** Records a retransmission of a lost fragment. */
+  resend(f: Fragment, now: number): void {
+    this.lost.delete(f);
+    f.lost = false;
+    this.retransmits++;
+    this.markSent(f, now);
+  }
+
+  /** Throws ProtocolError 'bad_ack' when an ack covers sequence numbers never sent. Changes nothing. */
+  checkAck(ack: AckFrame): void {
+    const top = ack.ranges.length > 0 ? ack.ranges[ack.ranges.length - 1]![1] : ack.cumulative;
+    if (ack.cumulative > this.nextSeq || top > this.nextSeq) {
+      throw new ProtocolError('bad_ack', `ack up to ${top} covers fragments never sent (next ${this.nextSeq})`);
+    }
+  }
+
+  /** Applies an ACK frame (already checked): frees acked fragments, samples RTT, detects losses. */
+  onAck(ack: AckFrame, now: number): void {
+    const ranges = ack.ranges;
+    let r = 0;
+    let newest: Fragment | null = null;
+    let acked = 0;
+    for (const f of this.inFlight.values()) {
+      while (r < ranges.length && ranges[r]![1] <= f.seq) r++;
+      const inRange = r < ranges.length && ranges[r]![0] <= f.seq;
+      if (f.seq >= ack.cumulative && !inRange) {
+        if (r >= ranges.length) break; // nothing above this fragment is acked
+        continue;
+      }
+      this.inFlight.delete(f.seq);
+      this.lost.delete(f);
+      this.inFlightBytes -= f.data.length;
+      acked++;
+      if (f.sendCount === 1 && (!newest || f.sentAt >= newest.sentAt)) newest = f;
+    }
+    if (newest) this.sampleRtt(now - newest.sentAt, ack.delayMs);
+    if (acked > 0) {
+      this.progressAt = now;
+      this.grow(acked);
+    }
+    if (ranges.length > 0) this.detectFastLoss(ranges);
+  }
+
+  /** Declares lost every fragment whose timeout passed; halves the window if any did. */
+  onTimeout(now: number): void {
+    let expired = false;
+    for (const f of this.inFlight.values()) {
+      if (f.lost || f.deadline > now) continue;
+      f.lost = true;
+      f.timeouts++;
+      this.lost.add(f);
+      expired = true;
+    }
+    if (expired) {
+      this.window = Math.max(SEND_WINDOW_MIN, Math.floor(this.window / 2));
+      this.ackCredit = 0;
+    }
+  }
+
+  /** Earliest retransmission deadline of a fragment in flight, ms; Infinity if none. */
+  retransmitDeadline(): number {
+    let t = Infinity;
+    for (const f of this.inFlight.values()) if (!f.lost && f.deadline < t) t = f.deadline;
+    return t;
+  }
+
+  /** When the pacer lets the next data payload go, ms (≤ the last `now` if it may go at once). */
+  pacingReadyAt(): number {
+    return this.tokens >= 1 ? this.tokensAt : this.tokensAt + (1 - this.tokens) / this.pacingRate();
+  }
+
+  /** Refills the pacer up to `now`; true if one data payload may go now. */
+  paceReady(now: number): boolean {
+    if (now > this.tokensAt) {
+      const readyAt = this.pacingReadyAt();
+      this.tokens = Math.min(PACING_BURST_PAYLOADS, this.tokens + (now - this.tokensAt) * this.pacingRate());
+      // Rounding must not leave 0.999… tokens at the very time pacingReadyAt() promised one.
+      if (now >= readyAt) this.tokens = Math.max(1, this.tokens);
+      this.tokensAt = now;
+    }
+    return this.tokens >= 1;
+  }
+
+  /** Spends one pacing token (one data payload sent). */
+  paceSpend(): void {
+    this.tokens -= 1;
+  }
+
+  private pacingRate(): number {
+    const rtt = Math.max(PACING_MIN_RTT_MS, this.hasRtt ? this.srttMs : PACING_INITIAL_RTT_MS);
+    return (PACING_GAIN * this.window) / rtt; // payloads per ms
+  }
+
+  private markSent(f: Fragment, now: number): void {
+    f.sentAt = now;
+    f.sendCount++;
+    f.deadline = now + Math.min(RTO_MAX_MS, this.rtoMs * 2 ** f.timeouts);
+    this.fragmentsSent++;
+  }
+
+  private advanceQueue(): void {
+    this.queue[this.queueHead++] = EMPTY;
+    this.headOffset = 0;
+    // Compact now and then so a long-lived queue does not grow without bound.
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  // RFC 6298, with the peer's ack delay taken out of the sample when it fits inside it.
+  private sampleRtt(sampleMs: number, ackDelayMs: number): void {
+    const r = sampleMs > ackDelayMs ? sampleMs - ackDelayMs : sampleMs;
+    if (!this.hasRtt) {
+      this.srttMs = r;
+      this.rttvarMs = r / 2;
+      this.hasRtt = true;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - r);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * r;
+    }
+    this.rtoMs = Math.min(RTO_MAX_MS, Math.max(RTO_MIN_MS, this.srttMs + 4 * this.rttvarMs));
+  }
+
+  // Additive increase: one more fragment per window's worth acknowledged.
+  private grow(acked: number): void {
+    this.ackCredit += acked;
+    while (this.ackCredit >= this.window && this.window < SEND_WINDOW_MAX) {
+      this.ackCredit -= this.window;
+      this.window++;
+    }
+    if (this.window >= SEND_WINDOW_MAX) this.ackCredit = 0;
+  }
+
+  // A fragment still unacked while FAST_RETRANSMIT_THRESHOLD later ones are acked is
+  // resent once without waiting for its timeout.
+  private detectFastLoss(ranges: ReadonlyArray<[number, number]>): void {
+    const above: number[] = new Array(ranges.length + 1).fill(0); // acked count in ranges[i..]
+    for (let i = ranges.length - 1; i >= 0; i--) above[i] = above[i + 1]! + ranges[i]![1] - ranges[i]![0];
+    let r = 0;
+    for (const f of this.inFlight.values()) {
+      while (r < ranges.length && ranges[r]![0] <= f.seq) r++;
+      if (r >= ranges.length || above[r]! < FAST_RETRANSMIT_THRESHOLD) break;
+      if (f.lost || f.fastRetransmitted) continue;
+      f.fastRetransmitted = true;
+      f.lost = true;
+      this.lost.add(f);
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,84 @@
+// The client's incoming side: messages from the server handled one at a time, in order (an encrypted
+// one may first need its sender's keys), each decrypted and verified, stored, then shown once.
+import type { ChatMessage } from './chat-types.ts';
+import { describeFailure, openEnvelope, ReplayGuard, sealEnvelope, type Envelope } from './e2e.ts';
+import { ownUserKeys, type ClientKeys } from './e2e-keys.ts';
+import { ChatError } from './errors.ts';
+import type { ClientHistory } from './history.ts';
+import type { KeyDirectory } from './key-directory.ts';
+import type { WireChat } from './messages.ts';
+
+/** What the inbox needs from its client. */
+export interface InboxOwner {
+  emit(event: 'message', m: ChatMessage): boolean;
+  emit(event: 'warning', line: string): boolean;
+  onOwnReplayed(id: string, seq: number): boolean;
+}
+
+export class Inbox {
+  me = '';
+  private chain: Promise<void> = Promise.resolve();
+  private lastSeq: number;
+  private readonly seen = new ReplayGuard();
+
+  constructor(
+    private readonly store: ClientHistory,
+    private readonly directory: KeyDirectory,
+    private readonly keys: ClientKeys,
+    private readonly owner: InboxOwner,
+  ) {
+    this.lastSeq = store.lastSeq;
+  }
+
+  /** Queues one message from the server; they are shown in the order received. */
+  receive(w: WireChat): void {
+    this.chain = this.chain.then(() => this.handle(w)).catch((err: Error) => { this.owner.emit('warning', `could not show a message: ${err.message}`); });
+  }
+
+  /** Resolves when every queued message has been handled. */
+  idle(): Promise<void> { return this.chain; }
+
+  /** Stores our own message once the server has it (ack = stored). */
+  storeOwn(m: ChatMessage): void {
+    // In the chain, after anything received before it, so the dedup point never skips an earlier message.
+    this.chain = this.chain.then(() => {
+      if (m.seq > this.lastSeq) this.lastSeq = m.seq;
+      return this.store.append(m);
+    }).catch(() => {});
+  }
+
+  /** Encrypts `text` for `names` (and ourselves, so our own history can read it back). Throws ChatError. */
+  async seal(id: string, text: string, names: string[]): Promise<Envelope> {
+    const others = names.filter((n) => n.toLowerCase() !== this.me.toLowerCase());
+    const recipients = await this.directory.get(others);
+    const missing = others.filter((n) => !recipients.has(n));
+    if (missing.length && recipients.size === 0 && others.length) throw new ChatError('verify_failed', `no usable keys for ${missing.join(', ')}`);
+    recipients.set(this.me, ownUserKeys(this.keys));
+    return sealEnvelope({ id, from: this.me, text, recipients, sender: this.keys });
+  }
+
+  private async handle(w: WireChat): Promise<void> {
+    if (w.seq > 0 && w.seq <= this.lastSeq) return; // already held (a replay overlapping what we had)
+    if (w.seq > 0) this.lastSeq = w.seq;
+    if (w.from.toLowerCase() === this.me.toLowerCase() && this.owner.onOwnReplayed(w.id, w.seq)) return;
+    const m: ChatMessage = { id: w.id, seq: w.seq, from: w.from, ts: w.ts, text: w.text ?? '', encrypted: w.env !== undefined, ...(w.to ? { to: w.to } : {}) };
+    if (w.env !== undefined) {
+      const opened = await this.open(w);
+      if (opened === undefined) return;
+      m.text = opened.text;
+      if (opened.notice) m.notice = true;
+    }
+    await this.store.append(m);
+    this.owner.emit('message', m);
+  }
+
+  private async open(w: WireChat): Promise<{ text: string; notice?: boolean } | undefined> {
+    const own = w.from.toLowerCase() === this.me.toLowerCase();
+    const senderKeys = own ? ownUserKeys(this.keys) : (await this.directory.get([w.from])).get(w.from);
+    const r = openEnvelope(w.env, { me: this.me, mine: this.keys, senderKeys, seen: this.seen });
+    if (r.ok) return { text: r.text };
+    if (r.reason === 'not_recipient') return { text: `🔒 an encrypted message you cannot read (it was sent before you joined)`, notice: true };
+    this.owner.emit('warning', describeFailure(w.from, r));
+    return undefined;
+  }
+}

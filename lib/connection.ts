@@ -1,0 +1,138 @@
+// One live secure connection: a reliable Channel whose payloads are sealed into datagrams.
+// It owns the channel's timers: one wake-up at the channel's next deadline, and one flush per
+// event-loop turn (setImmediate), so everything queued in a turn leaves in as few datagrams as possible.
+import { EventEmitter } from 'node:events';
+import { Channel } from './channel.ts';
+import { ProtocolError } from './errors.ts';
+import type { PacketOpener, PacketSealer } from './session/protector.ts';
+
+export interface ConnectionOptions {
+  connId: Buffer;
+  sealer: PacketSealer;
+  opener: PacketOpener;
+  /** Sends one whole datagram to the peer. */
+  sendDatagram: (datagram: Buffer) => void;
+  /** Counts a dropped datagram by reason. */
+  countDrop: (reason: string) => void;
+  now?: () => number;
+}
+
+export type GoneReason = 'timeout' | 'idle' | 'closed' | 'reset' | 'local';
+
+/**
+ * Events: 'message' (Buffer), 'gone' (reason: GoneReason, detail: string) — emitted once.
+ * A datagram that fails to open or decode is dropped and counted, never answered.
+ */
+export class Connection extends EventEmitter {
+  readonly connId: Buffer;
+  readonly channel: Channel;
+  private readonly sealer: PacketSealer;
+  private readonly opener: PacketOpener;
+  private readonly sendDatagram: (d: Buffer) => void;
+  private readonly countDrop: (reason: string) => void;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private flushQueued = false;
+  private dead = false;
+
+  constructor(o: ConnectionOptions) {
+    super();
+    this.connId = o.connId;
+    this.sealer = o.sealer;
+    this.opener = o.opener;
+    this.sendDatagram = o.sendDatagram;
+    this.countDrop = o.countDrop;
+    this.now = o.now ?? Date.now;
+    this.channel = new Channel({
+      now: this.now(),
+      send: (payload) => this.sendDatagram(this.sealer.seal(payload)),
+      onMessage: (m) => this.emit('message', m),
+      onGone: (reason, detail) => this.finish(reason, detail),
+    });
+    this.arm();
+  }
+
+  get alive(): boolean { return !this.dead; }
+
+  /** Queues one application message. Throws ProtocolError ('too_large', 'window_full', 'not_open'). */
+  send(message: Buffer): void {
+    if (this.dead) throw new ProtocolError('not_open', 'connection is closed');
+    this.channel.sendMessage(message, this.now());
+    this.scheduleFlush();
+  }
+
+  /** Feeds one SEALED datagram addressed to this connection. Returns false if it was dropped. */
+  receiveDatagram(datagram: Buffer): boolean {
+    if (this.dead) return false;
+    const payload = this.opener.open(datagram);
+    if (!payload) {
+      this.countDrop('unauthenticated');
+      return false;
+    }
+    try {
+      this.channel.receive(payload, this.now());
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.countDrop('malformed');
+      return false;
+    }
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Sends a CLOSE (best effort) and ends the connection without a 'gone' event for the local side's own close. */
+  close(code: number, reason: string): void {
+    if (this.dead) return;
+    this.channel.close(code, reason, this.now());
+    this.flush();
+    this.finish('local', reason);
+  }
+
+  /** Ends the connection at once (e.g. a verified stateless reset), emitting 'gone'. */
+  kill(reason: GoneReason, detail: string): void {
+    this.finish(reason, detail);
+  }
+
+  /** True when everything sent has been acknowledged. */
+  get idle(): boolean { return this.channel.idle; }
+
+  private finish(reason: GoneReason, detail: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.emit('gone', reason, detail);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.dead) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.dead && !this.channel.wantsFlush) return;
+    this.channel.flush(this.now());
+    if (!this.dead) this.arm();
+  }
+
+  private arm(): void {
+    const at = this.channel.nextDeadline();
+    if (at === this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (!Number.isFinite(at)) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      if (this.dead) return;
+      this.channel.onTimeout(this.now());
+      this.flush();
+    }, Math.max(0, at - this.now()));
+  }
+}

@@ -1,0 +1,180 @@
+// Application messages carried by the channel inside the sealed session: JSON objects with a type `t`.
+// decodeMessage validates every field a peer could get wrong and throws ProtocolError('bad_message').
+import { MAX_TEXT_BYTES } from './constants.ts';
+import { ProtocolError } from './errors.ts';
+
+/** A room or direct message as it travels from the server to a client. */
+export interface WireChat {
+  seq: number;
+  id: string;
+  from: string;
+  ts: number;
+  text?: string;
+  env?: unknown;
+  to?: string;
+}
+
+export interface WireUser { name: string; keys: string }
+
+/** Client → server. */
+export type ClientMessage =
+  | { t: 'auth'; key: string }
+  | { t: 'join'; name: string; lastSeq: number; keys?: { enc: string; sig: string }; resume?: string }
+  | { t: 'chat'; id: string; text: string }
+  | { t: 'enc'; id: string; env: unknown }
+  | { t: 'dm'; id: string; to: string; env: unknown }
+  | { t: 'keys'; users: string[] }
+  | { t: 'users' }
+  | { t: 'bye' };
+
+/** Server → client. */
+export type ServerMessage =
+  | { t: 'hello'; pw: { salt: string; N: number; r: number; p: number }; reset: string }
+  | { t: 'auth_ok' }
+  | { t: 'welcome'; name: string; users: WireUser[]; resume: string; lastSeq: number }
+  | { t: 'replay'; messages: WireChat[]; missed: number; done: boolean }
+  | { t: 'msg'; m: WireChat }
+  | { t: 'delivered'; id: string; seq: number }
+  | { t: 'keys'; bundles: Record<string, { enc: string; sig: string }> }
+  | { t: 'users'; users: WireUser[] }
+  | { t: 'join'; user: WireUser }
+  | { t: 'leave'; user: string }
+  | { t: 'notice'; text: string }
+  | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number };
+
+/** Longest client message id, in characters. */
+export const MAX_ID_CHARS = 64;
+/** Most users one request may name. */
+const MAX_NAMES = 4096;
+
+export function encodeMessage(m: ClientMessage | ServerMessage): Buffer {
+  return Buffer.from(JSON.stringify(m), 'utf8');
+}
+
+function bad(message: string): never {
+  throw new ProtocolError('bad_message', message);
+}
+
+function parse(buf: Buffer): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch {
+    bad('message is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('message is not an object');
+  if (typeof (v as { t?: unknown }).t !== 'string') bad('message has no type');
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, k: string, max: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) bad(`field ${k} must be a string of at most ${max} characters`);
+  return v;
+}
+
+function int(o: Record<string, unknown>, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`field ${k} must be a non-negative integer`);
+  return v;
+}
+
+function text(o: Record<string, unknown>): string {
+  const v = str(o, 'text', MAX_TEXT_BYTES * 4);
+  if (Buffer.byteLength(v, 'utf8') > MAX_TEXT_BYTES) throw new ProtocolError('too_large', `text exceeds ${MAX_TEXT_BYTES} bytes`);
+  return v;
+}
+
+function bundle(v: unknown): { enc: string; sig: string } {
+  const o = v as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) bad('keys must be an object');
+  return { enc: str(o, 'enc', 4096), sig: str(o, 'sig', 4096) };
+}
+
+function envelope(o: Record<string, unknown>): unknown {
+  const env = o.env;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) bad('env must be an object');
+  return env;
+}
+
+/** Decodes and validates a message from a client. Throws ProtocolError ('bad_message', 'too_large'). */
+export function decodeClientMessage(buf: Buffer): ClientMessage {
+  const o = parse(buf);
+  switch (o.t) {
+    case 'auth': return { t: 'auth', key: str(o, 'key', 256) };
+    case 'join': {
+      const m: ClientMessage = { t: 'join', name: str(o, 'name', 256), lastSeq: int(o, 'lastSeq') };
+      if (o.keys !== undefined) m.keys = bundle(o.keys);
+      if (o.resume !== undefined) m.resume = str(o, 'resume', 128);
+      return m;
+    }
+    case 'chat': return { t: 'chat', id: str(o, 'id', MAX_ID_CHARS), text: text(o) };
+    case 'enc': return { t: 'enc', id: str(o, 'id', MAX_ID_CHARS), env: envelope(o) };
+    case 'dm': return { t: 'dm', id: str(o, 'id', MAX_ID_CHARS), to: str(o, 'to', 256), env: envelope(o) };
+    case 'keys': {
+      const users = o.users;
+      if (!Array.isArray(users) || users.length > MAX_NAMES || users.some((u) => typeof u !== 'string' || u.length > 256)) bad('users must be a list of names');
+      return { t: 'keys', users: users as string[] };
+    }
+    case 'users': return { t: 'users' };
+    case 'bye': return { t: 'bye' };
+    default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);
+  }
+}
+
+function chat(v: unknown): WireChat {
+  const o = v as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) bad('message entry must be an object');
+  const m: WireChat = { seq: int(o, 'seq'), id: str(o, 'id', MAX_ID_CHARS), from: str(o, 'from', 256), ts: int(o, 'ts') };
+  if (o.text !== undefined) m.text = text(o);
+  if (o.env !== undefined) m.env = envelope(o);
+  if (o.to !== undefined) m.to = str(o, 'to', 256);
+  if (m.text === undefined && m.env === undefined) bad('message entry has neither text nor env');
+  return m;
+}
+
+function users(v: unknown): WireUser[] {
+  if (!Array.isArray(v) || v.length > 100_000) bad('users must be a list');
+  return v.map((u) => {
+    if (typeof u !== 'object' || u === null) bad('user must be an object');
+    return { name: str(u as Record<string, unknown>, 'name', 256), keys: str(u as Record<string, unknown>, 'keys', 256) };
+  });
+}
+
+/** Decodes and validates a message from the server. Throws ProtocolError ('bad_message'). */
+export function decodeServerMessage(buf: Buffer): ServerMessage {
+  const o = parse(buf);
+  switch (o.t) {
+    case 'hello': {
+      const pw = o.pw as Record<string, unknown> | null;
+      if (typeof pw !== 'object' || pw === null) bad('pw must be an object');
+      return { t: 'hello', pw: { salt: str(pw, 'salt', 128), N: int(pw, 'N'), r: int(pw, 'r'), p: int(pw, 'p') }, reset: str(o, 'reset', 64) };
+    }
+    case 'auth_ok': return { t: 'auth_ok' };
+    case 'welcome': return { t: 'welcome', name: str(o, 'name', 256), users: users(o.users), resume: str(o, 'resume', 128), lastSeq: int(o, 'lastSeq') };
+    case 'replay': {
+      if (!Array.isArray(o.messages)) bad('messages must be a list');
+      return { t: 'replay', messages: o.messages.map(chat), missed: int(o, 'missed'), done: o.done === true };
+    }
+    case 'msg': return { t: 'msg', m: chat(o.m) };
+    case 'delivered': return { t: 'delivered', id: str(o, 'id', MAX_ID_CHARS), seq: int(o, 'seq') };
+    case 'keys': {
+      const b = o.bundles as Record<string, unknown> | null;
+      if (typeof b !== 'object' || b === null || Array.isArray(b)) bad('bundles must be an object');
+      const bundles: Record<string, { enc: string; sig: string }> = {};
+      for (const [name, v] of Object.entries(b)) bundles[name] = bundle(v);
+      return { t: 'keys', bundles };
+    }
+    case 'users': return { t: 'users', users: users(o.users) };
+    case 'join': return { t: 'join', user: users([o.user])[0]! };
+    case 'leave': return { t: 'leave', user: str(o, 'user', 256) };
+    case 'notice': return { t: 'notice', text: str(o, 'text', 1024) };
+    case 'error': {
+      const m: ServerMessage = { t: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+      if (o.id !== undefined) m.id = str(o, 'id', MAX_ID_CHARS);
+      if (o.retryAfterMs !== undefined) m.retryAfterMs = int(o, 'retryAfterMs');
+      return m;
+    }
+    default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);
+  }
+}

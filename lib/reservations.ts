@@ -1,0 +1,71 @@
+// Names held across a server restart: who was online, and a hash of each one's resume token, kept in
+// <history>/online.json. After a restart those names wait IDLE_TIMEOUT_MS for their owners (who prove
+// themselves with the token), then are free for anyone.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { IDLE_TIMEOUT_MS } from './constants.ts';
+
+const hash = (token: Buffer): Buffer => createHash('sha256').update(token).digest();
+
+export class Reservations {
+  /** Live names → hash of their current resume token. */
+  private readonly tokens = new Map<string, Buffer>();
+  /** Names held from before a restart → hash and the time they are freed (ms since epoch). */
+  private readonly held = new Map<string, { hash: Buffer; until: number }>();
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly path: string) {}
+
+  /** Reads the names that were online when the server last ran; a missing or unreadable file holds none. */
+  static async load(path: string, now = Date.now()): Promise<Reservations> {
+    const r = new Reservations(path);
+    try {
+      const data = JSON.parse(await readFile(path, 'utf8')) as { online?: Array<{ key: string; hash: string }> };
+      for (const e of data.online ?? []) {
+        if (typeof e.key === 'string' && typeof e.hash === 'string') r.held.set(e.key, { hash: Buffer.from(e.hash, 'base64'), until: now + IDLE_TIMEOUT_MS });
+      }
+    } catch { /* first start, or a damaged file: nobody is held */ }
+    return r;
+  }
+
+  /** A new resume token for a name that just joined. */
+  issue(key: string): Buffer {
+    const token = randomBytes(16);
+    this.tokens.set(key, hash(token));
+    return token;
+  }
+
+  /** True if `token` is the live resume token of `key`. */
+  matches(key: string, token: Buffer): boolean {
+    const h = this.tokens.get(key);
+    return h !== undefined && timingSafeEqual(h, hash(token));
+  }
+
+  /** May someone without a live holder take `key` now? Held names need their token until they expire. */
+  admits(key: string, token: Buffer | undefined, now: number): boolean {
+    const h = this.held.get(key);
+    if (!h) return true;
+    if (h.until <= now || (token && timingSafeEqual(h.hash, hash(token)))) {
+      this.held.delete(key);
+      return true;
+    }
+    return false;
+  }
+
+  /** Writes who is online now (written to a temporary file and renamed; writes never overlap). */
+  save(members: Iterable<{ key: string }>): Promise<void> {
+    const online = [...members].flatMap((m) => {
+      const h = this.tokens.get(m.key);
+      return h ? [{ key: m.key, hash: h.toString('base64') }] : [];
+    });
+    const body = JSON.stringify({ online, savedAt: Date.now() });
+    this.writing = this.writing.catch(() => {}).then(async () => {
+      await mkdir(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.tmp`;
+      await writeFile(tmp, body, { mode: 0o600 });
+      await rename(tmp, this.path);
+    });
+    return this.writing;
+  }
+}

@@ -1,0 +1,212 @@
+// The room: members, room order, history, fan-out, replay, flood control and idempotent resends.
+// A message is stamped with the next room sequence number, appended to history, and only then
+// acknowledged to its sender ("delivered" means stored) and sent to everyone else.
+import { FLOOD_BURST, FLOOD_RATE_PER_S, MAX_MESSAGE_BYTES, REPLAY_MAX } from './constants.ts';
+import type { ChatMessage } from './chat-types.ts';
+import { forRecipient } from './e2e.ts';
+import type { RoomHistory, StoredMessage } from './history.ts';
+import { encodeMessage, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
+import { TokenBucket } from './rate-limit.ts';
+
+/** Most queued (flood-delayed) messages per user before new ones are refused. */
+const FLOOD_QUEUE_MAX = 1_000;
+/** Client message ids remembered for idempotent resends. */
+const DEDUP_MAX = 100_000;
+/** Target size of one replay chunk, in bytes of JSON (below the channel's 64 KiB message limit). */
+const REPLAY_CHUNK_BYTES = 48 * 1024;
+
+export interface Member {
+  name: string;
+  /** Case-folded name: the uniqueness key. */
+  key: string;
+  address: string;
+  since: number;
+  keys?: { enc: string; sig: string };
+  keysFp: string;
+  /** False until replay is sent: live fan-out skips it meanwhile. */
+  ready: boolean;
+  send: (m: ServerMessage | Buffer) => void;
+  bucket: TokenBucket;
+  queue: Array<() => Promise<void>>;
+  draining: boolean;
+  warnedFlood: boolean;
+}
+
+export interface RoomEvents {
+  message: (m: ChatMessage) => void;
+  log: (line: string) => void;
+}
+
+export class Room {
+  readonly members = new Map<string, Member>();
+  private storedSeq: number;
+  private nextSeq: number;
+  private readonly dedup = new Map<string, number>();
+
+  constructor(
+    private readonly history: RoomHistory,
+    private readonly on: RoomEvents,
+    private readonly flood = { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.storedSeq = history.lastSeq;
+    this.nextSeq = history.lastSeq + 1;
+  }
+
+  /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice. */
+  async loadRecentIds(): Promise<void> {
+    const { messages } = await this.history.since(0, REPLAY_MAX);
+    for (const m of messages) this.remember(m.from, m.id, m.seq);
+  }
+
+  get lastSeq(): number { return this.storedSeq; }
+
+  userList(): WireUser[] {
+    return [...this.members.values()].filter((m) => m.ready).map((m) => ({ name: m.name, keys: m.keysFp }));
+  }
+
+  newMember(fields: Pick<Member, 'name' | 'key' | 'address' | 'keys' | 'keysFp' | 'send'>): Member {
+    return { ...fields, since: this.now(), ready: false, bucket: new TokenBucket(this.flood.ratePerS, this.flood.burst, this.now()), queue: [], draining: false, warnedFlood: false };
+  }
+
+  /**
+   * Sends the member what it missed since `lastSeq` (newest REPLAY_MAX, gap-free), then makes it live and
+   * announces it. The name must already be claimed in `members` (synchronously, so racing joins see it).
+   */
+  async admit(member: Member, lastSeq: number): Promise<void> {
+    let after = Math.min(lastSeq, this.storedSeq);
+    let first = true;
+    // Loop until no message was stored during an await: then going live is gap-free.
+    while (first || this.storedSeq > after) {
+      const { messages, missed } = await this.history.since(after, REPLAY_MAX);
+      if (this.members.get(member.key) !== member) return;
+      this.sendReplay(member, messages, first ? missed : 0);
+      after = messages.length ? messages[messages.length - 1]!.seq : this.storedSeq;
+      first = false;
+    }
+    member.send({ t: 'replay', messages: [], missed: 0, done: true });
+    member.ready = true;
+    this.broadcast({ t: 'join', user: { name: member.name, keys: member.keysFp } }, member);
+    this.on.log(`${member.name} joined from ${member.address}`);
+  }
+
+  private sendReplay(member: Member, messages: StoredMessage[], missed: number): void {
+    let chunk: WireChat[] = [];
+    let size = 0;
+    for (const s of messages) {
+      const w = this.toWire(s, member.name);
+      const n = JSON.stringify(w).length;
+      if (chunk.length && size + n > REPLAY_CHUNK_BYTES) {
+        member.send({ t: 'replay', messages: chunk, missed, done: false });
+        chunk = [];
+        size = 0;
+        missed = 0;
+      }
+      chunk.push(w);
+      size += n;
+    }
+    if (chunk.length || missed) member.send({ t: 'replay', messages: chunk, missed, done: false });
+  }
+
+  remove(member: Member, reason: string): void {
+    if (this.members.get(member.key) !== member) return;
+    this.members.delete(member.key);
+    member.queue.length = 0;
+    if (member.ready) this.broadcast({ t: 'leave', user: member.name });
+    this.on.log(`${member.name} left (${reason})`);
+  }
+
+  /** A plain or encrypted room message from `member`. Flood control delays it; a resend is answered, not stored again. */
+  submit(member: Member, id: string, body: { text: string } | { env: unknown }): void {
+    const seq = this.dedup.get(this.dedupKey(member.name, id));
+    if (seq !== undefined) {
+      if (seq > 0) member.send({ t: 'delivered', id, seq });
+      return;
+    }
+    const size = encodeMessage({ t: 'msg', m: { seq: 1e15, id, from: member.name, ts: 1e13, ...body } }).length;
+    if (size > MAX_MESSAGE_BYTES - 64) {
+      member.send({ t: 'error', code: 'too_large', message: 'message too large', id });
+      return;
+    }
+    if (member.queue.length >= FLOOD_QUEUE_MAX) {
+      member.send({ t: 'error', code: 'flood', message: 'too many messages queued; slow down', id });
+      return;
+    }
+    this.remember(member.name, id, -1);
+    member.queue.push(() => this.stamp(member, id, body));
+    this.drain(member);
+  }
+
+  private drain(member: Member): void {
+    if (member.draining) return;
+    const wait = member.queue.length ? member.bucket.take(this.now()) : 0;
+    const job = member.queue.shift();
+    if (!job) { member.warnedFlood = false; return; }
+    if (wait > 0 && !member.warnedFlood) {
+      member.warnedFlood = true;
+      member.send({ t: 'notice', text: `you are sending fast: your messages are delayed (${this.flood.ratePerS}/s)` });
+    }
+    member.draining = true;
+    // Stamping is synchronous and appends keep their order, so the next message need not wait for storage.
+    const run = (): void => {
+      member.draining = false;
+      if (this.members.get(member.key) !== member) return;
+      job().catch((err: Error) => this.on.log(`could not store a message from ${member.name}: ${err.message}`));
+      this.drain(member);
+    };
+    if (wait > 0) setTimeout(run, wait).unref();
+    else run();
+  }
+
+  private async stamp(member: Member, id: string, body: { text: string } | { env: unknown }): Promise<void> {
+    const seq = this.nextSeq++;
+    const stored: StoredMessage = { seq, id, from: member.name, ts: this.now() };
+    if ('text' in body) stored.text = body.text; else stored.envelope = body.env;
+    await this.history.append(stored);
+    this.storedSeq = seq;
+    this.remember(member.name, id, seq);
+    member.send({ t: 'delivered', id, seq });
+    this.fanOut(stored, member);
+    this.on.message({ id, seq, from: member.name, ts: stored.ts, text: stored.text ?? '(encrypted)', encrypted: stored.envelope !== undefined });
+  }
+
+  private fanOut(s: StoredMessage, sender: Member): void {
+    if (s.envelope === undefined) {
+      const buf = encodeMessage({ t: 'msg', m: this.toWire(s, '') });
+      this.broadcast(buf, sender);
+      return;
+    }
+    for (const m of this.members.values()) if (m !== sender && m.ready) m.send({ t: 'msg', m: this.toWire(s, m.name) });
+  }
+
+  /** Sends a direct (encrypted) message to one member; not stored on the server. Returns false if the user is not here. */
+  direct(from: Member, id: string, to: Member | undefined, env: unknown): boolean {
+    if (!to || !to.ready) return false;
+    const ts = this.now();
+    to.send({ t: 'msg', m: { seq: 0, id, from: from.name, ts, to: to.name, env: forRecipient(env as never, to.name) } });
+    from.send({ t: 'delivered', id, seq: 0 });
+    this.on.log(`${from.name} → ${to.name}: direct message (encrypted)`);
+    return true;
+  }
+
+  broadcast(m: ServerMessage | Buffer, except?: Member): void {
+    const buf = Buffer.isBuffer(m) ? m : encodeMessage(m);
+    for (const member of this.members.values()) if (member !== except && member.ready) member.send(buf);
+  }
+
+  private toWire(s: StoredMessage, forUser: string): WireChat {
+    const w: WireChat = { seq: s.seq, id: s.id, from: s.from, ts: s.ts };
+    if (s.text !== undefined) w.text = s.text;
+    if (s.envelope !== undefined) w.env = forRecipient(s.envelope as never, forUser);
+    return w;
+  }
+
+  private dedupKey(from: string, id: string): string { return `${from.toLowerCase()}\u0000${id}`; }
+
+  private remember(from: string, id: string, seq: number): void {
+    const k = this.dedupKey(from, id);
+    this.dedup.delete(k);
+    this.dedup.set(k, seq);
+    if (this.dedup.size > DEDUP_MAX) this.dedup.delete(this.dedup.keys().next().value!);
+  }
+}

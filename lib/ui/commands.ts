@@ -1,0 +1,49 @@
+// The chat input's slash commands, parsed apart from the window so the table and its help stay in one place.
+
+/** What a line typed in the chat input asks for. */
+export type ChatCommand =
+  | { kind: 'send'; text: string }
+  | { kind: 'direct'; to: string; text: string }
+  | { kind: 'users' }
+  | { kind: 'help' }
+  | { kind: 'quit' }
+  | { kind: 'invalid'; message: string };
+
+/** Every command with its one-line help, in the order /help lists them. */
+export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
+  ['/help', 'list these commands'],
+  ['/msg USER TEXT', 'send TEXT to USER only (always end-to-end encrypted)'],
+  ['/users', 'list who is in the room'],
+  ['/quit', 'leave the room and close the window (also Ctrl-C)'],
+  ['//TEXT', 'send a line that starts with "/"'],
+];
+
+/**
+ * Parses one input line. A line not starting with "/" is a message; "//x" sends "/x".
+ * Unknown commands and a /msg without a user or text come back as `invalid` with a message for people.
+ */
+export function parseCommand(line: string): ChatCommand {
+  if (!line.startsWith('/')) return { kind: 'send', text: line };
+  if (line.startsWith('//')) return { kind: 'send', text: line.slice(1) };
+  const match = /^\/(\S+)\s*([\s\S]*)$/.exec(line)!;
+  const name = match[1]!.toLowerCase();
+  const rest = match[2]!;
+  switch (name) {
+    case 'help':
+    case '?':
+      return { kind: 'help' };
+    case 'users':
+    case 'who':
+      return { kind: 'users' };
+    case 'quit':
+    case 'exit':
+      return { kind: 'quit' };
+    case 'msg': {
+      const m = /^(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(rest);
+      if (!m) return { kind: 'invalid', message: 'usage: /msg USER TEXT' };
+      return { kind: 'direct', to: m[1]!, text: m[2]! };
+    }
+    default:
+      return { kind: 'invalid', message: `unknown command /${name} — type /help for the list` };
+  }
+}

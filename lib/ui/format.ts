@@ -1,0 +1,140 @@
+// Pure text helpers for the windows: times, name colours, message lines, addresses, counters.
+// Nothing here touches the terminal, so all of it is tested without one.
+import type { NetworkInterfaceInfo } from 'node:os';
+import type { ChatMessage, RoomUser, ServerStats } from '../chat-types.ts';
+
+/** Readable foreground colours on dark and light backgrounds, as blessed hex tags. */
+const NAME_COLOURS = [
+  '#e06c75', '#98c379', '#d19a66', '#61afef', '#c678dd', '#56b6c2',
+  '#e5c07b', '#ff8700', '#5fafff', '#af87ff', '#5fd787', '#ff5f87',
+];
+
+/** Shown after an encrypted message's time. */
+export const LOCK_MARK = '🔒';
+/** Shown after an own message once the server stored it. */
+export const DELIVERED_MARK = '✓';
+/** Shown after an own message the server has not confirmed yet. */
+export const PENDING_MARK = '…';
+
+/** Escapes blessed tags so text from peers is shown as typed, never interpreted. */
+export function escapeTags(text: string): string {
+  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+}
+
+/** Removes control characters (terminal escapes from a peer) except newline and tab. */
+export function stripControls(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}
+
+/** "HH:MM" in local time for a time in ms since the epoch. */
+export function clockHM(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** "HH:MM:SS" in local time for a time in ms since the epoch. */
+export function clockHMS(ts: number): string {
+  const d = new Date(ts);
+  return `${clockHM(ts)}:${String(d.getSeconds()).padStart(2, '0')}`;
+}
+
+/** A colour for a user name that is the same in every window and every run (FNV-1a of the lower-cased name). */
+export function nameColour(name: string): string {
+  let h = 0x811c9dc5;
+  for (const ch of name.toLowerCase()) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return NAME_COLOURS[h % NAME_COLOURS.length]!;
+}
+
+/** A user name in its colour, as a blessed tag string. */
+export function colouredName(name: string): string {
+  const colour = nameColour(name);
+  return `{${colour}-fg}{bold}${escapeTags(stripControls(name))}{/bold}{/${colour}-fg}`;
+}
+
+/** How an own message stands: not own, waiting for the server, or stored. */
+export type Delivery = 'none' | 'pending' | 'delivered';
+
+/**
+ * One message as blessed tag text: "HH:MM 🔒 name: text ✓". Later lines of a multi-line text are indented
+ * under the first so they read as one message.
+ */
+export function formatMessage(m: ChatMessage, me: string, delivery: Delivery): string {
+  const lock = m.encrypted ? `${LOCK_MARK} ` : '';
+  const who = m.to !== undefined
+    ? `${colouredName(m.from)} → ${colouredName(m.to === me ? 'you' : m.to)}`
+    : colouredName(m.from);
+  let text = escapeTags(stripControls(m.text)).replace(/\t/g, '    ');
+  if (m.notice) text = `{gray-fg}${text}{/gray-fg}`;
+  text = text.replace(/\n/g, '\n      ');
+  const mark = delivery === 'delivered' ? ` {green-fg}${DELIVERED_MARK}{/green-fg}`
+    : delivery === 'pending' ? ` {gray-fg}${PENDING_MARK}{/gray-fg}` : '';
+  return `{gray-fg}${clockHM(m.ts)}{/gray-fg} ${lock}${who}: ${text}${mark}`;
+}
+
+/** A system line (joins, leaves, reconnects, errors) as blessed tag text. */
+export function formatSystem(line: string, ts: number, level: 'info' | 'error' = 'info'): string {
+  const colour = level === 'error' ? 'red' : 'gray';
+  return `{gray-fg}${clockHM(ts)}{/gray-fg} {${colour}-fg}— ${escapeTags(stripControls(line))}{/${colour}-fg}`;
+}
+
+/** A fingerprint cut to `chars` characters with an ellipsis, for narrow places; the full one is shown on trust. */
+export function shortFingerprint(fp: string, chars = 20): string {
+  return fp.length <= chars ? fp : `${fp.slice(0, chars - 1)}…`;
+}
+
+/**
+ * The addresses clients should type to reach a server bound to `host`: for 0.0.0.0 (or ::) every non-internal
+ * IPv4 address of this machine, else the bound address itself. Falls back to 127.0.0.1 when there is no LAN.
+ */
+export function connectAddresses(
+  host: string,
+  port: number,
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>,
+): string[] {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return [`${host}:${port}`];
+  const out: string[] = [];
+  for (const [name, infos] of Object.entries(interfaces)) {
+    for (const info of infos ?? []) {
+      if (info.family === 'IPv4' && !info.internal) out.push(`${info.address}:${port}  (${name})`);
+    }
+  }
+  return out.length ? out : [`127.0.0.1:${port}  (this machine only: no LAN interface is up)`];
+}
+
+/** Server counters as lines for the counters pane. */
+export function formatStats(s: ServerStats): string[] {
+  const lines = [
+    `users ${s.users}   connections ${s.connections}   messages ${s.messages}`,
+    `datagrams in ${s.datagramsIn}   out ${s.datagramsOut}`,
+  ];
+  const dropped = Object.entries(s.dropped).filter(([, n]) => n > 0);
+  const total = dropped.reduce((n, [, c]) => n + c, 0);
+  lines.push(total ? `dropped ${total}: ${dropped.map(([k, n]) => `${k} ${n}`).join(', ')}` : 'dropped 0');
+  return lines;
+}
+
+/** What was dropped since `before`, as "unauthenticated 3, replay 1", or '' when nothing new. */
+export function droppedSince(before: Record<string, number>, now: Record<string, number>): string {
+  const parts: string[] = [];
+  for (const [reason, n] of Object.entries(now)) {
+    const delta = n - (before[reason] ?? 0);
+    if (delta > 0) parts.push(`${reason} ${delta}`);
+  }
+  return parts.join(', ');
+}
+
+/** One row of the server's users pane: "name  ip:port  since HH:MM". */
+export function formatRoomUser(u: RoomUser): string {
+  const since = u.since !== undefined ? `  since ${clockHM(u.since)}` : '';
+  return `${stripControls(u.name)}  ${u.address ?? ''}${since}`;
+}
+
+/** Parses a port typed by a person; returns undefined unless it is a whole number 1–65535. */
+export function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text.trim())) return undefined;
+  const port = Number(text.trim());
+  return port >= 1 && port <= 65535 ? port : undefined;
+}

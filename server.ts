@@ -1,0 +1,35 @@
+// Obrolan server: `npx tsx server.ts` opens the window; `--headless` runs without one. See --help.
+import { CliError, EXIT, parseServerArgs, SERVER_HELP } from './lib/cli.ts';
+import { DEFAULT_PORT } from './lib/constants.ts';
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseServerArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    process.stderr.write(`error: ${err.message}\n(see npx tsx server.ts --help)\n`);
+    return EXIT.BAD_ARGUMENTS;
+  }
+  if (args.help) {
+    process.stdout.write(SERVER_HELP);
+    return EXIT.OK;
+  }
+  if (args.headless) {
+    if (!args.password) {
+      process.stderr.write('error: --password is required with --headless (or set OBROLAN_PASSWORD)\n');
+      return EXIT.BAD_ARGUMENTS;
+    }
+    const { runHeadlessServer } = await import('./lib/headless-server.ts');
+    return runHeadlessServer({ host: args.host, port: args.port ?? DEFAULT_PORT, password: args.password, historyDir: args.historyDir, json: args.json,
+      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}) });
+  }
+  const { runServerWindow } = await import('./lib/ui/server-app.ts');
+  return runServerWindow({ host: args.host, historyDir: args.historyDir,
+    ...(args.port !== undefined ? { port: args.port } : {}), ...(args.password !== undefined ? { password: args.password } : {}) });
+}
+
+main().then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`error: ${err.stack ?? err.message}\n`);
+  process.exit(EXIT.FAILED);
+});
