@@ -62,6 +62,7 @@ export class Sender {
   private headOffset = 0;
   private readonly lost = new Set<Fragment>();
   private ackCredit = 0;
+  private recoveryStartAt = -Infinity;
   private tokens = PACING_BURST_PAYLOADS;
   private tokensAt: number;
 
@@ -163,17 +164,20 @@ export class Sender {
 
   /** Declares lost every fragment whose timeout passed; halves the window if any did. */
   onTimeout(now: number): void {
-    let expired = false;
+    let newLoss = false;
     for (const f of this.inFlight.values()) {
       if (f.lost || f.deadline > now) continue;
       f.lost = true;
       f.timeouts++;
       this.lost.add(f);
-      expired = true;
+      if (f.sentAt > this.recoveryStartAt) newLoss = true;
     }
-    if (expired) {
+    // One cut per loss episode: fragments sent before the last cut were sent with the old
+    // window, so their loss says nothing new about the path (as TCP's recovery period).
+    if (newLoss) {
       this.window = Math.max(SEND_WINDOW_MIN, Math.floor(this.window / 2));
       this.ackCredit = 0;
+      this.recoveryStartAt = now;
     }
   }
 

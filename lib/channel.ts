@@ -6,6 +6,10 @@
 // every call takes `now` (ms), and the owner asks `nextDeadline()` when to call
 // `onTimeout(now)` and then `flush(now)`.
 //
+// Liveness: onGone('timeout') exactly GIVE_UP_MS after the last ack progress (or the first
+// unacked send), onGone('idle') IDLE_TIMEOUT_MS after the last valid payload; with real
+// timers add the timer's own latency. A PING goes out after KEEPALIVE_MS without sending.
+//
 // Sequence numbers are per fragment (u32, from 0); a session that would need more than
 // 2^32 fragments stops sending new data (far beyond any chat session's life).
 import {

@@ -214,6 +214,11 @@ export class ChatClient extends EventEmitter {
     this.emit('users', { users: this.users() });
   }
 
+  // An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen.
+  private emitError(e: { code: ChatErrorCode; message: string }): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+
   private setState(s: ClientState): void {
     if (this.state === s) return;
     this.state = s;
@@ -247,7 +252,7 @@ export class ChatClient extends EventEmitter {
 
   private onServerError(m: Extract<ServerMessage, { t: 'error' }>): void {
     if (m.id && this.pending.has(m.id) && m.code !== 'flood') this.pending.delete(m.id);
-    this.emit('error', { code: m.code as ChatErrorCode, message: m.message });
+    this.emitError({ code: m.code as ChatErrorCode, message: m.message });
   }
 
   /** Called by the inbox for our own message seen in a replay: the server has it stored. */
@@ -273,7 +278,7 @@ export class ChatClient extends EventEmitter {
     this.waiters.cancelAll(new ChatError('server_gone', `connection lost: ${detail}`));
     if (this.closing || this.opts.reconnect === false || !this.password || !this.username) {
       this.setState('closed');
-      if (!this.closing) this.emit('error', { code: 'server_gone', message: `connection lost (${reason}: ${detail})` });
+      if (!this.closing) this.emitError({ code: 'server_gone', message: `connection lost (${reason}: ${detail})` });
       return;
     }
     this.emit('warning', `connection lost (${detail}); reconnecting…`);
@@ -298,7 +303,7 @@ export class ChatClient extends EventEmitter {
         this.link?.close();
         this.link = undefined;
         if (err instanceof ChatError && FATAL.has(err.code)) {
-          this.emit('error', { code: err.code, message: err.message });
+          this.emitError({ code: err.code, message: err.message });
           this.setState('closed');
           break;
         }

@@ -43,7 +43,7 @@ export class Connection extends EventEmitter {
     this.opener = o.opener;
     this.sendDatagram = o.sendDatagram;
     this.countDrop = o.countDrop;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? (() => performance.now());
     this.channel = new Channel({
       now: this.now(),
       send: (payload) => this.sendDatagram(this.sealer.seal(payload)),

@@ -96,7 +96,7 @@ function parseRsaPublicKey(s: unknown, what: string): { key: KeyObject; der: Buf
     throw new ProtocolError('bad_field', `${what} is a ${bits}-bit RSA key, expected ${E2E_MIN_RSA_BITS}..${E2E_MAX_RSA_BITS}`);
   }
   const e = key.asymmetricKeyDetails?.publicExponent ?? 0n;
-  if (false || e % 2n === 0n) {
+  if (e < MIN_PUBLIC_EXPONENT || e % 2n === 0n) {
     throw new ProtocolError('bad_field', `${what} has an unsafe public exponent ${e}`);
   }
   return { key, der };

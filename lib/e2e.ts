@@ -49,17 +49,18 @@ export class ReplayGuard {
 /**
  * Encrypts `text` for every user in `recipients` (name → their keys) and signs it as `from` with `sender`.
  * Include the sender among the recipients to read one's own message back from history.
- * Throws RangeError on a bad id, name or recipient count (1..MAX_RECIPIENTS), and
- * ChatError('too_large') when the text exceeds MAX_TEXT_BYTES or the envelope would not fit in a message.
+ * Throws ChatError('too_large') when the text exceeds MAX_TEXT_BYTES, there are more than MAX_RECIPIENTS
+ * recipients or the envelope would not fit in a message; RangeError on no recipients or a bad id or name.
  */
 export function sealEnvelope(a: { id: string; from: string; text: string; recipients: Map<string, UserKeys>; sender: ClientKeys }): Envelope {
   const plain = Buffer.from(a.text, 'utf8');
   if (plain.length > MAX_TEXT_BYTES) {
     throw new ChatError('too_large', `message is ${plain.length} bytes; the limit is ${MAX_TEXT_BYTES} — shorten it`);
   }
-  if (a.recipients.size === 0 || a.recipients.size > MAX_RECIPIENTS) {
-    throw new RangeError(`an encrypted message needs 1..${MAX_RECIPIENTS} recipients, got ${a.recipients.size}`);
+  if (a.recipients.size > MAX_RECIPIENTS) {
+    throw new ChatError('too_large', `an encrypted message can go to at most ${MAX_RECIPIENTS} people, not ${a.recipients.size}`);
   }
+  if (a.recipients.size === 0) throw new RangeError('an encrypted message needs at least one recipient');
   const to = [...a.recipients.keys()].sort();
   const head = { v: 1 as const, id: a.id, from: a.from, to };
   const aesKey = randomBytes(E2E_KEY_BYTES);
@@ -98,9 +99,13 @@ function checkSize(env: Envelope): void {
   }
 }
 
-/** What the server forwards to `user`: the same envelope with `keys` reduced to that user's own entry (or none). */
+/**
+ * What the server forwards to `user`: the same envelope with `keys` reduced to that user's own entry (or
+ * none). Never throws, even on an envelope that was not validated (the recipient's openEnvelope checks it).
+ */
 export function forRecipient(env: Envelope, user: string): Envelope {
-  const own = Object.hasOwn(env.keys, user) ? [[user, env.keys[user]!]] : [];
+  const keys: unknown = typeof env === 'object' && env !== null ? env.keys : undefined;
+  const own = typeof keys === 'object' && keys !== null && Object.hasOwn(keys, user) ? [[user, (keys as Record<string, unknown>)[user]]] : [];
   return { ...env, keys: Object.fromEntries(own) };
 }
 

@@ -129,8 +129,14 @@ export class ClientHistory {
     while (out.length < limit && (i >= 0 || j >= 0)) {
       const r = this.#room[i];
       const d = this.#direct[j];
-      if (r !== undefined && (d === undefined || r.ts > d.ts)) (out.push(r), i--);
-      else (out.push(d!), j--);
+      // Walking back from the newest: on equal ts the direct message counts as the later one.
+      if (r !== undefined && (d === undefined || r.ts > d.ts)) {
+        out.push(r);
+        i--;
+      } else {
+        out.push(d!);
+        j--;
+      }
     }
     return out.reverse().map((m) => ({ ...m }));
   }

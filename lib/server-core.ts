@@ -235,7 +235,7 @@ export class ChatServer extends EventEmitter {
     s.member = member;
     if (m.keys) this.bundles.set(check.key, m.keys);
     const token = this.reservations.issue(check.key);
-    this.send(s, { t: 'welcome', name: check.name, users: this.room.userList(), resume: token.toString('base64'), lastSeq: this.room.lastSeq });
+    this.send(s, { t: 'welcome', name: check.name, users: [...this.room.userList(), { name: check.name, keys: keysFp }], resume: token.toString('base64'), lastSeq: this.room.lastSeq });
     this.room.admit(member, m.lastSeq).then(() => {
       if (!member.ready) return;
       this.emit('join', { user: member.name, address: s.address });

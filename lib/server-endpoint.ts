@@ -163,7 +163,6 @@ export class ServerEndpoint extends EventEmitter {
       opener: new PacketOpener(keys.clientToServer, connId),
       sendDatagram: (d) => this.sendTo(d, ip, port),
       countDrop: (r) => this.count(r),
-      now: this.now,
     });
     const key = connId.toString('hex');
     const token = resetToken(this.resetKey, connId);

@@ -3,8 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Channel, type GoneReason } from '../lib/channel.ts';
 import {
-  ACK_DELAY_MS, GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
-  RTO_INITIAL_MS, RTO_MAX_MS, SEND_BUFFER_MAX_BYTES,
+  ACK_DELAY_MS, FAST_RETRANSMIT_THRESHOLD, GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
+  RECEIVE_WINDOW, RTO_INITIAL_MS, RTO_MAX_MS, SEND_BUFFER_MAX_BYTES,
 } from '../lib/constants.ts';
 import { ProtocolError } from '../lib/errors.ts';
 import { decodeFrames, encodeFrames, type Frame } from '../lib/wire.ts';
@@ -228,6 +228,28 @@ test('buffers out-of-order fragments, acks the gap at once with ranges, and deli
   assert.equal(decodeFrames(c.sent[0]!), [{ type: 'ack', cumulative: 0, delayMs: 0, ranges: [[1, 2], [3, 4]] }]);
   c.channel.receive(payload(data(2, 'c'), data(0, 'a')), 1);
   assert.equal(c.messages.map(String), ['a', 'b', 'c', 'd']);
+});
+
+test('resends a fragment at once when FAST_RETRANSMIT_THRESHOLD later ones are acked', () => {
+  const c = bare();
+  for (let i = 0; i < 5; i++) c.channel.sendMessage(Buffer.from(`m${i}`), 0);
+  c.channel.flush(0);
+  const later: [number, number] = [1, 1 + FAST_RETRANSMIT_THRESHOLD];
+  c.channel.receive(payload({ type: 'ack', cumulative: 0, delayMs: 0, ranges: [later] }), 10);
+  assert.ok(c.channel.wantsFlush, 'no need to wait for the timeout');
+  c.channel.flush(10);
+  const resent = decodeFrames(c.sent[1]!).filter((f) => f.type === 'data');
+  assert.equal(resent.map((f) => (f as { seq: number }).seq), [0]);
+  assert.is(c.channel.stats().retransmits, 1);
+});
+
+test('drops and counts fragments beyond RECEIVE_WINDOW and messages with broken fragment flags', () => {
+  const c = bare();
+  c.channel.receive(payload(data(RECEIVE_WINDOW, 'too far')), 0);
+  c.channel.receive(payload(data(0, 'orphan', false, true), data(1, 'ok')), 1);
+  assert.equal(c.messages.map(String), ['ok']);
+  assert.is(c.channel.stats().dropped, 1);
+  assert.is(c.channel.stats().malformed, 1);
 });
 
 test('packs several small messages into one payload', () => {

@@ -349,17 +349,32 @@ test(`${MAX_RECIPIENTS} recipients with RSA-3072 keys and the longest text fit i
   assert.equal(openEnvelope(env, { me: names[7]!, mine: big, senderKeys: keys, seen: new ReplayGuard() }), { ok: true, text: 'a'.repeat(MAX_TEXT_BYTES) });
 });
 
-test('sealing refuses too many recipients, none, or a text over the limit', () => {
-  const names = Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => `user${i}`);
-  assert.throws(() => seal('budi', names), RangeError);
+function assertTooLarge(fn: () => unknown, what: string): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.instance(err, ChatError, what);
+    assert.is((err as ChatError).code, 'too_large', what);
+    return;
+  }
+  assert.unreachable(`sealed ${what}`);
+}
+
+test('sealing refuses too many recipients or a text over the limit with a too_large error', () => {
+  assertTooLarge(() => seal('budi', Array.from({ length: MAX_RECIPIENTS + 1 }, (_, i) => `user${i}`)), 'too many recipients');
+  assertTooLarge(() => seal('budi', ['ani'], 'a'.repeat(MAX_TEXT_BYTES + 1)), 'an oversized text');
+});
+
+test('sealing refuses no recipients and names or ids recipients would refuse', () => {
   assert.throws(() => seal('budi', []), RangeError);
   assert.throws(() => seal('budi', ['ani\n']), RangeError);
-  try {
-    seal('budi', ['ani'], 'a'.repeat(MAX_TEXT_BYTES + 1));
-    assert.unreachable('sealed an oversized text');
-  } catch (err) {
-    assert.instance(err, ChatError);
-    assert.is((err as ChatError).code, 'too_large');
+  assert.throws(() => seal('budi\x1b', ['ani']), RangeError);
+  assert.throws(() => seal('budi', ['ani'], 'x', ''), RangeError);
+});
+
+test('forRecipient never throws, even on an envelope nobody validated', () => {
+  for (const junk of [null, 42, 'x', [], {}, { keys: null }, { keys: 'x' }, { keys: [] }]) {
+    assert.equal(forRecipient(junk as never, 'ani').keys, {}, JSON.stringify(junk));
   }
 });
 

@@ -132,9 +132,9 @@ export function formatRoomUser(u: RoomUser): string {
   return `${stripControls(u.name)}  ${u.address ?? ''}${since}`;
 }
 
-/** Parses a port typed by a person; returns undefined unless it is a whole number 1–65535. */
-export function parsePort(text: string): number | undefined {
+/** Parses a port typed by a person; undefined unless a whole number 1–65535 (0 too with `allowZero`: any free port). */
+export function parsePort(text: string, allowZero = false): number | undefined {
   if (!/^\d{1,5}$/.test(text.trim())) return undefined;
   const port = Number(text.trim());
-  return port >= 1 && port <= 65535 ? port : undefined;
+  return (port >= 1 || (allowZero && port === 0)) && port <= 65535 ? port : undefined;
 }

@@ -144,10 +144,10 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
       return;
     }
     if (this.state !== 'stopped') return;
-    const port = parsePort(this.port.getValue());
+    const port = parsePort(this.port.getValue(), true);
     const host = this.host.getValue().trim() || '0.0.0.0';
     const password = this.password.getValue();
-    if (port === undefined) return this.fieldError(this.port, 'port must be a number from 1 to 65535');
+    if (port === undefined) return this.fieldError(this.port, 'port must be a number from 0 (any free port) to 65535');
     if (!password) return this.fieldError(this.password, 'a password is required: clients type it to join');
     this.state = 'starting';
     this.startButton.setContent('Starting…');

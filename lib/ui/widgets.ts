@@ -30,7 +30,7 @@ export interface KeyBinding {
 
 /** Makes the screen both windows use: UTF-8 wide characters, Ctrl-C even while a field reads, no warnings. */
 export function createScreen(title: string, io: ScreenIo = {}): Widgets.Screen {
-  return blessed.screen({
+  const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: true,
     autoPadding: true,
@@ -42,6 +42,11 @@ export function createScreen(title: string, io: ScreenIo = {}): Widgets.Screen {
     output: io.output,
     terminal: io.terminal,
   } as Widgets.IScreenOptions);
+  // On a UTF-8 terminal draw lines as UTF-8 instead of the DEC line-drawing charset: the same on every
+  // terminal, and copies (tmux capture-pane, a mouse selection) show lines instead of "lqqk".
+  const tput = screen.program.tput as unknown as { unicode: boolean; brokenACS: boolean };
+  if (tput.unicode) tput.brokenACS = true;
+  return screen;
 }
 
 /**
