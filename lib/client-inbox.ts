@@ -73,6 +73,11 @@ export class Inbox {
   }
 
   private async open(w: WireChat): Promise<{ text: string; notice?: boolean } | undefined> {
+    const claimed = (w.env as { from?: unknown }).from;
+    if (claimed !== w.from) {
+      this.owner.emit('warning', `could not verify a message from ${w.from.slice(0, 32)} (sender mismatch)`);
+      return undefined;
+    }
     const own = w.from.toLowerCase() === this.me.toLowerCase();
     const senderKeys = own ? ownUserKeys(this.keys) : (await this.directory.get([w.from])).get(w.from);
     const r = openEnvelope(w.env, { me: this.me, mine: this.keys, senderKeys, seen: this.seen });

@@ -162,7 +162,15 @@ export class Room {
     const seq = this.nextSeq++;
     const stored: StoredMessage = { seq, id, from: member.name, ts: this.now() };
     if ('text' in body) stored.text = body.text; else stored.envelope = body.env;
-    await this.history.append(stored);
+    try {
+      await this.history.append(stored);
+    } catch (err) {
+      // The batch failed (disk full?): history now expects lastSeq + 1 again, so reuse the numbers.
+      this.nextSeq = this.history.lastSeq + 1;
+      this.dedup.delete(this.dedupKey(member.name, id));
+      member.send({ t: 'error', code: 'store_failed', message: 'the server could not store your message — try again', id });
+      throw err;
+    }
     this.storedSeq = seq;
     this.remember(member.name, id, seq);
     member.send({ t: 'delivered', id, seq });

@@ -6,6 +6,7 @@ import { FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from './constants.ts';
 import type { RoomUser, ServerStats } from './chat-types.ts';
 import type { Connection } from './connection.ts';
 import { bundleFingerprint, parseBundle } from './e2e-keys.ts';
+import { parseEnvelope, type Envelope } from './e2e.ts';
 import { ProtocolError } from './errors.ts';
 import { RoomHistory } from './history.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from './keyfile.ts';
@@ -167,9 +168,13 @@ export class ChatServer extends EventEmitter {
     auth: (s, m) => this.onAuth(s, m as Extract<ClientMessage, { t: 'auth' }>),
     join: (s, m) => this.onJoin(s, m as Extract<ClientMessage, { t: 'join' }>),
     chat: (s, m) => { const c = m as Extract<ClientMessage, { t: 'chat' }>; this.room.submit(s.member!, c.id, { text: c.text }); },
-    enc: (s, m) => { const c = m as Extract<ClientMessage, { t: 'enc' }>; this.room.submit(s.member!, c.id, { env: c.env }); },
+    enc: (s, m) => {
+      const c = m as Extract<ClientMessage, { t: 'enc' }>;
+      if (this.envelopeOk(s, c.id, c.env)) this.room.submit(s.member!, c.id, { env: c.env });
+    },
     dm: (s, m) => {
       const c = m as Extract<ClientMessage, { t: 'dm' }>;
+      if (!this.envelopeOk(s, c.id, c.env)) return;
       const name = checkUsername(c.to);
       const to = name.ok ? this.room.members.get(name.key) : undefined;
       if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
@@ -186,6 +191,16 @@ export class ChatServer extends EventEmitter {
     users: (s) => this.send(s, { t: 'users', users: this.room.userList() }),
     bye: (s) => s.conn.close(0, 'bye'),
   };
+
+  // The server cannot read an envelope, but it checks its shape and that it claims the right sender,
+  // so nobody can store or forward an envelope in someone else's name.
+  private envelopeOk(s: Session, id: string, env: unknown): boolean {
+    let e: Envelope;
+    try { e = parseEnvelope(env); } catch { e = undefined as never; }
+    if (e && e.from === s.member!.name && e.id === id) return true;
+    this.send(s, { t: 'error', code: 'bad_message', message: 'malformed encrypted message', id });
+    return false;
+  }
 
   private onAuth(s: Session, m: Extract<ClientMessage, { t: 'auth' }>): void {
     if (s.authed) return this.send(s, { t: 'auth_ok' });

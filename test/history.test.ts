@@ -167,6 +167,27 @@ test('close() waits for appends still pending', async () => {
   await h2.close();
 });
 
+test('rejects the appends of a failed write, frees their seqs and recovers', async () => {
+  const dir = await tempDir();
+  const h = await RoomHistory.open(dir, { now: () => T0 });
+  await fill(h, 1, 3);
+  const file = join(dir, 'room', '2024-03-10.db');
+  // A directory where the day file was: every write to it fails.
+  await rm(file);
+  await mkdir(file);
+  const failed = await Promise.allSettled([h.append(msg(4)), h.append(msg(5))]);
+  assert.equal(failed.map((r) => r.status), ['rejected', 'rejected']);
+  assert.is(h.lastSeq, 3);
+  await rejects(() => h.append(msg(4)), (e) => /EISDIR|illegal operation/i.test(e.message));
+  await rm(file, { recursive: true });
+  await h.append(msg(4));
+  await h.append(msg(5));
+  assert.is(h.lastSeq, 5);
+  await h.close();
+  const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.includes('"seq"'));
+  assert.equal(lines.map((l) => (JSON.parse(l) as StoredMessage).seq).sort(), [4, 5]);
+});
+
 test('starts a new file each UTC day', async () => {
   const dir = await tempDir();
   let now = T0;

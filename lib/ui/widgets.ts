@@ -30,6 +30,7 @@ export interface KeyBinding {
 
 /** Makes the screen both windows use: UTF-8 wide characters, Ctrl-C even while a field reads, no warnings. */
 export function createScreen(title: string, io: ScreenIo = {}): Widgets.Screen {
+  patchEmojiWidth();
   const screen = blessed.screen({
     smartCSR: true,
     fullUnicode: true,
@@ -283,4 +284,37 @@ export class Spinner {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Emoji blocks terminals draw two cells wide (Unicode 9+), as UTF-16 surrogate ranges. */
+const EMOJI_SURROGATES = '\\ud83c[\\udf00-\\udfff]|\\ud83d[\\udc00-\\ude4f\\ude80-\\udeff]|\\ud83e[\\udd00-\\uddff\\ude70-\\udeff]';
+
+function isWideEmoji(point: number): boolean {
+  return (point >= 0x1f300 && point <= 0x1f64f) || (point >= 0x1f680 && point <= 0x1f6ff)
+    || (point >= 0x1f900 && point <= 0x1f9ff) || (point >= 0x1fa70 && point <= 0x1faff);
+}
+
+interface BlessedUnicode {
+  charWidth(str: string | number, i?: number): number;
+  codePointAt(str: string, i: number): number;
+  chars: { all: RegExp; swide: RegExp; wide: RegExp };
+  emojiPatched?: boolean;
+}
+
+/**
+ * Teaches neo-blessed that emoji such as 🔒 are two cells wide, as terminals draw them. Its tables
+ * predate that, so it counted one cell, and every later update on the line landed one cell to the left
+ * ("secret✓…" instead of "secret ✓"). Done once per process; only lib/ui uses neo-blessed.
+ */
+export function patchEmojiWidth(): void {
+  const u = (blessed as unknown as { unicode: BlessedUnicode }).unicode;
+  if (u.emojiPatched) return;
+  u.emojiPatched = true;
+  const charWidth = u.charWidth.bind(u);
+  u.charWidth = (str, i) => {
+    const point = typeof str === 'number' ? str : u.codePointAt(str, i ?? 0);
+    return isWideEmoji(point) ? 2 : charWidth(str, i);
+  };
+  // parseContent puts a blank cell after every match of chars.all for the wide character to cover.
+  u.chars.all = new RegExp(`(${u.chars.swide.source.slice(1, -1)}|${EMOJI_SURROGATES}|${u.chars.wide.source.slice(1, -1)})`, 'g');
 }
