@@ -3,7 +3,7 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat-types.ts';
 import { escapeTags, formatMessage, formatSystem, shortFingerprint, stripControls } from './format.ts';
-import { atBottom, button, FocusRing, keepReading, label, scrollBy, scrollPane, textField } from './widgets.ts';
+import { atBottom, button, FocusRing, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
@@ -156,7 +156,7 @@ export class ChatView {
     const selected = (this.users as unknown as { selected: number }).selected;
     this.users.setItems(this.userNames.map((n) => escapeTags(stripControls(n)) + (n === this.me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
-    this.users.setLabel(` Users (${names.length}) `);
+    relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();
   }
 

@@ -105,7 +105,6 @@ class ClientApp {
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
   private readonly shown = new Set<string>();
-  private lastState = '';
 
   constructor(private readonly win: ClientWindow, private readonly historyDir: string, private readonly create: ClientFactory) {
     win.on('connect', (d) => void this.login(d));
@@ -184,9 +183,8 @@ class ClientApp {
       .catch((err: Error) => this.win.system(`could not remember this login: ${err.message}`, 'error'));
     this.win.progress(null);
     this.win.showChat(this.me);
-    this.lastState = 'connected';
     this.status('connected');
-    this.win.setUsers(this.client!.users());
+    this.setUsers(this.client!.users());
     const earlier = await this.client!.history(HISTORY_ON_OPEN).catch((err: Error) => {
       this.win.system(`could not read the stored history: ${err.message}`, 'error');
       return [];
@@ -231,17 +229,20 @@ class ClientApp {
     c.on('delivered', ({ id }) => w.markDelivered(id));
     c.on('join', ({ user }) => this.stage === 'joined' && w.system(`${user} joined`));
     c.on('leave', ({ user }) => this.stage === 'joined' && w.system(`${user} left`));
-    c.on('users', ({ users }) => w.setUsers(users));
-    c.on('state', (state) => {
-      if (this.stage !== 'joined') return;
-      if (state === 'reconnecting' && this.lastState !== 'reconnecting') w.system('connection lost — reconnecting…', 'error');
-      if (state === 'connected' && this.lastState === 'reconnecting') w.system('reconnected');
-      if (state === 'closed') w.system('disconnected from the server', 'error');
-      this.lastState = state;
-      this.status(state);
-    });
+    c.on('users', ({ users }) => this.setUsers(users));
+    // The core words losing and regaining the connection as warnings and errors; state only feeds the status bar.
+    c.on('state', (state) => this.stage === 'joined' && this.status(state));
     c.on('error', ({ message }) => w.system(message, 'error'));
     c.on('warning', (line) => w.system(line));
+  }
+
+  private isMe(name: string): boolean {
+    return name.normalize('NFKC').toLowerCase() === this.me.normalize('NFKC').toLowerCase();
+  }
+
+  /** The users pane always lists you, whether or not the core counts you among the others. */
+  private setUsers(users: string[]): void {
+    this.win.setUsers(this.me && !users.some((u) => this.isMe(u)) ? [...users, this.me] : users);
   }
 
   private status(state: 'connecting' | 'connected' | 'reconnecting' | 'closed'): void {
@@ -255,7 +256,7 @@ class ClientApp {
     const key = `${m.from.toLowerCase()}\u0000${m.id}`;
     if (this.shown.has(key)) return;
     this.shown.add(key);
-    this.win.addMessage(m, m.from.normalize('NFKC').toLowerCase() === this.me.normalize('NFKC').toLowerCase());
+    this.win.addMessage(m, this.isMe(m.from));
   }
 
   private own(id: string, text: string, encrypted: boolean, to?: string): void {

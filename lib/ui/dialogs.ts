@@ -24,7 +24,7 @@ export function askYesNo(screen: Widgets.Screen, opts: YesNoOptions): Promise<bo
     top: 'center',
     left: 'center',
     width,
-    height: opts.lines.length + 6,
+    height: opts.lines.length + 4,
     tags: true,
     border: { type: 'line' },
     label: ` ${opts.title} `,

@@ -18,7 +18,7 @@ export interface LoginError { field?: LoginField; message: string }
 
 /** Form width and height, in cells. */
 const WIDTH = 62;
-const HEIGHT = 14;
+const HEIGHT = 15;
 
 /** The login form view; the client window shows it first and after a refusal. */
 export class LoginView {
@@ -57,7 +57,7 @@ export class LoginView {
     };
     this.connectButton = button({ parent: this.box, top: 9, left: 15, label: 'Connect' });
     this.quitButton = button({ parent: this.box, top: 9, left: 27, label: 'Quit' });
-    this.message = label({ parent: this.box, top: 11, left: 2, right: 2, content: '' });
+    this.message = label({ parent: this.box, top: 11, left: 2, right: 2, height: 2, content: '' });
     this.spinner = new Spinner((line) => this.setMessage(line));
     this.connectButton.on('press', () => this.submit());
     this.quitButton.on('press', onQuit);

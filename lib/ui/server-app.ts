@@ -75,7 +75,7 @@ export async function runServerWindow(opts: ServerWindowOptions, deps: ServerApp
     void (async () => {
       try {
         server = await create({ ...settings, historyDir: opts.historyDir, onProgress: (t) => win.progress(t) });
-        listenTo(server, win);
+        listenTo(server, win, () => server && win.setUsers(server.users()));
         const addr = await server.listen();
         lastDropped = {};
         win.setRunning(true, {
@@ -117,14 +117,17 @@ export async function runServerWindow(opts: ServerWindowOptions, deps: ServerApp
   }
 }
 
-/** Routes the server's events into the window's log. */
-function listenTo(server: ServerLike, win: ServerWindow): void {
+/**
+ * Routes the server's events into the window: its 'log' lines (joins, leaves, direct messages, storage
+ * trouble) as they are, room messages and refusals with their reason; joins and leaves refresh the users.
+ */
+function listenTo(server: ServerLike, win: ServerWindow, refreshUsers: () => void): void {
   let lastRefused = '';
   server.on('listening', ({ host, port }) => win.log(`listening on ${host}:${port}`));
-  server.on('join', ({ user, address }) => win.log(`${user} joined from ${address}`));
-  server.on('leave', ({ user, reason }) => win.log(`${user} left${reason ? ` (${reason})` : ''}`));
+  server.on('join', refreshUsers);
+  server.on('leave', refreshUsers);
   server.on('message', (m) => {
-    const what = m.encrypted ? `🔒 encrypted message${m.to ? ` to ${m.to}` : ''}` : m.text.replace(/\n/g, ' ⏎ ');
+    const what = m.encrypted ? '🔒 encrypted message' : m.text.replace(/\n/g, ' ⏎ ');
     win.log(`#${m.seq} ${m.from}: ${what}`);
   });
   server.on('refused', ({ address, code }) => {
@@ -132,7 +135,7 @@ function listenTo(server: ServerLike, win: ServerWindow): void {
     win.log(`refused ${address}: ${code.replace(/_/g, ' ')}`, 'warn');
   });
   server.on('log', (line) => {
-    // The core also logs most refusals in words; the 'refused' event already put them in the log.
+    // The core words most refusals in a log line too; the 'refused' event already put them in the log.
     if (lastRefused && line.startsWith(lastRefused)) return void (lastRefused = '');
     win.log(line);
   });

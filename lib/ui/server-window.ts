@@ -7,7 +7,7 @@ import type { RoomUser, ServerStats } from '../chat-types.ts';
 import { clockHMS, escapeTags, formatRoomUser, formatStats, parsePort, stripControls } from './format.ts';
 import {
   atBottom, bindKeys, button, createScreen, FocusRing, footerText, label, pushRing, scrollBy, scrollPane,
-  Spinner, tabBindings, textField, type KeyBinding, type ScreenIo,
+  relabel, Spinner, tabBindings, textField, type KeyBinding, type ScreenIo,
 } from './widgets.ts';
 
 /** Most lines the log pane keeps. */
@@ -188,7 +188,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
 
   /** Fills the users pane: name, address, since when. */
   setUsers(users: RoomUser[]): void {
-    this.usersPane.setLabel(` Users online (${users.length}) `);
+    relabel(this.usersPane, ` Users online (${users.length}) `);
     this.usersPane.setContent(users.map((u) => escapeTags(formatRoomUser(u))).join('\n'));
     this.screen.render();
   }

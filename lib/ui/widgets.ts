@@ -45,7 +45,7 @@ export function createScreen(title: string, io: ScreenIo = {}): Widgets.Screen {
   } as Widgets.IScreenOptions);
   // On a UTF-8 terminal draw lines as UTF-8 instead of the DEC line-drawing charset: the same on every
   // terminal, and copies (tmux capture-pane, a mouse selection) show lines instead of "lqqk".
-  const tput = screen.program.tput as unknown as { unicode: boolean; brokenACS: boolean };
+  const tput = (screen.program as unknown as { tput: { unicode: boolean; brokenACS: boolean } }).tput;
   if (tput.unicode) tput.brokenACS = true;
   return screen;
 }
@@ -180,6 +180,7 @@ export function scrollPane(opts: Widgets.BoxOptions): Widgets.BoxElement {
     scrollable: true,
     alwaysScroll: true,
     scrollbar: { ch: ' ', style: { bg: '#585858' } },
+    padding: { left: 1, right: 1 },
     style: { border: { fg: '#585858' }, label: { fg: 'white', bold: true } },
     ...opts,
   });
@@ -317,4 +318,11 @@ export function patchEmojiWidth(): void {
   };
   // parseContent puts a blank cell after every match of chars.all for the wide character to cover.
   u.chars.all = new RegExp(`(${u.chars.swide.source.slice(1, -1)}|${EMOJI_SURROGATES}|${u.chars.wide.source.slice(1, -1)})`, 'g');
+}
+
+/** Changes a pane's label text in place (blessed's setLabel moves it by the padding). */
+export function relabel(box: Widgets.BoxElement, text: string): void {
+  const existing = (box as unknown as { _label?: Widgets.BoxElement })._label;
+  if (existing) existing.setContent(text);
+  else box.setLabel(text);
 }
