@@ -111,7 +111,6 @@ export class ChatClient extends EventEmitter {
     this.username = w.name;
     this.resume = w.resume;
     this.inbox.me = w.name;
-    this.setUsers(w.users.map((u) => u.name));
     for (const u of w.users) await this.directory.saw(u);
     await done;
     await this.inbox.idle();
@@ -232,6 +231,8 @@ export class ChatClient extends EventEmitter {
       this.emit('warning', `ignored a malformed message from the server (${err.message})`);
       return;
     }
+    // The welcome's user list is taken at once: appended chunks may follow in the same datagram.
+    if (m.t === 'welcome') this.setUsers(m.users.map((u) => u.name));
     if (this.waiters.offer(m)) return;
     this.handle(m);
   }
@@ -243,7 +244,11 @@ export class ChatClient extends EventEmitter {
       case 'delivered': this.onDelivered(m.id, m.seq); break;
       case 'join': this.userNames.set(m.user.name.toLowerCase(), m.user.name); void this.directory?.saw(m.user); this.emit('join', { user: m.user.name }); this.emit('users', { users: this.users() }); break;
       case 'leave': this.userNames.delete(m.user.toLowerCase()); this.emit('leave', { user: m.user }); this.emit('users', { users: this.users() }); break;
-      case 'users': this.setUsers(m.users.map((u) => u.name)); break;
+      case 'users':
+        if (!m.append) this.userNames.clear();
+        for (const u of m.users) { this.userNames.set(u.name.toLowerCase(), u.name); void this.directory?.saw(u); }
+        this.emit('users', { users: this.users() });
+        break;
       case 'notice': this.emit('warning', m.text); break;
       case 'error': this.onServerError(m); break;
       default: break;

@@ -35,6 +35,7 @@ export class Connection extends EventEmitter {
   private timerAt = Infinity;
   private flushQueued = false;
   private dead = false;
+  private replaysSeen = 0;
 
   constructor(o: ConnectionOptions) {
     super();
@@ -67,7 +68,10 @@ export class Connection extends EventEmitter {
     if (this.dead) return false;
     const payload = this.opener.open(datagram);
     if (!payload) {
-      this.countDrop('unauthenticated');
+      // Only on this (rare) path: tell a replay from a datagram that does not verify.
+      const replays = this.opener.stats.replay;
+      this.countDrop(replays > this.replaysSeen ? 'replay' : 'unauthenticated');
+      this.replaysSeen = replays;
       return false;
     }
     try {

@@ -36,11 +36,21 @@ export type ServerMessage =
   | { t: 'msg'; m: WireChat }
   | { t: 'delivered'; id: string; seq: number }
   | { t: 'keys'; bundles: Record<string, { enc: string; sig: string }> }
-  | { t: 'users'; users: WireUser[] }
+  | { t: 'users'; users: WireUser[]; append?: boolean }
   | { t: 'join'; user: WireUser }
   | { t: 'leave'; user: string }
   | { t: 'notice'; text: string }
   | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number };
+
+/** Users listed in one message; a longer list follows in `users` messages with `append` (64 KiB limit). */
+export const USERS_PER_MESSAGE = 400;
+
+/** Splits a user list into message-sized chunks (at least one, possibly empty). */
+export function chunkUsers(list: WireUser[]): WireUser[][] {
+  const out: WireUser[][] = [];
+  for (let i = 0; i < list.length; i += USERS_PER_MESSAGE) out.push(list.slice(i, i + USERS_PER_MESSAGE));
+  return out.length ? out : [[]];
+}
 
 /** Longest client message id, in characters. */
 export const MAX_ID_CHARS = 64;
@@ -165,7 +175,7 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
       for (const [name, v] of Object.entries(b)) bundles[name] = bundle(v);
       return { t: 'keys', bundles };
     }
-    case 'users': return { t: 'users', users: users(o.users) };
+    case 'users': return o.append === true ? { t: 'users', users: users(o.users), append: true } : { t: 'users', users: users(o.users) };
     case 'join': return { t: 'join', user: users([o.user])[0]! };
     case 'leave': return { t: 'leave', user: str(o, 'user', 256) };
     case 'notice': return { t: 'notice', text: str(o, 'text', 1024) };

@@ -10,7 +10,7 @@ import { parseEnvelope, type Envelope } from './e2e.ts';
 import { ProtocolError } from './errors.ts';
 import { RoomHistory } from './history.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from './keyfile.ts';
-import { decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } from './password.ts';
 import { FailureLimiter } from './rate-limit.ts';
 import { Room, type Member } from './room.ts';
@@ -188,7 +188,7 @@ export class ChatServer extends EventEmitter {
       }
       this.send(s, { t: 'keys', bundles });
     },
-    users: (s) => this.send(s, { t: 'users', users: this.room.userList() }),
+    users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
     bye: (s) => s.conn.close(0, 'bye'),
   };
 
@@ -250,7 +250,9 @@ export class ChatServer extends EventEmitter {
     s.member = member;
     if (m.keys) this.bundles.set(check.key, m.keys);
     const token = this.reservations.issue(check.key);
-    this.send(s, { t: 'welcome', name: check.name, users: [...this.room.userList(), { name: check.name, keys: keysFp }], resume: token.toString('base64'), lastSeq: this.room.lastSeq });
+    const [first, ...rest] = chunkUsers([{ name: check.name, keys: keysFp }, ...this.room.userList()]);
+    this.send(s, { t: 'welcome', name: check.name, users: first!, resume: token.toString('base64'), lastSeq: this.room.lastSeq });
+    for (const users of rest) this.send(s, { t: 'users', users, append: true });
     this.room.admit(member, m.lastSeq).then(() => {
       if (!member.ready) return;
       this.emit('join', { user: member.name, address: s.address });

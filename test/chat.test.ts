@@ -133,4 +133,16 @@ test('a text over 16 KiB is refused with too_large and the session stays up', as
   await waitFor(() => b!.texts().includes('still here'), 5000, 'message after refusal');
 });
 
+test('a flood is delayed, not dropped, and the sender is told', async () => {
+  const { clients: [a, b] } = await room('flood', ['joko', 'kiki']);
+  const started = Date.now();
+  for (let i = 0; i < 20; i++) a!.client.send(`burst ${i}`);
+  await waitFor(() => b!.messages.length === 20, 15_000, 'all 20 messages');
+  const spread = Date.now() - started;
+  assert.equal(b!.texts(), Array.from({ length: 20 }, (_, i) => `burst ${i}`), 'all arrive, in order');
+  assert.ok(a!.warnings.some((w) => /sending fast/.test(w)), 'the sender is told');
+  // 10 go at once (the burst), the other 10 at 5 per second: about 2 s in all.
+  assert.ok(spread >= 1500, `the flood was spread out (${spread} ms)`);
+});
+
 test.run();

@@ -2,7 +2,7 @@
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat-types.ts';
-import { escapeTags, formatMessage, formatSystem, shortFingerprint, stripControls } from './format.ts';
+import { escapeTags, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags } from './format.ts';
 import { atBottom, button, FocusRing, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
@@ -50,6 +50,7 @@ export class ChatView {
   private readonly early = new Set<string>();
   private userNames: string[] = [];
   private me = '';
+  private lastStatus: ChatStatus | undefined;
 
   constructor(screen: Widgets.Screen, private readonly ring: FocusRing, private readonly on: ChatViewHandlers) {
     this.box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', bottom: 1 });
@@ -79,6 +80,7 @@ export class ChatView {
     this.input.on('cancel', () => keepReading(this.input));
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));
+    this.box.screen.on('resize', () => this.lastStatus && this.setStatus(this.lastStatus));
     this.users.on('select', (_item: unknown, index: number) => this.pickUser(index));
     this.users.on('element click', (el: Widgets.BlessedElement) => {
       const index = (this.users as unknown as { items: Widgets.BlessedElement[] }).items.indexOf(el);
@@ -160,11 +162,15 @@ export class ChatView {
     this.box.screen.render();
   }
 
-  /** Updates the status bar: state, server, both fingerprints (shortened to fit). */
+  /** Updates the status bar: state, server, both fingerprints (shortened to fit the width). */
   setStatus(s: ChatStatus): void {
-    const wide = Number(this.box.screen.width) >= 130;
-    const fp = (f: string) => escapeTags(wide ? f : shortFingerprint(f, 20));
-    this.status.setContent(` ${STATE_LABEL[s.state]}  server ${escapeTags(s.server)}  server key ${fp(s.serverFingerprint)}  you ${escapeTags(this.me)} ${fp(s.myFingerprint)}`);
+    this.lastStatus = s;
+    const state = STATE_LABEL[s.state];
+    const plain = (fpChars: number) => ` ${stripTags(state)}  server ${s.server}  key ${shortFingerprint(s.serverFingerprint, fpChars)}  you ${this.me} ${shortFingerprint(s.myFingerprint, fpChars)}`;
+    let fpChars = 50;
+    while (fpChars > 12 && plain(fpChars).length > Number(this.box.screen.width) - 1) fpChars--;
+    const fp = (f: string) => `{gray-fg}${escapeTags(shortFingerprint(f, fpChars))}{/gray-fg}`;
+    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${escapeTags(stripControls(this.me))} ${fp(s.myFingerprint)}`);
     this.box.screen.render();
   }
 

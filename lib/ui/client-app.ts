@@ -293,8 +293,9 @@ class ClientApp {
         return w.system(`${users.length} in the room: ${users.join(', ')}`);
       }
       case 'help':
-        for (const [usage, help] of COMMAND_HELP) w.system(`${usage.padEnd(16)} ${help}`);
-        return w.system('Enter sends · Ctrl-E or [Send Encrypted] sends end-to-end encrypted · PgUp/PgDn scroll · pick a user for /msg');
+        for (const [usage, help] of COMMAND_HELP) w.system(`${usage.padEnd(15)} ${help}`);
+        w.system('Ctrl-E or [Send Encrypted]: end-to-end encrypted to the room');
+        return w.system('Enter on a user (or click) starts a /msg; PgUp/PgDn scroll');
       case 'quit': return this.onQuit();
       case 'invalid': return w.system(cmd.message, 'error');
     }

@@ -12,10 +12,10 @@ export type ChatCommand =
 /** Every command with its one-line help, in the order /help lists them. */
 export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/help', 'list these commands'],
-  ['/msg USER TEXT', 'send TEXT to USER only (always end-to-end encrypted)'],
+  ['/msg USER TEXT', 'to USER only, end-to-end encrypted'],
   ['/users', 'list who is in the room'],
-  ['/quit', 'leave the room and close the window (also Ctrl-C)'],
-  ['//TEXT', 'send a line that starts with "/"'],
+  ['/quit', 'leave and close the window (or Ctrl-C)'],
+  ['//TEXT', 'send a line starting with "/"'],
 ];
 
 /**

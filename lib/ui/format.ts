@@ -21,6 +21,11 @@ export function escapeTags(text: string): string {
   return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
+/** The visible text of a blessed tag string (for measuring). */
+export function stripTags(text: string): string {
+  return text.replace(/\{(\/?)[\w\-,;!#]*\}/g, '').replace(/\{open\}/g, '{').replace(/\{close\}/g, '}');
+}
+
 /** Removes control characters (terminal escapes from a peer) except newline and tab. */
 export function stripControls(text: string): string {
   return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');

@@ -93,7 +93,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
       { keys: [], help: 'Tab next · Enter Start/Stop', run: () => {} },
       { keys: ['pageup'], help: 'PgUp/PgDn log', global: true, run: () => scrollBy(this.logPane, -this.page()) },
       { keys: ['pagedown'], help: '', global: true, run: () => scrollBy(this.logPane, this.page()) },
-      { keys: ['q'], help: 'q quit (stopped)', run: () => this.quitIfStopped() },
+      { keys: ['q'], help: 'q quit (when stopped)', run: () => this.quitIfStopped() },
       { keys: ['C-c'], help: 'Ctrl-C quit', global: true, run: () => this.emit('quit') },
     ];
   }
@@ -181,6 +181,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
       this.setMessage('{green-fg}running{/green-fg} — give clients an address below and the password');
     } else if (!running) {
       this.connectPane.setContent('{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}');
+      this.setMessage('{gray-fg}stopped — press Start to run again, q to quit{/gray-fg}');
       this.setUsers([]);
     }
     this.ring.focus(this.startButton);

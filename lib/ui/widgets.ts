@@ -68,7 +68,7 @@ export function bindKeys(screen: Widgets.Screen, table: KeyBinding[]): void {
 
 /** The footer line listing a key table, for one view or for all. */
 export function footerText(table: KeyBinding[], view?: string): string {
-  return table.filter((b) => b.help && (!b.view || b.view === view)).map((b) => b.help).join('  ·  ');
+  return table.filter((b) => b.help && (!b.view || b.view === view)).map((b) => b.help).join(' · ');
 }
 
 /**
