@@ -13,6 +13,8 @@ export class Reservations {
   private readonly tokens = new Map<string, Buffer>();
   /** Names held from before a restart → hash and the time they are freed (ms since epoch). */
   private readonly held = new Map<string, { hash: Buffer; until: number }>();
+  /** Connections live at the last save: a restarted server resets them, so their clients come back at once. */
+  readonly lastSessions: Array<{ connId: Buffer; address: string }> = [];
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(private readonly path: string) {}
@@ -21,9 +23,10 @@ export class Reservations {
   static async load(path: string, now = Date.now()): Promise<Reservations> {
     const r = new Reservations(path);
     try {
-      const data = JSON.parse(await readFile(path, 'utf8')) as { online?: Array<{ key: string; hash: string }> };
+      const data = JSON.parse(await readFile(path, 'utf8')) as { online?: Array<{ key: string; hash: string; conn?: unknown; address?: unknown }> };
       for (const e of data.online ?? []) {
         if (typeof e.key === 'string' && typeof e.hash === 'string') r.held.set(e.key, { hash: Buffer.from(e.hash, 'base64'), until: now + IDLE_TIMEOUT_MS });
+        if (typeof e.conn === 'string' && /^[0-9a-f]{16}$/.test(e.conn) && typeof e.address === 'string') r.lastSessions.push({ connId: Buffer.from(e.conn, 'hex'), address: e.address });
       }
     } catch { /* first start, or a damaged file: nobody is held */ }
     return r;
@@ -54,10 +57,10 @@ export class Reservations {
   }
 
   /** Writes who is online now (written to a temporary file and renamed; writes never overlap). */
-  save(members: Iterable<{ key: string }>): Promise<void> {
+  save(members: Iterable<{ key: string; conn?: string; address?: string }>): Promise<void> {
     const online = [...members].flatMap((m) => {
       const h = this.tokens.get(m.key);
-      return h ? [{ key: m.key, hash: h.toString('base64') }] : [];
+      return h ? [{ key: m.key, hash: h.toString('base64'), ...(m.conn && m.address ? { conn: m.conn, address: m.address } : {}) }] : [];
     });
     const body = JSON.stringify({ online, savedAt: Date.now() });
     this.writing = this.writing.catch(() => {}).then(async () => {

@@ -90,6 +90,8 @@ export class ChatServer extends EventEmitter {
   /** Opens the UDP socket; rejects with an Error whose message is for people. */
   async listen(): Promise<{ host: string; port: number }> {
     const addr = await this.endpoint.bind(this.opts.host, this.opts.port);
+    // Clients of the previous run (e.g. before a crash) would notice only at their next keepalive.
+    for (const old of this.reservations.lastSessions) this.endpoint.sendReset(old.connId, old.address);
     this.emit('listening', addr);
     return addr;
   }
@@ -113,7 +115,7 @@ export class ChatServer extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await this.reservations.save(this.room.members.values());
+    await this.reservations.save(this.online());
     for (const s of this.sessions) s.conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
     this.sessions.clear();
     await this.history.close();
@@ -134,7 +136,8 @@ export class ChatServer extends EventEmitter {
       if (s.member) {
         this.room.remove(s.member, reason === 'closed' ? 'quit' : `${reason}: ${detail}`);
         this.emit('leave', { user: s.member.name, reason });
-        this.saveReservations();
+        // While stopping, online.json already lists everyone: keep it, so their names stay held for them.
+        if (!this.stopping) this.saveReservations();
       }
     });
     this.send(s, { t: 'hello', pw: encodeParams(this.pw.params), reset: token.toString('base64') });
@@ -260,8 +263,12 @@ export class ChatServer extends EventEmitter {
     }, (err: Error) => this.emit('log', `replay to ${member.name} failed: ${err.message}`));
   }
 
+  private online(): Array<{ key: string; conn: string; address: string }> {
+    return [...this.sessions].flatMap((s) => (s.member ? [{ key: s.member.key, conn: s.conn.connId.toString('hex'), address: s.address }] : []));
+  }
+
   private saveReservations(): void {
-    this.reservations.save(this.room.members.values()).catch((err: Error) => this.emit('log', `could not save online.json: ${err.message}`));
+    this.reservations.save(this.online()).catch((err: Error) => this.emit('log', `could not save online.json: ${err.message}`));
   }
 }
 

@@ -4,7 +4,7 @@
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RsaKeyPair } from './keyfile.ts';
-import { MAX_DATAGRAM_BYTES } from './constants.ts';
+import { CONNECTION_ID_BYTES, MAX_DATAGRAM_BYTES } from './constants.ts';
 import { Connection } from './connection.ts';
 import { ProtocolError } from './errors.ts';
 import { decodePacket, encodePacket, type Packet } from './wire.ts';
@@ -74,6 +74,14 @@ export class ServerEndpoint extends EventEmitter {
         resolve({ host: a.address, port: a.port });
       });
     });
+  }
+
+  /** Sends a stateless reset for a connection of an earlier run (connId, "ip:port"), so its client reconnects at once. */
+  sendReset(connId: Buffer, address: string): void {
+    const i = address.lastIndexOf(':');
+    const port = Number(address.slice(i + 1));
+    if (connId.length !== CONNECTION_ID_BYTES || !Number.isInteger(port) || port < 1 || port > 65535) return;
+    this.sendTo(encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) }), address.slice(0, i), port);
   }
 
   /** Connections alive now. */

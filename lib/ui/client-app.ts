@@ -44,8 +44,8 @@ export type ClientFactory = (opts: ClientFactoryOptions) => Promise<ClientLike>;
 /** Options of runClientWindow; all but historyDir prefill the login form. */
 export interface ClientWindowOptions { host?: string; port?: number; password?: string; username?: string; historyDir: string }
 
-/** Test and demo hooks: another core, in-memory terminal streams. */
-export interface ClientAppDeps { createClient?: ClientFactory; io?: ScreenIo }
+/** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
+export interface ClientAppDeps { createClient?: ClientFactory; io?: ScreenIo; onWindow?: (win: ClientWindow) => void }
 
 const realClient: ClientFactory = async (opts) => {
   const { ChatClient } = await import('../client-core.ts');
@@ -73,6 +73,7 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
     password: opts.password,
   };
   const win = new ClientWindow(prefill, deps.io);
+  deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.system(line));
   const app = new ClientApp(win, opts.historyDir, deps.createClient ?? realClient);
   let onSignal = () => {};

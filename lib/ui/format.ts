@@ -23,7 +23,7 @@ export function escapeTags(text: string): string {
 
 /** The visible text of a blessed tag string (for measuring). */
 export function stripTags(text: string): string {
-  return text.replace(/\{(\/?)[\w\-,;!#]*\}/g, '').replace(/\{open\}/g, '{').replace(/\{close\}/g, '}');
+  return text.replace(/\{(open|close)\}|\{\/?[\w\-,;!#]*\}/g, (_m, brace?: string) => (brace === 'open' ? '{' : brace === 'close' ? '}' : ''));
 }
 
 /** Removes control characters (terminal escapes from a peer) except newline and tab. */

@@ -26,8 +26,8 @@ export type ServerFactory = (opts: ServerSettings & { historyDir: string; onProg
 /** Options of runServerWindow; host, port and password prefill the form. */
 export interface ServerWindowOptions { host?: string; port?: number; password?: string; historyDir: string }
 
-/** Test and demo hooks: another core, in-memory terminal streams. */
-export interface ServerAppDeps { createServer?: ServerFactory; io?: ScreenIo }
+/** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
+export interface ServerAppDeps { createServer?: ServerFactory; io?: ScreenIo; onWindow?: (win: ServerWindow) => void }
 
 const realServer: ServerFactory = async (opts) => {
   const { ChatServer } = await import('../server-core.ts');
@@ -42,6 +42,7 @@ const realServer: ServerFactory = async (opts) => {
 export async function runServerWindow(opts: ServerWindowOptions, deps: ServerAppDeps = {}): Promise<number> {
   const create = deps.createServer ?? realServer;
   const win = new ServerWindow({ host: opts.host, port: opts.port ?? DEFAULT_PORT, password: opts.password }, deps.io);
+  deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.log(line, 'warn'));
   let server: ServerLike | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -9,8 +9,8 @@ import type { ServerLike } from '../../lib/ui/server-app.ts';
 /** Delay before the fake server confirms a message, in ms (long enough to see "…" then "✓"). */
 const DELIVER_MS = 30;
 
-/** Shared state of one fake chat room. */
-export class FakeRoom {
+/** Shared state of one fake chat room; emits 'message', 'join' and 'leave' for the fake server. */
+export class FakeRoom extends EventEmitter {
   password = 'secret';
   readonly serverFingerprint = 'SHA256:FAKEserverKEYfingerprint0000000000000000000000';
   readonly clients = new Set<FakeClient>();
@@ -37,6 +37,7 @@ export class FakeRoom {
   say(from: string, text: string, encrypted = false): ChatMessage {
     const m: ChatMessage = { id: `x${++this.seq}`, seq: this.seq, from, text, encrypted, ts: Date.now() };
     this.log.push(m);
+    this.emit('message', m);
     this.broadcast(undefined, (c) => c.emit('message', m));
     return m;
   }
@@ -83,6 +84,7 @@ export class FakeClient extends EventEmitter implements ClientLike {
     }
     this.name = username;
     this.room.clients.add(this);
+    this.room.emit('join', { user: username, address: '127.0.0.1:50000' });
     this.room.broadcast(this, (c) => {
       c.emit('join', { user: username });
       c.emit('users', { users: this.room.names() });
@@ -124,6 +126,7 @@ export class FakeClient extends EventEmitter implements ClientLike {
     if (!this.name || !this.room.clients.has(this)) return;
     const m: ChatMessage = { id, seq: ++this.room.seq, from: this.name, text, encrypted, ts: Date.now() };
     this.room.log.push(m);
+    this.room.emit('message', m);
     this.emit('delivered', { id, seq: m.seq });
     this.room.broadcast(this, (c) => c.emit('message', m));
   }
@@ -136,6 +139,7 @@ export class FakeClient extends EventEmitter implements ClientLike {
     const name = this.name;
     this.room.clients.delete(this);
     this.name = undefined;
+    if (name) this.room.emit('leave', { user: name, reason: 'quit' });
     if (name) this.room.broadcast(this, (c) => {
       c.emit('leave', { user: name });
       c.emit('users', { users: this.room.names() });
@@ -162,6 +166,9 @@ export class FakeServer extends EventEmitter implements ServerLike {
     super();
     this.fingerprint = room.serverFingerprint;
     room.password = opts.password;
+    for (const event of ['message', 'join', 'leave'] as const) {
+      room.on(event, (arg: unknown) => this.emit(event, arg));
+    }
   }
 
   async listen(): Promise<{ host: string; port: number }> {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { loadOrCreateKeyPair } from '../../lib/keyfile.ts';
 import { PASSWORD } from './chat-harness.ts';
 
 /** The repository root, where server.ts and client.ts live. */
@@ -121,10 +122,24 @@ function withoutObrolan(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export interface ServerChild { child: Child; port: number; /** When the "listening on" line arrived, ms since the epoch. */ listeningAt: number }
 
-/** Starts `server.ts --headless --json` on 127.0.0.1 and waits for its "listening on" line. */
+/**
+ * Makes the server's identity key in `historyDir` beforehand, RSA-2048 to keep tests quick (the program
+ * would make an RSA-3072 one on first start, seconds on a busy machine). Does nothing if one exists.
+ */
+export async function prepareServerKey(historyDir: string): Promise<void> {
+  await loadOrCreateKeyPair(join(historyDir, 'keys', 'server.pem'), 2048);
+}
+
+/** Starts `server.ts --headless --json` on 127.0.0.1 (key made beforehand) and waits for its "listening on" line. */
 export async function startServerProcess(historyDir: string, port = 0, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
+  await prepareServerKey(historyDir);
   const child = spawnScript('server.ts', ['--headless', '--json', '--host', '127.0.0.1', '--port', String(port),
     '--password', PASSWORD, '--history-dir', historyDir, ...extra], env, 'server');
+  return waitListening(child);
+}
+
+/** Waits for a server child's "listening on 127.0.0.1:PORT" line (JSON or text). */
+export async function waitListening(child: Child): Promise<ServerChild> {
   const { line, at } = await child.waitForLine((l) => l.includes('listening on'), START_TIMEOUT_MS, '"listening on"');
   const m = /listening on 127\.0\.0\.1:(\d+)/.exec(line);
   if (!m) throw new Error(`unexpected listening line: ${line}`);

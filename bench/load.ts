@@ -1,0 +1,164 @@
+// The load generator's measurement: a few senders offer a paced rate of ~100-byte messages carrying their
+// send time; every other client of the fleet should receive each one. A delivery later than LATE_MS
+// after its send, or missing, is a failure. A step passes when under 1% of deliveries fail and the rate
+// is sustained: latency does not keep growing during the step (a short step could otherwise hide a queue
+// that grows by less than LATE_MS before the step ends).
+import { performance } from 'node:perf_hooks';
+import type { Fleet } from './fleet.ts';
+import { CpuMeter, OthersMeter } from './procs.ts';
+
+/** A delivery later than this after its send counts as late, in ms. */
+export const LATE_MS = 1_000;
+/** A step passes when fewer than this fraction of deliveries are late or missing. */
+export const MAX_FAIL_FRACTION = 0.01;
+/** Size of one chat text, in bytes. */
+export const TEXT_BYTES = 100;
+/** The sender loop wakes at most this often, in ms. */
+const TICK_MS = 2;
+/** How often a waiting loop looks again, in ms. */
+const POLL_MS = 20;
+/** Sustained: median latency of the second half's sends ≤ GROWTH_FACTOR × the first half's + GROWTH_SLACK_MS. */
+const GROWTH_FACTOR = 2;
+const GROWTH_SLACK_MS = 50;
+
+export interface StepOptions {
+  /** Clients 0..senders-1 send, round robin. */
+  senders: number;
+  /** Offered rate, messages/s over all senders. */
+  rate: number;
+  /** Sending lasts this long, in ms… */
+  durationMs: number;
+  /** …or, when given, until this returns true (checked after durationMs), but at most maxMs. */
+  until?: () => boolean;
+  maxMs?: number;
+  /** Process id of the server, to measure its CPU during the step. */
+  serverPid?: number;
+}
+
+export interface StepResult {
+  rate: number;
+  sent: number;
+  /** Seconds of sending. */
+  seconds: number;
+  expected: number;
+  onTime: number;
+  late: number;
+  missing: number;
+  /** One-way latencies of every delivery received (late ones too), in ms, unsorted. */
+  latencies: number[];
+  /** On-time deliveries per second of sending. */
+  deliveriesPerS: number;
+  /** Largest lag of a send behind its schedule (the load generator falling behind), in ms. */
+  sendLagMs: number;
+  failFraction: number;
+  /** Median latency of messages sent in the first and in the second half of the step, in ms. */
+  p50FirstMs: number;
+  p50SecondMs: number;
+  /** False when latency grew during the step: a queue was building. */
+  sustained: boolean;
+  ok: boolean;
+  serverCpuPct: number;
+  loadCpuPct: number;
+  /** CPU used meanwhile by processes other than the server and the load generator, % of one core. */
+  othersCpuPct: number;
+}
+
+let stepCounter = 0;
+
+/** The text of one message: step id, sender, number, send time (ms, performance.now()), padded to TEXT_BYTES. */
+function makeText(step: number, sender: number, n: number, at: number): string {
+  const head = `${step}|${sender}|${n}|${at.toFixed(3)}|`;
+  return head + 'x'.repeat(Math.max(0, TEXT_BYTES - head.length));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Runs one paced step on `fleet` and counts what arrived. Never throws for lost messages; they count as missing. */
+export async function runStep(fleet: Fleet, o: StepOptions): Promise<StepResult> {
+  const step = ++stepCounter;
+  const receivers = fleet.size - 1;
+  const latencies: number[] = [];
+  const halves: [number[], number[]] = [[], []];
+  let onTime = 0;
+  let late = 0;
+  const t0 = performance.now();
+  const middle = t0 + o.durationMs / 2;
+  fleet.onText = (_receiver, text) => {
+    const f = text.split('|', 4);
+    if (Number(f[0]) !== step) return;
+    const at = Number(f[3]);
+    const ms = performance.now() - at;
+    latencies.push(ms);
+    halves[at < middle ? 0 : 1].push(ms);
+    if (ms <= LATE_MS) onTime++; else late++;
+  };
+  const server = o.serverPid !== undefined ? new CpuMeter(o.serverPid) : undefined;
+  const load = new CpuMeter();
+  const others = new OthersMeter(o.serverPid !== undefined ? [o.serverPid] : []);
+  const maxMs = o.maxMs ?? o.durationMs;
+  let sent = 0;
+  let sendLagMs = 0;
+  let lastSend = t0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      const elapsed = now - t0;
+      const stop = elapsed >= maxMs || (elapsed >= o.durationMs && (!o.until || o.until()));
+      const due = Math.floor((elapsed * o.rate) / 1000);
+      if (due > sent) sendLagMs = Math.max(sendLagMs, elapsed - ((sent + 1) * 1000) / o.rate);
+      for (; sent < due; sent++) {
+        const at = performance.now();
+        fleet.send(sent % o.senders, makeText(step, sent % o.senders, sent, at));
+        lastSend = at;
+      }
+      if (stop) resolve(); else setTimeout(tick, TICK_MS);
+    };
+    tick();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const expected = sent * receivers;
+  // Anything arriving after lastSend + LATE_MS is late whatever it is, so waiting longer tells nothing.
+  while (onTime + late < expected && performance.now() < lastSend + LATE_MS + POLL_MS) await sleep(POLL_MS);
+  const serverCpuPct = server ? server.pct() : NaN;
+  const loadCpuPct = load.pct();
+  const othersCpuPct = others.pct();
+  fleet.onText = () => {};
+  const missing = Math.max(0, expected - onTime - late);
+  const failFraction = expected > 0 ? (late + missing) / expected : 1;
+  const p50FirstMs = percentile(halves[0], 0.5);
+  const p50SecondMs = percentile(halves[1], 0.5);
+  const sustained = !(p50SecondMs > GROWTH_FACTOR * p50FirstMs + GROWTH_SLACK_MS);
+  return {
+    rate: o.rate, sent, seconds, expected, onTime: Math.min(onTime, expected), late, missing, latencies,
+    deliveriesPerS: Math.min(onTime, expected) / seconds, sendLagMs, failFraction, p50FirstMs, p50SecondMs, sustained,
+    ok: expected > 0 && failFraction < MAX_FAIL_FRACTION && sustained, serverCpuPct, loadCpuPct, othersCpuPct,
+  };
+}
+
+/**
+ * Waits until the fleet is quiet: nothing unacknowledged and no delivery for `quietMs`, at most `maxMs`.
+ * Returns false when it did not get quiet (a backlog is still draining).
+ */
+export async function settle(fleet: Fleet, quietMs = 300, maxMs = 5_000): Promise<boolean> {
+  const t0 = performance.now();
+  let last = performance.now();
+  fleet.onText = () => { last = performance.now(); };
+  try {
+    while (performance.now() - t0 < maxMs) {
+      if (fleet.backlog() === 0 && performance.now() - last >= quietMs) return true;
+      await sleep(POLL_MS);
+    }
+    return false;
+  } finally {
+    fleet.onText = () => {};
+  }
+}
+
+/** The p-th percentile (0..1) of `xs` (nearest rank); NaN when empty. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+}

@@ -1,0 +1,69 @@
+// The human-readable table of a benchmark run: each figure with its goal and whether it is met.
+import type { Row } from './context.ts';
+
+interface Line { what: string; figure: string; goal: string; verdict: string }
+
+const n0 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+const n1 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(1) : '–');
+const n2 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(2) : '–');
+const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
+
+/** "pass" / "FAIL" for a check; "–" when the figure is missing. */
+function verdict(...checks: Array<[unknown, (v: number) => boolean]>): string {
+  if (checks.some(([v]) => !Number.isFinite(num(v)))) return '–';
+  return checks.every(([v, ok]) => ok(num(v))) ? 'pass' : 'FAIL';
+}
+
+function lines(r: Row): Line[] {
+  switch (r.scenario) {
+    case 'fanout': {
+      const goal = r.clients === 50 ? 'ratio ≥ 1.5' : '';
+      return [{
+        what: `fan-out, ${r.clients} clients`,
+        figure: `${n0(r.msgs_per_s)} msg/s = ${n0(r.deliveries_per_s)} deliveries/s; raw relay ${n0(r.raw_deliveries_per_s)}/s; ratio ${n2(r.ratio_vs_raw)} (server ${n0(r.server_cpu_pct)}%, load ${n0(r.load_cpu_pct)}% CPU)`,
+        goal, verdict: goal ? verdict([r.ratio_vs_raw, (v) => v >= 1.5]) : '',
+      }];
+    }
+    case 'latency':
+      return [{
+        what: `latency, ${r.clients} clients, ${n0(r.msgs_per_s)} msg/s`,
+        figure: `p50 ${n2(r.p50_ms)} ms, p99 ${n2(r.p99_ms)} ms (${n2(r.late_or_missing_pct)}% late/missing; server ${n0(r.server_cpu_pct)}%, load ${n0(r.load_cpu_pct)}% CPU)`,
+        goal: 'p99 ≤ 5 ms', verdict: verdict([r.p99_ms, (v) => v <= 5]),
+      }];
+    case 'idle':
+      return [{
+        what: 'idle clients',
+        figure: `${n0(r.idle_clients)} held; server RSS ${n1(r.rss_mb)} MB, CPU ${n2(r.cpu_pct)}% (ramp ${n1(r.ramp_s)} s)`,
+        goal: '≥ 1,000, RSS < 150 MB, CPU < 5%',
+        verdict: verdict([r.idle_clients, (v) => v >= 1000], [r.rss_mb, (v) => v < 150], [r.cpu_pct, (v) => v < 5]),
+      }];
+    case 'login_storm':
+      return [{
+        what: `login storm, ${r.clients} at once`,
+        figure: `all in after ${n0(r.all_in_ms)} ms; chat p99 ${n1(r.chat_p99_ms)} ms (server ${n0(r.server_cpu_pct)}%, load ${n0(r.load_cpu_pct)}% CPU)`,
+        goal: '≤ 3 s, chat p99 ≤ 50 ms', verdict: verdict([r.all_in_ms, (v) => v <= 3000], [r.chat_p99_ms, (v) => v <= 50]),
+      }];
+    case 'history':
+      return [{
+        what: `history, ${n0(r.messages)} messages`,
+        figure: `start-up ${n0(r.start_ms)} ms (empty history ${n0(r.start_empty_ms)} ms; ChatServer.create ${n0(r.create_ms)} ms); replay of 200: ${n0(r.replay200_ms)} ms`,
+        goal: 'start-up ≤ 2 s', verdict: verdict([r.start_ms, (v) => v <= 2000]),
+      }];
+    case 'e2e':
+      return [{ what: 'Send Encrypted (RSA-3072)', figure: `seal for 50 recipients ${n2(r.encrypt50_ms)} ms; verify + decrypt one ${n2(r.open_ms)} ms`, goal: '', verdict: '' }];
+    case 'client_start':
+      return [{ what: 'client.ts --no-ui to ready', figure: `median ${n0(r.median_ms)} ms of ${r.runs}; first start (makes keys) ${n0(r.first_ms)} ms`, goal: '', verdict: '' }];
+    default:
+      return r.error ? [{ what: r.scenario, figure: `error: ${String(r.error)}`, goal: '', verdict: 'FAIL' }] : [];
+  }
+}
+
+/** The whole run as a text table, machine line first. */
+export function formatTable(rows: Row[]): string {
+  const m = rows.find((r) => r.scenario === 'machine');
+  const head = m ? `Obrolan benchmark ${String(m.date).slice(0, 16).replace('T', ' ')} UTC — ${m.cores} cores (${m.cpu}), ${m.mem_gb} GB, Node ${m.node}; load average ${m.loadavg_1m} at start${m.client_store === false ? '; DIAGNOSTIC: load clients did not store (--no-client-store)' : ''}\n` : '';
+  const body = rows.flatMap(lines);
+  const w = [0, 0, 0].map((_, i) => Math.max(...body.map((l) => [l.what, l.figure, l.goal][i]!.length), [8, 6, 4][i]!));
+  const row = (a: string, b: string, c: string, d: string): string => `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c.padEnd(w[2]!)}  ${d}`.trimEnd() + '\n';
+  return head + '\n' + row('scenario', 'figure', 'goal', '') + body.map((l) => row(l.what, l.figure, l.goal, l.verdict)).join('') ;
+}

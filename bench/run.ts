@@ -1,0 +1,128 @@
+// `npm run bench`: Obrolan against the machine's limit, in one run. Prints a table (or, with --json, one JSON
+// object per line). Flags:
+//   --json                 one JSON object per line on stdout (progress still goes to stderr)
+//   --quick                shorter steps, fewer sizes (for development; the figures are rougher)
+//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile
+//   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
+//   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
+//   --no-client-store      diagnostic: load clients skip their own disk writes (ClientHistory.append, KnownUsers.set),
+//                          to show what the server could do once the clients are not the bottleneck; rows say so
+// Every child process is killed at the end, also on Ctrl-C.
+import { parseArgs } from 'node:util';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { makeContext, removeTempDirsSync, type BenchContext, type Row } from './context.ts';
+import { benchE2E } from './e2e.ts';
+import { fanoutScenario, latencyScenario } from './fanout.ts';
+import { killAllChildren } from './procs.ts';
+import { profileScenario } from './profile.ts';
+import { formatTable } from './report.ts';
+import { idleScenario, stormScenario } from './scale.ts';
+import { clientStartScenario, historyScenario } from './startup.ts';
+import { ClientHistory, KnownUsers } from '../lib/history.ts';
+
+type Scenario = (ctx: BenchContext, earlier: Row[]) => Promise<Row[]>;
+
+let profileRate: number | undefined;
+
+const SCENARIOS: Record<string, Scenario> = {
+  fanout: (ctx) => fanoutScenario(ctx),
+  latency: (ctx) => latencyScenario(ctx),
+  idle: (ctx) => idleScenario(ctx),
+  storm: (ctx) => stormScenario(ctx),
+  history: (ctx) => historyScenario(ctx),
+  e2e: async () => [{ scenario: 'e2e', recipients: 50, ...(await benchE2E()) }],
+  client: (ctx) => clientStartScenario(ctx),
+  profile: (ctx, earlier) => profileScenario(ctx, earlier, profileRate),
+};
+/** Scenarios whose load clients the --no-client-store diagnostic changes. */
+const STORE_SENSITIVE = new Set(['fanout', 'latency', 'storm', 'idle', 'profile']);
+
+/** Diagnostic: makes the load clients' own writes (history copy, known users' keys) no-ops, or puts them back. */
+function setClientStore(on: boolean): void {
+  const h = ClientHistory.prototype as unknown as { append: ClientHistory['append']; realAppend?: ClientHistory['append'] };
+  h.realAppend ??= h.append;
+  h.append = on ? h.realAppend : async () => {};
+  const k = KnownUsers.prototype as unknown as { set: KnownUsers['set']; realSet?: KnownUsers['set'] };
+  k.realSet ??= k.set;
+  k.set = on ? k.realSet : async () => {};
+}
+const DEFAULT_SET = ['fanout', 'latency', 'idle', 'storm', 'history', 'e2e', 'client'];
+
+function machine(): Row {
+  const cpu = cpus();
+  return {
+    scenario: 'machine', date: new Date().toISOString(), cores: cpu.length, cpu: cpu[0]?.model ?? '?',
+    mem_gb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`,
+    // Other people's work on a shared machine skews every figure: say how busy it was at the start.
+    loadavg_1m: Math.round(loadavg()[0]! * 100) / 100,
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' },
+      profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'no-client-store': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--no-client-store]\n');
+    return 0;
+  }
+  if (values['profile-rate'] !== undefined) profileRate = Number(values['profile-rate']);
+  const noStore = values['no-client-store'] === true;
+  const names = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_SET, ...(values.profile ? ['profile'] : [])];
+  const unknown = names.filter((n) => !SCENARIOS[n]);
+  if (unknown.length) {
+    process.stderr.write(`error: unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}\n`);
+    return 2;
+  }
+  const log = (line: string): void => { process.stderr.write(line + '\n'); };
+  const rows: Row[] = [machine()];
+  const emit = (r: Row): void => { rows.push(r); if (values.json) process.stdout.write(JSON.stringify(r) + '\n'); };
+  if (noStore) rows[0]!.client_store = false;
+  if (values.json) process.stdout.write(JSON.stringify(rows[0]) + '\n');
+  const { ctx, dispose } = await makeContext(values.quick === true, log);
+  const started = Date.now();
+  let failed = 0;
+  try {
+    for (const name of names) {
+      log(`── ${name}`);
+      const t0 = Date.now();
+      try {
+        setClientStore(!(noStore && STORE_SENSITIVE.has(name)));
+        for (const r of await SCENARIOS[name]!(ctx, rows)) emit(noStore && STORE_SENSITIVE.has(name) ? { ...r, client_store: false } : r);
+      } catch (err) {
+        failed++;
+        emit({ scenario: name, error: (err as Error).message });
+        log(`${name} failed: ${(err as Error).stack ?? (err as Error).message}`);
+      }
+      log(`   (${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    killAllChildren();
+    await dispose();
+  }
+  log(`bench finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (!values.json) process.stdout.write(formatTable(rows));
+  return failed ? 1 : 0;
+}
+
+process.on('exit', killAllChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAllChildren();
+    removeTempDirsSync();
+    process.stderr.write(`\n${sig}: children killed, temporary files removed\n`);
+    process.exit(130);
+  });
+}
+
+// Exit explicitly: a load client's stray timer must not keep the benchmark alive after its report.
+main().then((code) => process.exit(code), (err: Error) => {
+  process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+  killAllChildren();
+  process.exit(1);
+});

@@ -1,0 +1,49 @@
+// The server under test, as its own process: a ChatServer on 127.0.0.1 with flood control raised so the
+// load generator, not the per-user limit, sets the rate. Prints one JSON line per event on stdout:
+//   {"type":"listening","port":P,"pid":N,"create_ms":…,"listen_ms":…}   once, when ready
+//   {"type":"stats",…ServerStats,"rss_mb":…}                         on SIGUSR2
+// SIGTERM/SIGINT stop the server and exit 0 (so `node --cpu-prof` writes its profile).
+// Usage: node --import tsx bench/server-proc.ts --history-dir DIR [--password S] [--port N]
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { ChatServer } from '../lib/server-core.ts';
+
+/** Flood control for the benchmark: far above any rate one load client offers, in messages/s and messages. */
+const BENCH_FLOOD = { ratePerS: 1_000_000, burst: 1_000_000 };
+/** Longest a clean stop may take before the process exits anyway, in ms. */
+const STOP_LIMIT_MS = 5_000;
+
+const line = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n'); };
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { 'history-dir': { type: 'string' }, password: { type: 'string' }, port: { type: 'string' } },
+    strict: true,
+  });
+  const historyDir = values['history-dir'];
+  if (!historyDir) throw new Error('--history-dir is required');
+  const started = performance.now();
+  const server = await ChatServer.create({
+    host: '127.0.0.1', port: Number(values.port ?? 0), password: values.password ?? 'bench', historyDir, flood: BENCH_FLOOD,
+    onProgress: (text) => process.stderr.write(`${text}\n`),
+  });
+  const created = performance.now();
+  // Errors of the room (a failed history write) go to stderr; the bench counts missing deliveries anyway.
+  server.on('log', (text: string) => { if (text.startsWith('could not')) process.stderr.write(`${text}\n`); });
+  const { port } = await server.listen();
+  line({ type: 'listening', port, pid: process.pid, create_ms: round(created - started), listen_ms: round(performance.now() - started) });
+  process.on('SIGUSR2', () => line({ type: 'stats', ...server.stats(), rss_mb: round(process.memoryUsage().rss / 2 ** 20) }));
+  const stop = (): void => {
+    setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
+    server.stop().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+const round = (x: number): number => Math.round(x * 10) / 10;
+
+main().catch((err: Error) => {
+  process.stderr.write(`server-proc: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+// Start-up costs: the server with 100,000 messages of history (time to "listening"), the replay of 200
+// missed messages to a rejoining client, and `client.ts --no-ui` from process start to `ready`.
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SERVER_RSA_BITS } from '../lib/constants.ts';
+import { ChatClient } from '../lib/client-core.ts';
+import { ClientHistory, SEGMENT_MAX_DEFAULT } from '../lib/history.ts';
+import { BASE_ID, toRow } from '../lib/history-rows.ts';
+import { dayOf, makeSegment } from '../lib/history-segments.ts';
+import { loadOrCreateKeyPair } from '../lib/keyfile.ts';
+import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
+import { spawnTs } from './procs.ts';
+import { round2 } from './fanout.ts';
+import { TEXT_BYTES } from './load.ts';
+
+/** History: messages per earlier day, earlier days, and messages today (a segment half full, as after a restart mid-day). */
+const HISTORY_PER_DAY = 10_500;
+const HISTORY_DAYS = 9;
+const HISTORY_TODAY = 5_500;
+/** Messages a rejoining client has missed. */
+const REPLAY_COUNT = 200;
+/** Timed runs per start-up figure (the median is reported). */
+const RUNS = 3;
+const MS_PER_DAY = 86_400_000;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[(s.length - 1) >> 1]! : NaN;
+};
+
+/** A NeDB-style random _id (16 characters), as NeDB gives documents inserted without one. */
+function nedbId(): string {
+  return randomBytes(12).toString('base64').replace(/[+/]/g, 'x').slice(0, 16);
+}
+
+/**
+ * Writes the room history as NeDB lines directly, in the format RoomHistory writes (toRow, a base document
+ * opening each segment, segment files per day of SEGMENT_MAX_DEFAULT messages): much faster than inserting
+ * through NeDB. Returns the last seq.
+ */
+async function makeHistory(dir: string): Promise<number> {
+  const room = join(dir, 'room');
+  await mkdir(room, { recursive: true, mode: 0o700 });
+  const today = Date.now();
+  let seq = 0;
+  const text = 'y'.repeat(TEXT_BYTES);
+  for (let d = HISTORY_DAYS; d >= 0; d--) {
+    const clock = today - d * MS_PER_DAY;
+    const count = d === 0 ? HISTORY_TODAY : HISTORY_PER_DAY;
+    for (let index = 1, left = count; left > 0; index++) {
+      const n = Math.min(left, SEGMENT_MAX_DEFAULT);
+      const lines = [JSON.stringify({ _id: BASE_ID, baseSeq: seq })];
+      for (let i = 0; i < n; i++) {
+        seq++;
+        lines.push(JSON.stringify({ ...toRow({ seq, id: `m${seq}`, from: `user${seq % 50}`, ts: clock - (left - i), text }), _id: nedbId() }));
+      }
+      await writeFile(makeSegment(room, dayOf(clock), index).path, lines.join('\n') + '\n', { mode: 0o600 });
+      left -= n;
+    }
+  }
+  return seq;
+}
+
+/** Joins as `name` with a client history whose last seq is `lastSeq`; returns the ms from join() to ready and the messages shown. */
+async function timedJoin(port: number, dir: string, name: string, lastSeq: number, ctx: BenchContext): Promise<{ ms: number; shown: number }> {
+  const server = `127.0.0.1:${port}`;
+  if (lastSeq > 0) {
+    const h = await ClientHistory.open(dir, server, name, { onWarning: () => {} });
+    await h.append({ id: 'seed', seq: lastSeq, from: 'someone', text: 'seen before', encrypted: false, ts: Date.now() });
+    await h.close();
+  }
+  const client = new ChatClient({ host: '127.0.0.1', port, historyDir: dir, keys: ctx.keys, reconnect: false });
+  let shown = 0;
+  client.on('message', () => { shown++; });
+  try {
+    await client.connect();
+    await client.authenticate(BENCH_PASSWORD);
+    const t0 = performance.now();
+    await client.join(name);
+    return { ms: performance.now() - t0, shown };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Server start-up with 100,000 messages (and with none, to isolate the history's share), then replay of 200. */
+export async function historyScenario(ctx: BenchContext): Promise<Row[]> {
+  const full = await freshDir(ctx.root, 'history-full');
+  const empty = await freshDir(ctx.root, 'history-empty');
+  const t0 = performance.now();
+  const [last] = await Promise.all([makeHistory(full), loadOrCreateKeyPair(join(full, 'keys', 'server.pem'), SERVER_RSA_BITS)]);
+  await mkdir(join(empty, 'keys'), { recursive: true });
+  await copyFile(join(full, 'keys', 'server.pem'), join(empty, 'keys', 'server.pem'));
+  ctx.log(`  wrote ${last.toLocaleString('en-US')} messages in ${Math.round(performance.now() - t0)} ms`);
+  const starts: number[] = [];
+  const creates: number[] = [];
+  const emptyStarts: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const e = await startBenchServer(ctx, { historyDir: empty });
+    emptyStarts.push(e.readyMs);
+    await e.stop();
+  }
+  let replay: number[] = [];
+  let plain: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const s = await startBenchServer(ctx, { historyDir: full });
+    starts.push(s.readyMs);
+    creates.push(Number(s.ready.create_ms));
+    try {
+      if (i === RUNS - 1) {
+        // The first join warms up the server's path; then time RUNS joins each way.
+        await timedJoin(s.port, await freshDir(ctx.clientRoot, 'replay'), 'warm', last - REPLAY_COUNT, ctx);
+        const r: Array<{ ms: number; shown: number }> = [];
+        for (let k = 0; k < RUNS; k++) r.push(await timedJoin(s.port, await freshDir(ctx.clientRoot, 'replay'), `back${k}`, last - REPLAY_COUNT, ctx));
+        if (r.some((x) => x.shown !== REPLAY_COUNT)) throw new Error(`a rejoining client was shown ${r.map((x) => x.shown).join('/')} messages, expected ${REPLAY_COUNT}`);
+        replay = r.map((x) => x.ms);
+        for (let k = 0; k < RUNS; k++) plain.push((await timedJoin(s.port, await freshDir(ctx.clientRoot, 'replay'), `same${k}`, last, ctx)).ms);
+      }
+    } finally {
+      await s.stop();
+    }
+  }
+  ctx.log(`  start-up ${starts.map(Math.round).join(', ')} ms (empty: ${emptyStarts.map(Math.round).join(', ')} ms); replay ${replay.map(Math.round).join(', ')} ms`);
+  return [{
+    scenario: 'history', messages: last, start_ms: Math.round(median(starts)), start_empty_ms: Math.round(median(emptyStarts)),
+    create_ms: Math.round(median(creates)), replay200_ms: round2(median(replay)), join_no_replay_ms: round2(median(plain)), runs: RUNS,
+  }];
+}
+
+/** `client.ts --no-ui --json` from spawn to its "ready" line: once making its keys, then RUNS times with them. */
+export async function clientStartScenario(ctx: BenchContext): Promise<Row[]> {
+  const server = await startBenchServer(ctx);
+  const dir = await freshDir(ctx.clientRoot, 'client-start');
+  const once = async (name: string): Promise<number> => {
+    const c = await spawnTs('client.ts', ['--no-ui', '--json', '--host', '127.0.0.1', '--port', String(server.port), '--password', BENCH_PASSWORD,
+      '--username', name, '--history-dir', dir], { readyWhen: (l) => l.includes('"type":"ready"'), stdin: true });
+    c.proc.stdin!.end(); // end of input: the line client quits by itself
+    await c.stop();
+    return c.readyMs;
+  };
+  try {
+    const first = await once('first');
+    const runs: number[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await once(`again${i}`));
+    ctx.log(`  first ${Math.round(first)} ms (makes RSA keys), then ${runs.map(Math.round).join(', ')} ms`);
+    return [{ scenario: 'client_start', first_ms: Math.round(first), median_ms: Math.round(median(runs)), runs: RUNS }];
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,213 @@
+// The client window wired to a fake core, driven through an in-memory terminal.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runClientWindow, type ClientWindowOptions } from '../lib/ui/client-app.ts';
+import { FakeClient, fakeClientFactory, FakeRoom } from './support/fake-core.ts';
+import { FakeTerminal, KEY, sleep } from './support/fake-terminal.ts';
+
+interface Run { term: FakeTerminal; made: FakeClient[]; done: Promise<number>; dir: string }
+
+/** Opens a client window on `room`; flags as given, history in a fresh temp dir unless `dir` is passed. */
+async function open(room: FakeRoom, flags: Partial<ClientWindowOptions>, dir?: string): Promise<Run> {
+  const historyDir = dir ?? await mkdtemp(join(tmpdir(), 'obrolan-ui-client-'));
+  const term = new FakeTerminal(100, 30);
+  const made: FakeClient[] = [];
+  const done = runClientWindow({ historyDir, ...flags }, {
+    createClient: fakeClientFactory(room, made),
+    io: term.io,
+    onWindow: (w) => (term.screen = w.screen),
+  });
+  await term.waitFor('join a chat room');
+  // blessed starts reading keys on the next tick; the first key can be lost before that.
+  await sleep(50);
+  return { term, made, done, dir: historyDir };
+}
+
+/** Quits with Ctrl-C and returns the exit code. */
+async function quit(run: Run): Promise<number> {
+  await run.term.type(KEY.ctrlC);
+  return run.done;
+}
+
+async function loggedIn(room: FakeRoom, username: string): Promise<Run> {
+  const firstContact = !room.pinned.has('10.0.0.5:7447');
+  const run = await open(room, { host: '10.0.0.5', port: 7447, password: room.password, username });
+  await run.term.type(KEY.enter);
+  if (firstContact) {
+    await run.term.waitFor('Trust this server?');
+    await run.term.type('y');
+  }
+  await run.term.waitFor(`you joined 10.0.0.5:7447 as ${username}`);
+  return run;
+}
+
+test('asks the password again after a wrong one, with the cursor back in the password field', async () => {
+  const room = new FakeRoom();
+  const run = await open(room, { host: '10.0.0.5', port: 7447, username: 'alice', password: 'nope' });
+  try {
+    await run.term.type(KEY.enter); // the form is complete, so Connect has the focus
+    await run.term.waitFor('Trust this server?');
+    await run.term.type('y');
+    await run.term.waitFor('wrong password');
+    await run.term.type('secret', KEY.enter);
+    await run.term.waitFor('you joined 10.0.0.5:7447 as alice');
+    assert.is(run.made.length, 1, 'the session is kept for the second try');
+  } finally {
+    assert.is(await quit(run), 0);
+  }
+});
+
+test('a taken name puts the cursor in the username field', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  const run = await open(room, { host: '10.0.0.5', port: 7447, username: 'alice', password: 'secret' });
+  try {
+    await run.term.type(KEY.enter);
+    await run.term.waitFor('taken');
+    // The trust answer was pinned by the first window (same fake computer), so no dialog this time.
+    await run.term.type(KEY.backspace.repeat(5), 'bob', KEY.enter);
+    await run.term.waitFor('you joined 10.0.0.5:7447 as bob');
+    await alice.term.waitFor('bob joined');
+  } finally {
+    await quit(run);
+    await quit(alice);
+  }
+});
+
+test('Enter sends, Ctrl-E sends encrypted, and ✓ appears once the server stored it', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  const bob = await loggedIn(room, 'bob');
+  try {
+    await alice.term.type('hello bob', KEY.enter);
+    await alice.term.type('top secret', KEY.ctrlE);
+    await alice.term.waitFor(/alice: hello bob ✓/);
+    await alice.term.waitFor(/🔒 alice: top secret ✓/);
+    await bob.term.waitFor(/alice: hello bob +│/);
+    await bob.term.waitFor(/🔒 alice: top secret +│/);
+    assert.equal(room.log.map((m) => [m.text, m.encrypted]), [['hello bob', false], ['top secret', true]]);
+  } finally {
+    await quit(bob);
+    await quit(alice);
+  }
+});
+
+test('the Send Encrypted button works from the keyboard (Tab, Tab, Enter) and the input keeps the focus', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    await alice.term.type('via button', KEY.tab, KEY.tab, KEY.enter);
+    await alice.term.waitFor(/🔒 alice: via button ✓/);
+    await alice.term.type('next line', KEY.enter);
+    await alice.term.waitFor(/alice: next line ✓/);
+    assert.equal(room.log.map((m) => m.encrypted), [true, false]);
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('picking a user prefills /msg, and a direct message reaches only that user', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  const bob = await loggedIn(room, 'bob');
+  const carol = await loggedIn(room, 'carol');
+  try {
+    await bob.term.waitFor('Users (3)');
+    // Tab to the users pane (input → Send → Send Encrypted → users); alice sorts first.
+    await bob.term.type(KEY.tab, KEY.tab, KEY.tab, KEY.enter, 'psst', KEY.enter);
+    await bob.term.waitFor(/🔒 bob → alice: psst ✓/);
+    await alice.term.waitFor(/🔒 bob → you: psst/);
+    await carol.term.type('/users', KEY.enter);
+    await carol.term.waitFor('3 in the room');
+    assert.not.ok(carol.term.text().includes('psst'));
+  } finally {
+    await quit(carol);
+    await quit(bob);
+    await quit(alice);
+  }
+});
+
+test('a changed server key is refused in red and the chat never opens', async () => {
+  const room = new FakeRoom();
+  room.pinned.set('10.0.0.5:7447', room.serverFingerprint);
+  room.impostor = 'SHA256:SOMEONEelse';
+  const run = await open(room, { host: '10.0.0.5', port: 7447, username: 'alice', password: 'secret' });
+  try {
+    await run.term.type(KEY.enter);
+    await run.term.waitFor('server key changed');
+    assert.not.ok(run.term.text().includes('Messages'));
+  } finally {
+    assert.is(await quit(run), 0);
+  }
+});
+
+test('remembers host, port and username for next time, never the password', async () => {
+  const room = new FakeRoom();
+  const first = await loggedIn(room, 'alice');
+  await quit(first);
+  const saved = JSON.parse(await readFile(join(first.dir, 'last-login.json'), 'utf8'));
+  assert.equal(saved, { host: '10.0.0.5', port: 7447, username: 'alice' });
+  const again = await open(room, {}, first.dir);
+  try {
+    const text = again.term.text();
+    assert.ok(text.includes('10.0.0.5') && text.includes('7447') && text.includes('alice'), text);
+    // The password is the one empty field, so it has the cursor.
+    await again.term.type('secret', KEY.enter);
+    await again.term.waitFor('you joined 10.0.0.5:7447 as alice');
+  } finally {
+    await quit(again);
+    await rm(first.dir, { recursive: true, force: true });
+  }
+});
+
+test('shows the stored history on open, and each message once however often it arrives', async () => {
+  const room = new FakeRoom();
+  const old = { id: 'old1', seq: 1, from: 'bob', text: 'from yesterday', encrypted: false, ts: Date.UTC(2024, 0, 1, 9, 30) };
+  room.stored.set('alice', [old]);
+  const alice = await loggedIn(room, 'alice');
+  try {
+    await alice.term.waitFor('from yesterday');
+    room.say('bob', 'live one');
+    room.broadcast(undefined, (c) => c.emit('message', old)); // a replay of what is already shown
+    await alice.term.waitFor('live one');
+    assert.is(alice.term.text().split('from yesterday').length - 1, 1);
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('text from peers cannot inject blessed tags or terminal escapes', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    room.say('mallory', '{red-fg}fake{/red-fg} \x1b[2Jok');
+    await alice.term.waitFor('mallory: {red-fg}fake{/red-fg} [2Jok');
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('/quit leaves the room and the window returns exit code 0', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  await alice.term.type('/quit', KEY.enter);
+  assert.is(await alice.done, 0);
+  assert.equal(room.names(), []);
+});
+
+test('a bad last-login file is ignored', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-client-'));
+  await writeFile(join(dir, 'last-login.json'), '{"host": 5, "port": "x"');
+  const run = await open(new FakeRoom(), {}, dir);
+  try {
+    assert.ok(run.term.text().includes('7447'), 'the default port is prefilled');
+  } finally {
+    await quit(run);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
