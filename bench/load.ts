@@ -96,7 +96,7 @@ export async function runStep(fleet: Fleet, o: StepOptions): Promise<StepResult>
   };
   const server = o.serverPid !== undefined ? new CpuMeter(o.serverPid) : undefined;
   const load = new CpuMeter();
-  const others = new OthersMeter(o.serverPid !== undefined ? [o.serverPid] : []);
+  const others = new OthersMeter();
   const maxMs = o.maxMs ?? o.durationMs;
   let sent = 0;
   let sendLagMs = 0;

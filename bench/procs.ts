@@ -151,28 +151,34 @@ export function machineBusyMs(): number {
   return ((user + nice + system + irq + softirq + steal) * 1000) / ticksPerSecond();
 }
 
-/** CPU used by other processes than ours (other people's tests on a shared machine), as % of one core. */
+/** CPU of this process and of its children, reaped (cutime, cstime) and running, in ms. */
+function oursMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let ms = ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / ticksPerSecond();
+  for (const p of live) { try { ms += cpuMsOf(p.pid!); } catch { /* just exited */ } }
+  return ms;
+}
+
+/**
+ * CPU used by processes other than this one and its children (other people's tests on a shared machine),
+ * as % of one core. A child that exits between two readings is counted from /proc/self/stat's children times.
+ */
 export class OthersMeter {
   private busy0 = 0;
   private wall0 = 0;
   private ours0 = 0;
-  constructor(private readonly pids: number[]) { this.start(); }
-
-  private ours(): number {
-    let ms = (process.cpuUsage().user + process.cpuUsage().system) / 1000;
-    for (const pid of this.pids) { try { ms += cpuMsOf(pid); } catch { /* gone */ } }
-    return ms;
-  }
+  constructor() { this.start(); }
 
   start(): void {
     this.busy0 = machineBusyMs();
-    this.ours0 = this.ours();
+    this.ours0 = oursMs();
     this.wall0 = performance.now();
   }
 
   pct(): number {
     const wall = performance.now() - this.wall0;
-    const others = machineBusyMs() - this.busy0 - (this.ours() - this.ours0);
+    const others = machineBusyMs() - this.busy0 - (oursMs() - this.ours0);
     return wall > 0 ? Math.max(0, (100 * others) / wall) : 0;
   }
 }

@@ -1,12 +1,14 @@
 // The human-readable table of a benchmark run: each figure with its goal and whether it is met.
 import type { Row } from './context.ts';
 
-interface Line { what: string; figure: string; goal: string; verdict: string }
+interface Line { what: string; figure: string; goal: string; verdict: string; others?: unknown }
 
 const n0 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
 const n1 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(1) : '–');
 const n2 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(2) : '–');
 const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
+/** Other processes' CPU (% of one core) above which a figure is marked as taken on a busy machine. */
+const BUSY_PCT = 20;
 
 /** "pass" / "FAIL" for a check; "–" when the figure is missing. */
 function verdict(...checks: Array<[unknown, (v: number) => boolean]>): string {
@@ -15,6 +17,10 @@ function verdict(...checks: Array<[unknown, (v: number) => boolean]>): string {
 }
 
 function lines(r: Row): Line[] {
+  return linesOf(r).map((l) => ({ ...l, others: r.others_cpu_pct }));
+}
+
+function linesOf(r: Row): Line[] {
   switch (r.scenario) {
     case 'fanout': {
       const goal = r.clients === 50 ? 'ratio ≥ 1.5' : '';
@@ -51,6 +57,10 @@ function lines(r: Row): Line[] {
       }];
     case 'e2e':
       return [{ what: 'Send Encrypted (RSA-3072)', figure: `seal for 50 recipients ${n2(r.encrypt50_ms)} ms; verify + decrypt one ${n2(r.open_ms)} ms`, goal: '', verdict: '' }];
+    case 'profile': {
+      const top = (r.top_functions as Array<{ name: string; file: string; pct: number }> | undefined) ?? [];
+      return [{ what: `server profile, ${r.clients} clients`, figure: `at ${n0(r.msgs_per_s)} msg/s, self time: ${top.slice(0, 4).map((f) => `${f.name} ${n1(f.pct)}%`).join(', ')}`, goal: '', verdict: '' }];
+    }
     case 'client_start':
       return [{ what: 'client.ts --no-ui to ready', figure: `median ${n0(r.median_ms)} ms of ${r.runs}; first start (makes keys) ${n0(r.first_ms)} ms`, goal: '', verdict: '' }];
     default:
@@ -64,6 +74,8 @@ export function formatTable(rows: Row[]): string {
   const head = m ? `Obrolan benchmark ${String(m.date).slice(0, 16).replace('T', ' ')} UTC — ${m.cores} cores (${m.cpu}), ${m.mem_gb} GB, Node ${m.node}; load average ${m.loadavg_1m} at start${m.client_store === false ? '; DIAGNOSTIC: load clients did not store (--no-client-store)' : ''}\n` : '';
   const body = rows.flatMap(lines);
   const w = [0, 0, 0].map((_, i) => Math.max(...body.map((l) => [l.what, l.figure, l.goal][i]!.length), [8, 6, 4][i]!));
-  const row = (a: string, b: string, c: string, d: string): string => `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c.padEnd(w[2]!)}  ${d}`.trimEnd() + '\n';
-  return head + '\n' + row('scenario', 'figure', 'goal', '') + body.map((l) => row(l.what, l.figure, l.goal, l.verdict)).join('') ;
+  const row = (a: string, b: string, c: string, d: string, e: string): string => `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c.padEnd(w[2]!)}  ${d.padEnd(4)}  ${e}`.trimEnd() + '\n';
+  const busy = body.some((l) => num(l.others) > BUSY_PCT);
+  return head + '\n' + row('scenario', 'figure', 'goal', 'met', 'others') + body.map((l) => row(l.what, l.figure, l.goal, l.verdict, `${n0(l.others)}%`)).join('') +
+    `\n"others": CPU used by other processes meanwhile, % of one core${busy ? ` — above ${BUSY_PCT}% the machine was shared and those figures understate Obrolan` : ''}.\n`;
 }

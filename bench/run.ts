@@ -5,6 +5,7 @@
 //   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile
 //   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
+//   --wait-quiet S         first wait up to S seconds for other processes to leave the CPU (a shared machine)
 //   --no-client-store      diagnostic: load clients skip their own disk writes (ClientHistory.append, KnownUsers.set),
 //                          to show what the server could do once the clients are not the bottleneck; rows say so
 // Every child process is killed at the end, also on Ctrl-C.
@@ -13,7 +14,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { makeContext, removeTempDirsSync, type BenchContext, type Row } from './context.ts';
 import { benchE2E } from './e2e.ts';
 import { fanoutScenario, latencyScenario } from './fanout.ts';
-import { killAllChildren } from './procs.ts';
+import { killAllChildren, OthersMeter } from './procs.ts';
 import { profileScenario } from './profile.ts';
 import { formatTable } from './report.ts';
 import { idleScenario, stormScenario } from './scale.ts';
@@ -48,6 +49,23 @@ function setClientStore(on: boolean): void {
 }
 const DEFAULT_SET = ['fanout', 'latency', 'idle', 'storm', 'history', 'e2e', 'client'];
 
+/** Others' CPU (% of one core) under which the machine counts as quiet; how long it must stay so, in ms. */
+const QUIET_PCT = 15;
+const QUIET_SAMPLE_MS = 3_000;
+
+/** Waits until processes other than ours use under QUIET_PCT of the CPU over QUIET_SAMPLE_MS, at most `maxMs`. */
+async function waitQuiet(maxMs: number, log: (line: string) => void): Promise<void> {
+  const until = Date.now() + maxMs;
+  for (;;) {
+    const m = new OthersMeter();
+    await new Promise((r) => setTimeout(r, QUIET_SAMPLE_MS));
+    const pct = m.pct();
+    if (pct < QUIET_PCT) return log(`machine quiet (others ${pct.toFixed(0)}% CPU)`);
+    if (Date.now() > until) return log(`machine still busy (others ${pct.toFixed(0)}% CPU); measuring anyway`);
+    log(`waiting for a quiet machine: others use ${pct.toFixed(0)}% CPU`);
+  }
+}
+
 function machine(): Row {
   const cpu = cpus();
   return {
@@ -62,7 +80,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' },
-      profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'no-client-store': { type: 'boolean' },
+      profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'no-client-store': { type: 'boolean' }, 'wait-quiet': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -80,6 +98,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const log = (line: string): void => { process.stderr.write(line + '\n'); };
+  if (values['wait-quiet']) await waitQuiet(Number(values['wait-quiet']) * 1000, log);
   const rows: Row[] = [machine()];
   const emit = (r: Row): void => { rows.push(r); if (values.json) process.stdout.write(JSON.stringify(r) + '\n'); };
   if (noStore) rows[0]!.client_store = false;
@@ -91,9 +110,13 @@ async function main(): Promise<number> {
     for (const name of names) {
       log(`── ${name}`);
       const t0 = Date.now();
+      const others = new OthersMeter();
       try {
         setClientStore(!(noStore && STORE_SENSITIVE.has(name)));
-        for (const r of await SCENARIOS[name]!(ctx, rows)) emit(noStore && STORE_SENSITIVE.has(name) ? { ...r, client_store: false } : r);
+        for (const r of await SCENARIOS[name]!(ctx, rows)) {
+          const marked = noStore && STORE_SENSITIVE.has(name) ? { ...r, client_store: false } : r;
+          emit({ ...marked, others_cpu_pct: marked.others_cpu_pct ?? Math.round(others.pct()) });
+        }
       } catch (err) {
         failed++;
         emit({ scenario: name, error: (err as Error).message });

@@ -5,14 +5,14 @@ import type { ChatClient } from '../lib/client-core.ts';
 import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { loginClient, obrolanFleet, type ObrolanFleetOptions } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';
-import { CpuMeter, rssMbOf } from './procs.ts';
+import { CpuMeter, rssMbOf, type Child } from './procs.ts';
 import { round2 } from './fanout.ts';
 
 /** Idle: most clients, clients per batch, and the time the ramp may take, in ms. */
 const IDLE_TARGET = 2_000;
 const IDLE_TARGET_QUICK = 500;
 const IDLE_BATCH = 100;
-const IDLE_RAMP_BUDGET_MS = 75_000;
+const IDLE_RAMP_BUDGET_MS = 45_000;
 const IDLE_RAMP_BUDGET_QUICK_MS = 25_000;
 /** Idle: pause after the ramp, then the window over which idle CPU is measured, in ms. */
 const IDLE_SETTLE_MS = 2_000;
@@ -30,6 +30,13 @@ const STORM_MAX_MS = STORM_LOGIN_LIMIT_MS + 2_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Batch { size: number; ms: number; serverCpuMs: number; failures: number; error?: string }
+
+/** The server's own counters and memory (bench/server-proc.ts answers SIGUSR2 with a stats line). */
+async function serverStats(server: Child): Promise<Record<string, number>> {
+  const next = server.nextLine((l) => l.includes('"stats"'), 5_000);
+  server.proc.kill('SIGUSR2');
+  return JSON.parse(await next) as Record<string, number>;
+}
 
 async function closeAll(clients: ChatClient[]): Promise<void> {
   for (let i = 0; i < clients.length; i += 200) await Promise.all(clients.slice(i, i + 200).map((c) => c.close().catch(() => {})));
@@ -72,6 +79,7 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
     await sleep(IDLE_MEASURE_MS);
     const cpuPct = cpu.pct();
     const held = clients.filter((c) => c.state === 'connected').length;
+    const stats = await serverStats(server);
     const first = batches[0];
     const last = batches.at(-1);
     if (stopped) ctx.log(`  ${stopped}`);
@@ -79,6 +87,7 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
       scenario: 'idle', idle_clients: held, rss_mb: round2(rssMbOf(server.pid)), cpu_pct: round2(cpuPct), ramp_s: round2(rampS),
       join_cpu_ms_first: first ? round2(first.serverCpuMs / first.size) : NaN, join_cpu_ms_last: last ? round2(last.serverCpuMs / last.size) : NaN,
       batch_ms_first: first ? Math.round(first.ms) : NaN, batch_ms_last: last ? Math.round(last.ms) : NaN,
+      server_users: stats.users, server_heap_mb: stats.heap_used_mb, server_external_mb: stats.external_mb,
       join_messages: (held * (held - 1)) / 2, load_rss_mb: round2(process.memoryUsage().rss / 2 ** 20), ...(stopped ? { stopped } : {}),
     }];
   } finally {

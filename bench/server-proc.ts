@@ -30,15 +30,19 @@ async function main(): Promise<void> {
   const created = performance.now();
   // Errors of the room (a failed history write) go to stderr; the bench counts missing deliveries anyway.
   server.on('log', (text: string) => { if (text.startsWith('could not')) process.stderr.write(`${text}\n`); });
-  const { port } = await server.listen();
-  line({ type: 'listening', port, pid: process.pid, create_ms: round(created - started), listen_ms: round(performance.now() - started) });
-  process.on('SIGUSR2', () => line({ type: 'stats', ...server.stats(), rss_mb: round(process.memoryUsage().rss / 2 ** 20) }));
+  process.on('SIGUSR2', () => {
+    const mem = process.memoryUsage();
+    line({ type: 'stats', ...server.stats(), rss_mb: round(mem.rss / 2 ** 20), heap_used_mb: round(mem.heapUsed / 2 ** 20), external_mb: round((mem.external + mem.arrayBuffers) / 2 ** 20) });
+  });
   const stop = (): void => {
     setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
     server.stop().finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Last, after the signal handlers: the parent may signal the moment it reads this line.
+  const { port } = await server.listen();
+  line({ type: 'listening', port, pid: process.pid, create_ms: round(created - started), listen_ms: round(performance.now() - started) });
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;

@@ -299,12 +299,15 @@ export class ChatClient extends EventEmitter {
       await new Promise((r) => setTimeout(r, delay));
       if (this.closing) break;
       try {
+        console.log('DBG connecting');
         await this.connect();
+        console.log('DBG connected');
         await this.authenticate(this.password!);
         await this.join(this.username!);
         this.emit('warning', 'reconnected');
         break;
       } catch (err) {
+        console.log('DBG reconnect attempt failed', (err as Error).message, 'closing', this.closing);
         this.link?.close();
         this.link = undefined;
         if (err instanceof ChatError && FATAL.has(err.code)) {

@@ -2,7 +2,7 @@
 // server key fingerprints (like ssh known_hosts) and the end-to-end key fingerprints seen per user.
 // Files: <dir>/known_servers.db, <dir>/client/<server>/history-<user>.db, <dir>/client/<server>/known_users.db,
 // with <server> and <user> made safe by safeName().
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ChatMessage } from './chat-types.ts';
 import type { Doc, Warn } from './history-lines.ts';
 import { Batcher, defaultWarn, NedbFile, safeName, serverKey, userKey, type Pending } from './history-store.ts';
@@ -148,6 +148,9 @@ export class ClientHistory {
   }
 }
 
+const openKnownServers = new Map<string, Promise<KnownServers>>();
+const openKnownUsers = new Map<string, Promise<KnownUsers>>();
+
 /** Pinned server key fingerprints, like ssh known_hosts: <dir>/known_servers.db. */
 export class KnownServers {
   #pins = new Map<string, string>();
@@ -155,7 +158,19 @@ export class KnownServers {
   private constructor(private readonly file: NedbFile) {}
 
   /** Opens (creating) the file; torn lines are repaired and reported. Throws on I/O errors only. */
-  static async open(dir: string, opts: HistoryOptions = {}): Promise<KnownServers> {
+  static open(dir: string, opts: HistoryOptions = {}): Promise<KnownServers> {
+    // One instance per file in a process: many clients (or reconnects) must not reload and rewrite it at once.
+    const path = resolve(dir, 'known_servers.db');
+    let p = openKnownServers.get(path);
+    if (!p) {
+      p = KnownServers.load(dir, opts);
+      openKnownServers.set(path, p);
+      p.catch(() => openKnownServers.delete(path));
+    }
+    return p;
+  }
+
+  private static async load(dir: string, opts: HistoryOptions): Promise<KnownServers> {
     const { file, docs } = await NedbFile.open(join(dir, 'known_servers.db'), opts.onWarning ?? defaultWarn);
     const k = new KnownServers(file);
     for (const d of docs) if (typeof d._id === 'string' && typeof d.fingerprint === 'string') k.#pins.set(d._id, d.fingerprint);
@@ -183,7 +198,18 @@ export class KnownUsers {
   private constructor(private readonly file: NedbFile) {}
 
   /** Opens (creating) the file for `server`; torn lines are repaired and reported. Throws on I/O errors only. */
-  static async open(dir: string, server: string, opts: HistoryOptions = {}): Promise<KnownUsers> {
+  static open(dir: string, server: string, opts: HistoryOptions = {}): Promise<KnownUsers> {
+    const path = resolve(serverDir(dir, server), 'known_users.db');
+    let p = openKnownUsers.get(path);
+    if (!p) {
+      p = KnownUsers.load(dir, server, opts);
+      openKnownUsers.set(path, p);
+      p.catch(() => openKnownUsers.delete(path));
+    }
+    return p;
+  }
+
+  private static async load(dir: string, server: string, opts: HistoryOptions): Promise<KnownUsers> {
     const warn: Warn = opts.onWarning ?? defaultWarn;
     const { file, docs } = await NedbFile.open(join(serverDir(dir, server), 'known_users.db'), warn);
     const k = new KnownUsers(file);

@@ -60,7 +60,11 @@ async function login(client: ChatClient, o: LineOptions): Promise<number | undef
     await client.join(o.username);
     return undefined;
   } catch (err) {
-    if (!(err instanceof ChatError)) throw err;
+    if (!(err instanceof ChatError)) {
+      // Not a refusal but a local failure (e.g. the history dir cannot be written): say it plainly.
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      return EXIT.FAILED;
+    }
     const line = JSON.stringify({ type: 'error', code: err.code, message: err.message });
     if (o.json) process.stdout.write(line + '\n');
     process.stderr.write(`error: ${err.message}\n`);

@@ -47,13 +47,16 @@ test('--help of both programs lists every flag of the architecture and exits 0',
 test('exits 2 with a readable message on an unknown flag, a bad port, or a missing --username', async () => {
   const home = join(dir, 'bad-args');
   const base = ['--no-ui', '--json', '--host', '127.0.0.1', '--password', 'x', '--history-dir', home];
-  await assertUsageError(spawnScript('client.ts', [...base, '--username', 'u', '--colour']), /--colour/);
-  await assertUsageError(spawnScript('client.ts', [...base, '--username', 'u', '--port', '70000']), /port/);
-  await assertUsageError(spawnScript('client.ts', [...base, '--username', 'u', '--port', 'seven']), /port/);
-  await assertUsageError(spawnScript('client.ts', base), /--username/);
-  await assertUsageError(spawnScript('server.ts', ['--headless', '--password', 'x', '--frobnicate']), /--frobnicate/);
-  await assertUsageError(spawnScript('server.ts', ['--headless', '--password', 'x', '--port', '-1']), /port/);
-  await assertUsageError(spawnScript('server.ts', ['--headless', '--host', '127.0.0.1', '--port', '0', '--history-dir', home]), /password/);
+  const cases: Array<[Child, RegExp]> = [
+    [spawnScript('client.ts', [...base, '--username', 'u', '--colour']), /--colour/],
+    [spawnScript('client.ts', [...base, '--username', 'u', '--port', '70000']), /port/],
+    [spawnScript('client.ts', [...base, '--username', 'u', '--port', 'seven']), /port/],
+    [spawnScript('client.ts', base), /--username/],
+    [spawnScript('server.ts', ['--headless', '--password', 'x', '--frobnicate']), /--frobnicate/],
+    [spawnScript('server.ts', ['--headless', '--password', 'x', '--port', '-1']), /port/],
+    [spawnScript('server.ts', ['--headless', '--host', '127.0.0.1', '--port', '0', '--history-dir', home]), /password/],
+  ];
+  for (const [child, mention] of cases) await assertUsageError(child, mention);
 });
 
 for (const [signal, json] of [['SIGINT', false], ['SIGTERM', true]] as const) {
@@ -109,13 +112,13 @@ test('the line client exits 3 with a JSON error line on wrong_password and on na
   const ani = await startLineClient({ port: server.port, username: 'ani', historyDir: homes[0]! });
 
   const taken = spawnLineClient({ port: server.port, username: 'ANI', historyDir: homes[1]!, password: PASSWORD });
+  const wrong = spawnLineClient({ port: server.port, username: 'eve', historyDir: homes[2]!, password: 'not the password' });
   assert.is((await taken.waitExit(PROCESS_MS)).code, 3, `exit 3 on name_taken\n${taken.describe()}`);
   const takenError = taken.ofType('error')[0];
   assert.ok(takenError, 'a JSON error line');
   assert.is(takenError.code, 'name_taken');
   assert.type(takenError.message, 'string');
 
-  const wrong = spawnLineClient({ port: server.port, username: 'eve', historyDir: homes[2]!, password: 'not the password' });
   assert.is((await wrong.waitExit(PROCESS_MS)).code, 3, `exit 3 on wrong_password\n${wrong.describe()}`);
   const wrongError = wrong.ofType('error')[0];
   assert.ok(wrongError, 'a JSON error line');

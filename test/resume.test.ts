@@ -62,6 +62,16 @@ function assertOnce(w: Watched): void {
   assert.ok(w.r.messages.every((m) => m.from !== name), `${name} was not shown its own messages`);
 }
 
+/** Waits for `cond`; on a timeout the error lists what each client was shown. */
+async function waitShown(ws: Watched[], cond: () => boolean, what: string): Promise<void> {
+  try {
+    await waitFor(cond, 10_000, what);
+  } catch (err) {
+    const shown = ws.map((w) => `${w.r.client.name}: ${w.r.messages.map((m) => `#${m.seq} ${m.from}: ${m.text}`).join(' | ')}`);
+    throw new Error(`${(err as Error).message}\n${shown.join('\n')}`);
+  }
+}
+
 function texts(w: Watched, from: string): string[] {
   return w.r.messages.filter((m) => m.from === from).map((m) => m.text);
 }
@@ -81,7 +91,8 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
       // The server said it was stopping: both know at once, without waiting for a timeout.
       await waitFor(() => [ani, budi].every((w) => w.r.client.state === 'reconnecting'), 5_000, 'reconnecting after SIGTERM');
     }
-    // Ani writes while the server is down; Budi stays silent (it only has keepalives to notice with).
+    // Ani writes while the server is down; Budi stays silent, so after a SIGKILL only the restarted
+    // server's reset (or its own next keepalive, up to 5 s later) can tell it.
     const down = ['while down 1', 'while down 2', 'while down 3'];
     for (const t of down) ani.r.client.send(t);
     const readiesBefore = [ani.readyAt.length, budi.readyAt.length];
@@ -97,9 +108,8 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     assert.ok(backBudi <= BACK_WITHIN_MS, `budi (idle) back in ${backBudi} ms`);
 
     await waitFor(() => ani.r.client.unacked === 0, 10_000, 'ani\'s messages delivered');
-    const seen = (): string => JSON.stringify({ budi: budi.r.messages.map((m) => `${m.seq} ${m.from}: ${m.text}`), citra: citra.r.messages.map((m) => `${m.seq} ${m.from}: ${m.text}`), ani: ani.r.messages.map((m) => `${m.seq} ${m.from}: ${m.text}`) }, null, 1);
-    await waitFor(() => texts(budi, 'ani').length === 4 && texts(citra, 'ani').length === 4
-      && texts(ani, 'citra').length === 1 && texts(budi, 'citra').length === 1, 10_000, 'every message everywhere').catch((e: Error) => { throw new Error(`${e.message}: ${seen()}`); });
+    await waitShown([ani, budi, citra], () => texts(budi, 'ani').length === 4 && texts(citra, 'ani').length === 4
+      && texts(ani, 'citra').length === 1 && texts(budi, 'citra').length === 1, 'every message everywhere');
     await new Promise((r) => setTimeout(r, 300)); // a duplicate would show up now
     assert.equal(texts(budi, 'ani'), ['before the restart', ...down], 'budi got ani\'s messages once, in order');
     assert.equal(texts(citra, 'ani'), ['before the restart', ...down], 'citra got the history and what ani wrote while the server was down, once');
@@ -163,8 +173,8 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     console.log(`  ${signal}: back ${back} ms after the server became reachable again`);
     assert.ok(back <= BACK_WITHIN_MS, `back in ${back} ms`);
 
-    await waitFor(() => texts(ani, 'citra').length === missed.length && texts(budi, 'citra').length === missed.length
-      && texts(budi, 'ani').length === down.length && texts(citra, 'ani').length === down.length, 10_000, 'every message everywhere');
+    await waitShown([ani, budi, citra], () => texts(ani, 'citra').length === missed.length && texts(budi, 'citra').length === missed.length
+      && texts(budi, 'ani').length === down.length && texts(citra, 'ani').length === down.length, 'every message everywhere');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(texts(ani, 'citra'), missed, 'ani got what it missed, once, in order');
     assert.equal(texts(budi, 'citra'), missed, 'budi got what it missed, once, in order');
@@ -176,5 +186,28 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     await crash(second, 'SIGTERM');
   });
 }
+
+test('a client closed while it is reconnecting stays closed when the server answers again', async () => {
+  const scenario = 'closed-while-away';
+  const serverDir = join(dir, scenario, 'server');
+  const first = await startServerProcess(serverDir);
+  const relay = await GateRelay.start(first.port);
+  relays.push(relay);
+  const ani = await watched(relay.port, scenario, 'ani');
+  relay.open = false;
+  await crash(first, 'SIGTERM');
+  const second = await startServerProcess(serverDir, first.port);
+  // Its handshake is under way (HELLOs held at the relay) when the person quits.
+  await waitFor(() => ani.r.client.state === 'reconnecting' && relay.dropped > 0, 10_000, 'a reconnect attempt');
+  await ani.r.client.close();
+  relay.open = true;
+  await new Promise((r) => setTimeout(r, 3_000)); // HELLO is resent within 1 s; login takes well under 2 s
+  assert.is(ani.r.client.state, 'closed', 'still closed');
+  assert.is(ani.readyAt.length, 0, 'never ready again');
+  const watcher = await watched(second.port, scenario, 'watcher');
+  assert.equal(watcher.r.client.users(), ['watcher'], 'ani is not in the room');
+  await watcher.r.client.close();
+  await crash(second, 'SIGTERM');
+});
 
 test.run();

@@ -118,7 +118,7 @@ test('100 clients log in at once while two others chat: all get in and the chat 
   // must not share this process's thread pool with the server's history writes.
   const stormStart = Date.now();
   const storm = spawnScript('test/support/login-storm.ts', [String(port), String(STORM), join(dir, 'storm', 'crowd'), PASSWORD], {}, 'login storm');
-  const done = await storm.waitForEvent((e) => e.type === 'done', 60_000, 'the storm to settle');
+  const done = await storm.waitForEvent((e) => e.type === 'done', 120_000, 'the storm to settle');
   const stormEnd = Date.now();
   await sleep(500);
   clearInterval(chat);
@@ -126,13 +126,15 @@ test('100 clients log in at once while two others chat: all get in and the chat 
   assert.is(done.ok, STORM);
   assert.is(server.users().length, STORM + 2, 'the server lists everyone');
 
-  await waitFor(() => sent.a.every((t) => b.texts().includes(t)) && sent.b.every((t) => a.texts().includes(t)), 15_000, 'every chat message');
+  await waitFor(() => sent.a.every((t) => b.texts().includes(t)) && sent.b.every((t) => a.texts().includes(t)), 30_000, 'every chat message');
   const gapA = maxGap(arrivals.a, stormStart, stormEnd);
   const gapB = maxGap(arrivals.b, stormStart, stormEnd);
-  // Generous: this machine's 2 cores are shared with other suites (measured 0.7–3.5 s at load average 3–7).
-  // A server that stalled during logins (e.g. scrypt per login in its thread pool) would exceed it.
-  console.log(`  ${STORM} logins took ${String(done.ms)} ms (process start included: ${stormEnd - stormStart} ms); ${sent.a.length + sent.b.length} chat messages; largest gap between receptions during the storm: ani ${gapA} ms, budi ${gapB} ms`);
-  assert.ok(Math.max(gapA, gapB) < MAX_CHAT_GAP_MS, `the chat never stalls ${MAX_CHAT_GAP_MS} ms (gaps ${gapA} ms, ${gapB} ms)`);
+  // Generous, as this machine's 2 cores are shared with other suites: measured 0.7–3.5 s at load average
+  // 3–7, and 7 s at load 13, when the storm itself took 38 s. So the bound grows with the storm when the
+  // machine is that slow; a chat held up until the logins are done would still exceed it.
+  const bound = Math.max(MAX_CHAT_GAP_MS, (stormEnd - stormStart) / 4);
+  console.log(`  ${STORM} logins took ${String(done.ms)} ms (process start included: ${stormEnd - stormStart} ms); ${sent.a.length + sent.b.length} chat messages; largest gap between receptions during the storm: ani ${gapA} ms, budi ${gapB} ms (bound ${bound} ms)`);
+  assert.ok(Math.max(gapA, gapB) < bound, `the chat never stalls ${bound} ms (gaps ${gapA} ms, ${gapB} ms)`);
   assert.is(b.texts().filter((t) => t.startsWith('a-')).length, sent.a.length, 'no message twice');
   storm.endInput();
   await storm.waitForEvent((e) => e.type === 'closed', 30_000, 'the storm clients to leave');

@@ -198,6 +198,35 @@ test('/quit leaves the room and the window returns exit code 0', async () => {
   assert.equal(room.names(), []);
 });
 
+test('Ctrl-C while the trust question is open closes the window, exit code 0, nobody joined', async () => {
+  const room = new FakeRoom();
+  const run = await open(room, { host: '10.0.0.5', port: 7447, username: 'alice', password: 'secret' });
+  await run.term.type(KEY.enter);
+  await run.term.waitFor('Trust this server?');
+  const written = run.term.written.length;
+  assert.is(await quit(run), 0);
+  await sleep(50);
+  assert.equal(room.names(), []);
+  assert.not.ok(room.pinned.has('10.0.0.5:7447'), 'closing is not a yes');
+  assert.not.ok(/Trust|Messages/.test(run.term.written.slice(written)), 'nothing is drawn after the window closed');
+});
+
+test('PageUp scrolls back through the messages while the input keeps typing', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    for (let i = 1; i <= 60; i++) room.say('bob', `line ${i}`);
+    await alice.term.waitFor('line 60');
+    assert.not.ok(alice.term.text().includes('line 1 '), 'the oldest lines scrolled away');
+    await alice.term.type(KEY.pageUp, KEY.pageUp, KEY.pageUp);
+    await alice.term.waitFor(/bob: line 1 /);
+    await alice.term.type(KEY.pageDown, KEY.pageDown, KEY.pageDown, 'still typing', KEY.enter);
+    await alice.term.waitFor(/alice: still typing ✓/);
+  } finally {
+    await quit(alice);
+  }
+});
+
 test('a bad last-login file is ignored', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-client-'));
   await writeFile(join(dir, 'last-login.json'), '{"host": 5, "port": "x"');

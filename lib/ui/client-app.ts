@@ -4,7 +4,7 @@ import { ChatError } from '../errors.ts';
 import { ClientWindow, type LoginDetails, type LoginError, type LoginPrefill } from './client-window.ts';
 import { COMMAND_HELP, parseCommand } from './commands.ts';
 import { loadLastLogin, saveLastLogin } from './last-login.ts';
-import { captureConsole, type ScreenIo } from './widgets.ts';
+import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './widgets.ts';
 import { DEFAULT_PORT, REPLAY_MAX } from '../constants.ts';
 
 /** Messages of earlier sessions shown when the chat opens. */
@@ -82,14 +82,12 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
       win.on('quit', resolve);
       app.onQuit = resolve;
       onSignal = resolve;
-      process.once('SIGTERM', onSignal);
-      process.once('SIGHUP', onSignal);
+      for (const sig of QUIT_SIGNALS) process.once(sig, onSignal);
     });
     await app.close();
     return 0;
   } finally {
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGHUP', onSignal);
+    for (const sig of QUIT_SIGNALS) process.removeListener(sig, onSignal);
     win.destroy();
     restoreConsole();
   }
@@ -103,6 +101,7 @@ class ClientApp {
   private target = '';
   private me = '';
   private busy = false;
+  private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
   private readonly shown = new Set<string>();
@@ -129,7 +128,7 @@ class ClientApp {
       }
       await this.opened(d);
     } catch (err) {
-      await this.refused(d, err);
+      if (!this.closed) await this.refused(d, err);
     } finally {
       this.busy = false;
     }
@@ -141,22 +140,9 @@ class ClientApp {
 
   /** Connects, authenticates and joins, skipping the steps a kept session already passed. */
   private async steps(d: LoginDetails): Promise<void> {
-    const target = `${d.host}:${d.port}`;
-    if (this.client && this.target !== target) await this.drop();
-    if (!this.client) {
-      this.target = target;
-      this.stage = 'new';
-      this.win.progress(`connecting to ${target}…`);
-      this.client = await this.create({
-        host: d.host, port: d.port, historyDir: this.historyDir,
-        trust: (fp, server) => this.trust(fp, server),
-        onProgress: (text) => this.win.progress(text),
-      });
-      this.listen(this.client);
-    }
-    const c = this.client;
+    const c = await this.session(d);
     if (this.stage === 'new') {
-      this.win.progress(`connecting to ${target}…`);
+      this.win.progress(`connecting to ${this.target}…`);
       await c.connect();
       this.stage = 'connected';
     }
@@ -170,6 +156,28 @@ class ClientApp {
     this.held = [];
     await c.join(d.username);
     this.stage = 'joined';
+  }
+
+  /** The kept session when the server is the same, else a new one. */
+  private async session(d: LoginDetails): Promise<ClientLike> {
+    const target = `${d.host}:${d.port}`;
+    if (this.client && this.target !== target) await this.drop();
+    if (this.client) return this.client;
+    this.target = target;
+    this.stage = 'new';
+    this.win.progress(`connecting to ${target}…`);
+    const created = await this.create({
+      host: d.host, port: d.port, historyDir: this.historyDir,
+      trust: (fp, server) => this.trust(fp, server),
+      onProgress: (text) => this.win.progress(text),
+    });
+    if (this.closed) {
+      await created.close();
+      throw new Error('window closed');
+    }
+    this.client = created;
+    this.listen(created);
+    return created;
   }
 
   private async trust(fp: string, server: string): Promise<boolean> {
@@ -219,6 +227,7 @@ class ClientApp {
 
   /** Closes the session (waits at most CLOSE_TIMEOUT_MS). */
   async close(): Promise<void> {
+    this.closed = true;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.drop(), new Promise<void>((r) => (timer = setTimeout(r, CLOSE_TIMEOUT_MS)))]);
     clearTimeout(timer);

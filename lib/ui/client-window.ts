@@ -8,7 +8,7 @@ import { askYesNo } from './dialogs.ts';
 import { escapeTags } from './format.ts';
 import { LoginView, type LoginDetails, type LoginError, type LoginPrefill } from './login-view.ts';
 import {
-  activeRing, bindKeys, createScreen, FocusRing, footerText, label, pushRing, tabBindings, type KeyBinding,
+  activeRing, bindKeys, createScreen, destroyScreen, FocusRing, footerText, label, pushRing, tabBindings, type KeyBinding,
   type ScreenIo,
 } from './widgets.ts';
 
@@ -152,6 +152,6 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
   /** Takes the screen down and gives the terminal back as it was. */
   destroy(): void {
     this.login.destroy();
-    if (!this.screen.destroyed) this.screen.destroy();
+    destroyScreen(this.screen);
   }
 }

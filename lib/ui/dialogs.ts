@@ -43,11 +43,15 @@ export function askYesNo(screen: Widgets.Screen, opts: YesNoOptions): Promise<bo
       if (answered) return;
       answered = true;
       popRing(screen, ring);
-      box.destroy();
-      if (before && !before.detached) before.focus();
-      screen.render();
+      if (!screen.destroyed) {
+        box.destroy();
+        if (before && !before.detached) before.focus();
+        screen.render();
+      }
       resolve(value);
     };
+    // A window closed while asking (Ctrl-C) answers no, so nothing waits forever.
+    screen.once('destroy', () => answer(false));
     yes.on('press', () => answer(true));
     no.on('press', () => answer(false));
     for (const b of [yes, no]) {

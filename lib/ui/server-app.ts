@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { ChatServerEvents, RoomUser, ServerStats } from '../chat-types.ts';
 import { connectAddresses, droppedSince } from './format.ts';
 import { ServerWindow, type ServerSettings } from './server-window.ts';
-import { captureConsole, type ScreenIo } from './widgets.ts';
+import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './widgets.ts';
 import { DEFAULT_PORT } from '../constants.ts';
 
 /** How often users and counters are refreshed, in ms. */
@@ -40,81 +40,88 @@ const realServer: ServerFactory = async (opts) => {
  * start: the window shows why and lets the operator fix the form.
  */
 export async function runServerWindow(opts: ServerWindowOptions, deps: ServerAppDeps = {}): Promise<number> {
-  const create = deps.createServer ?? realServer;
   const win = new ServerWindow({ host: opts.host, port: opts.port ?? DEFAULT_PORT, password: opts.password }, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.log(line, 'warn'));
-  let server: ServerLike | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let lastDropped: Record<string, number> = {};
-
-  const refresh = () => {
-    if (!server) return;
-    const stats = server.stats();
-    const dropped = droppedSince(lastDropped, stats.dropped);
-    if (dropped) win.log(`dropped datagrams: ${dropped}`, 'warn');
-    lastDropped = stats.dropped;
-    win.setStats(stats);
-    win.setUsers(server.users());
-  };
-
-  const stop = async () => {
-    if (timer) clearInterval(timer);
-    timer = undefined;
-    const s = server;
-    server = undefined;
-    if (!s) return;
-    try {
-      await s.stop();
-    } catch (err) {
-      win.log(`stop: ${(err as Error).message}`, 'error');
-    }
-    s.removeAllListeners();
-  };
-
-  win.on('start', (settings) => {
-    void (async () => {
-      try {
-        server = await create({ ...settings, historyDir: opts.historyDir, onProgress: (t) => win.progress(t) });
-        listenTo(server, win, () => server && win.setUsers(server.users()));
-        const addr = await server.listen();
-        lastDropped = {};
-        win.setRunning(true, {
-          addresses: connectAddresses(addr.host, addr.port, networkInterfaces()),
-          fingerprint: server.fingerprint,
-        });
-        refresh();
-        timer = setInterval(refresh, STATS_REFRESH_MS);
-      } catch (err) {
-        await stop().catch(() => {});
-        win.showError((err as Error).message);
-      }
-    })();
-  });
-  win.on('stop', () => {
-    void stop().then(() => {
-      win.log('stopped');
-      win.setRunning(false);
-    });
-  });
-
+  const app = new ServerApp(win, opts.historyDir, deps.createServer ?? realServer);
   let onSignal = () => {};
   try {
     await new Promise<void>((resolve) => {
       win.on('quit', resolve);
       onSignal = resolve;
       // A closed terminal or a kill also stops the server cleanly (tell clients, flush history).
-      process.once('SIGTERM', onSignal);
-      process.once('SIGHUP', onSignal);
+      for (const sig of QUIT_SIGNALS) process.once(sig, onSignal);
     });
     win.progress('stopping: telling clients, saving history…');
-    await stop();
+    await app.close();
     return 0;
   } finally {
-    process.removeListener('SIGTERM', onSignal);
-    process.removeListener('SIGHUP', onSignal);
+    for (const sig of QUIT_SIGNALS) process.removeListener(sig, onSignal);
     win.destroy();
     restoreConsole();
+  }
+}
+
+/** Start, Stop and the once-a-second refresh for one server window. */
+class ServerApp {
+  private server: ServerLike | undefined;
+  private starting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastDropped: Record<string, number> = {};
+
+  constructor(private readonly win: ServerWindow, private readonly historyDir: string, private readonly create: ServerFactory) {
+    win.on('start', (settings) => void (this.starting = this.start(settings)));
+    win.on('stop', () => void this.stop().then(() => {
+      win.log('stopped');
+      win.setRunning(false);
+    }));
+  }
+
+  private async start(settings: ServerSettings): Promise<void> {
+    const win = this.win;
+    try {
+      const server = await this.create({ ...settings, historyDir: this.historyDir, onProgress: (t) => win.progress(t) });
+      this.server = server;
+      listenTo(server, win, () => win.setUsers(server.users()));
+      const addr = await server.listen();
+      this.lastDropped = {};
+      win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint });
+      this.refresh();
+      this.timer = setInterval(() => this.refresh(), STATS_REFRESH_MS);
+    } catch (err) {
+      await this.stop();
+      win.showError((err as Error).message);
+    }
+  }
+
+  private refresh(): void {
+    if (!this.server) return;
+    const stats = this.server.stats();
+    const dropped = droppedSince(this.lastDropped, stats.dropped);
+    if (dropped) this.win.log(`dropped datagrams: ${dropped}`, 'warn');
+    this.lastDropped = stats.dropped;
+    this.win.setStats(stats);
+    this.win.setUsers(this.server.users());
+  }
+
+  private async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    try {
+      await s.stop();
+    } catch (err) {
+      this.win.log(`stop: ${(err as Error).message}`, 'error');
+    }
+    s.removeAllListeners();
+  }
+
+  /** Waits for a start under way (quitting while the key is made), then stops. */
+  async close(): Promise<void> {
+    await this.starting;
+    await this.stop();
   }
 }
 

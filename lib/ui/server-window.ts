@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { RoomUser, ServerStats } from '../chat-types.ts';
 import { clockHMS, escapeTags, formatRoomUser, formatStats, parsePort, stripControls } from './format.ts';
 import {
-  atBottom, bindKeys, button, createScreen, FocusRing, footerText, label, pushRing, scrollBy, scrollPane,
+  atBottom, bindKeys, button, createScreen, destroyScreen, FocusRing, footerText, label, pushRing, scrollBy, scrollPane,
   relabel, Spinner, tabBindings, textField, type KeyBinding, type ScreenIo,
 } from './widgets.ts';
 
@@ -232,6 +232,6 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   /** Takes the screen down and gives the terminal back as it was. */
   destroy(): void {
     this.spinner.stop();
-    if (!this.screen.destroyed) this.screen.destroy();
+    destroyScreen(this.screen);
   }
 }

@@ -51,6 +51,16 @@ export function createScreen(title: string, io: ScreenIo = {}): Widgets.Screen {
 }
 
 /**
+ * Takes the screen down and gives the terminal back. Later renders (a late event, a spinner tick) would
+ * still write to the restored terminal, so they become no-ops.
+ */
+export function destroyScreen(screen: Widgets.Screen): void {
+  if (screen.destroyed) return;
+  screen.destroy();
+  screen.render = () => {};
+}
+
+/**
  * Binds a key table. Global keys listen on the program, so they fire while a textbox grabs keys and
  * exactly once per key press; the others go through screen.key (not while a field reads).
  */
@@ -200,6 +210,9 @@ export function atBottom(box: Widgets.BoxElement): boolean {
   const max = box.getScrollHeight() - (Number(box.height) - Number(box.iheight));
   return max <= 0 || box.getScroll() >= max || box.getScrollPerc() >= 100;
 }
+
+/** Signals that close a window cleanly (a kill, a closed terminal): the apps quit as on Ctrl-C. */
+export const QUIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 type ConsoleMethod = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace';
 const CONSOLE_METHODS: ConsoleMethod[] = ['log', 'info', 'warn', 'error', 'debug', 'trace'];

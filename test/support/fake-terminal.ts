@@ -66,6 +66,10 @@ export class FakeTerminal {
       if (Date.now() > until) throw new Error(`timed out waiting for ${String(needle)}; the screen shows:\n${this.text()}`);
       await sleep(10);
     }
+    // What drew the text may have focused a field that starts reading on the next tick; a person
+    // cannot type that fast, but a test can (under load, timers bunch up before the check phase).
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -109,6 +109,11 @@ export class UdpProxy {
     await send(this.front, data, u.clientPort);
   }
 
+  /** A fresh socket (another source address) that sends straight to the server; close it when done. */
+  freshPeer(): Promise<RawPeer> {
+    return RawPeer.open(this.serverPort);
+  }
+
   /** Closes every socket of the relay. */
   close(): void {
     this.closed = true;
