@@ -57,12 +57,21 @@ export async function loginClient(o: ObrolanFleetOptions, name: string, timeoutM
       await client.join(name);
     })(), timeout]);
   } catch (err) {
-    await client.close().catch(() => {});
+    // Closing may take a while on a busy load process: not part of the login's time; awaitCloses() waits for it.
+    const closed: Promise<void> = client.close().catch(() => {}).finally(() => { closing.delete(closed); });
+    closing.add(closed);
     throw err;
   } finally {
     clearTimeout(timer);
   }
   return { client, ms: performance.now() - t0 };
+}
+
+const closing = new Set<Promise<void>>();
+
+/** Resolves when every client whose login failed has finished closing. */
+export async function awaitCloses(): Promise<void> {
+  while (closing.size) await Promise.all([...closing]);
 }
 
 /** Wraps logged-in ChatClients as a Fleet (client i delivers to onText(i, …)). */

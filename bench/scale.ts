@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ChatClient } from '../lib/client-core.ts';
 import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
-import { loginClient, obrolanFleet, type ObrolanFleetOptions } from './fleet.ts';
+import { awaitCloses, loginClient, obrolanFleet, type ObrolanFleetOptions } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';
 import { CpuMeter, rssMbOf, type Child } from './procs.ts';
 import { round2 } from './fanout.ts';
@@ -94,6 +94,7 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
     // Stop the server first: its CLOSE ends every client at once, instead of 2,000 leave broadcasts.
     await server.stop();
     await closeAll(clients);
+    await awaitCloses();
   }
 }
 
@@ -129,7 +130,7 @@ export async function stormScenario(ctx: BenchContext): Promise<Row[]> {
       ctx.log(`  ${storm.length} of ${STORM_CLIENTS} in after ${Math.round(took)} ms; chat p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms over ${r.sent} messages`);
       return [{
         scenario: 'login_storm', clients: STORM_CLIENTS, logged_in: storm.length, failures, all_in_ms: Math.round(allInMs),
-        chat_msgs_per_s: STORM_CHAT_RATE, chat_p50_ms: round2(percentile(r.latencies, 0.5)), chat_p99_ms: round2(percentile(r.latencies, 0.99)),
+        login_limit_ms: STORM_LOGIN_LIMIT_MS, chat_msgs_per_s: STORM_CHAT_RATE, chat_p50_ms: round2(percentile(r.latencies, 0.5)), chat_p99_ms: round2(percentile(r.latencies, 0.99)),
         chat_late_or_missing_pct: round2(100 * r.failFraction), server_cpu_pct: Math.round(serverPct), load_cpu_pct: Math.round(loadPct),
       }];
     } finally {
@@ -138,5 +139,6 @@ export async function stormScenario(ctx: BenchContext): Promise<Row[]> {
   } finally {
     await server.stop();
     await closeAll(storm);
+    await awaitCloses();
   }
 }

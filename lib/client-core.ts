@@ -299,17 +299,19 @@ export class ChatClient extends EventEmitter {
       await new Promise((r) => setTimeout(r, delay));
       if (this.closing) break;
       try {
-        console.log('DBG connecting');
         await this.connect();
-        console.log('DBG connected');
-        await this.authenticate(this.password!);
-        await this.join(this.username!);
+        // close() may come while a step waits: stop there instead of logging back in.
+        if (!this.closing) await this.authenticate(this.password!);
+        if (!this.closing) await this.join(this.username!);
+        if (this.closing) throw new ChatError('server_gone', 'client closed');
         this.emit('warning', 'reconnected');
         break;
       } catch (err) {
-        console.log('DBG reconnect attempt failed', (err as Error).message, 'closing', this.closing);
-        this.link?.close();
+        const link = this.link;
         this.link = undefined;
+        if (link?.conn.alive) link.conn.close(0, 'bye');
+        link?.close();
+        if (this.closing) { this.setState('closed'); break; }
         if (err instanceof ChatError && FATAL.has(err.code)) {
           this.emitError({ code: err.code, message: err.message });
           this.setState('closed');

@@ -78,6 +78,7 @@ test('replays every message acknowledged before a SIGKILL of the server, in room
     const mine = got.filter((m) => m.from === r.client.name).map((m) => m.text);
     assert.equal(mine, Array.from({ length: PER_SENDER }, (_, i) => `${r.client.name} message ${i}`), `${r.client.name}'s messages in the order sent`);
   }
+  await reader.client.close();
   second.child.signal('SIGTERM');
   assert.is((await second.child.waitExit(20_000)).code, 0);
 });
@@ -120,6 +121,8 @@ test('starts from a history file whose last line is torn, warns, and replays eve
   again.client.send('after the repair');
   await waitFor(() => reader.texts().includes('after the repair'), 10_000, 'a new message after the repair');
   assert.is(again.delivered.length, 1);
+  await reader.client.close();
+  await again.client.close();
   second.child.signal('SIGTERM');
   assert.is((await second.child.waitExit(20_000)).code, 0);
 });

@@ -3,6 +3,7 @@
 // server never acknowledged — each message exactly once everywhere.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientState } from '../lib/chat-types.ts';
 import { ChatClient } from '../lib/client-core.ts';
@@ -196,6 +197,8 @@ test('a client closed while it is reconnecting stays closed when the server answ
   const ani = await watched(relay.port, scenario, 'ani');
   relay.open = false;
   await crash(first, 'SIGTERM');
+  // Forget the held names, so that nothing but close() itself can keep ani from joining again.
+  await rm(join(serverDir, 'online.json'));
   const second = await startServerProcess(serverDir, first.port);
   // Its handshake is under way (HELLOs held at the relay) when the person quits.
   await waitFor(() => ani.r.client.state === 'reconnecting' && relay.dropped > 0, 10_000, 'a reconnect attempt');

@@ -165,11 +165,12 @@ test('remembers host, port and username for next time, never the password', asyn
 
 test('shows the stored history on open, and each message once however often it arrives', async () => {
   const room = new FakeRoom();
-  const old = { id: 'old1', seq: 1, from: 'bob', text: 'from yesterday', encrypted: false, ts: Date.UTC(2024, 0, 1, 9, 30) };
+  const old = { id: 'old1', seq: 1, from: 'bob', text: 'from yesterday', encrypted: false, ts: new Date(2024, 0, 1, 9, 30).getTime() };
   room.stored.set('alice', [old]);
   const alice = await loggedIn(room, 'alice');
   try {
     await alice.term.waitFor('from yesterday');
+    assert.ok(alice.term.text().includes('── Mon 1 Jan 2024 ──'), 'an old message comes under its date');
     room.say('bob', 'live one');
     room.broadcast(undefined, (c) => c.emit('message', old)); // a replay of what is already shown
     await alice.term.waitFor('live one');

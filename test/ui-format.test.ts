@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ChatMessage } from '../lib/chat-types.ts';
 import {
-  clockHM, connectAddresses, droppedSince, escapeTags, formatMessage, formatStats, formatSystem, nameColour,
+  clockHM, connectAddresses, dayKey, droppedSince, escapeTags, formatDay, formatMessage, formatStats, formatSystem, nameColour,
   parsePort, shortFingerprint, stripControls, stripTags,
 } from '../lib/ui/format.ts';
 
@@ -53,6 +53,12 @@ test('system lines carry the time and a dash', () => {
   assert.match(formatSystem('oops', at(10, 0), 'error'), '{red-fg}');
 });
 
+test('a day line names the day, and times on one local day share a key', () => {
+  assert.is(stripTags(formatDay(new Date(2026, 10, 24, 15, 0).getTime())), '── Tue 24 Nov 2026 ──');
+  assert.is(dayKey(at(0, 1)), dayKey(at(23, 59)));
+  assert.is.not(dayKey(at(23, 59)), dayKey(at(23, 59) + 60_000 * 2));
+});
+
 test('a long fingerprint is cut with an ellipsis, a short one kept', () => {
   assert.is(shortFingerprint('SHA256:abcdefghijklmnopqrstuvwxyz', 12), 'SHA256:abcd…');
   assert.is(shortFingerprint('SHA256:ab', 12), 'SHA256:ab');
@@ -72,7 +78,7 @@ test('clients are told every LAN IPv4 address for 0.0.0.0, the bound one otherwi
 test('counters list dropped datagrams by reason, and what is new since the last look', () => {
   const stats = { users: 2, connections: 3, messages: 10, datagramsIn: 50, datagramsOut: 60, dropped: { replay: 1, unauthenticated: 2, malformed: 0 } };
   const lines = formatStats(stats);
-  assert.is(lines[0], 'users 2   connections 3   messages 10');
+  assert.is(lines[0], 'users 2  connections 3  messages 10');
   assert.is(lines[2], 'dropped 3: replay 1, unauthenticated 2');
   assert.is(formatStats({ ...stats, dropped: {} })[2], 'dropped 0');
   assert.is(droppedSince({ replay: 1 }, { replay: 3, malformed: 1 }), 'replay 2, malformed 1');

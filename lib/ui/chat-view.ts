@@ -2,8 +2,11 @@
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat-types.ts';
-import { escapeTags, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags } from './format.ts';
-import { atBottom, button, FocusRing, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
+import {
+  dayKey, escapeTags, formatDay, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
+} from './format.ts';
+import { FocusRing } from './keys.ts';
+import { atBottom, button, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
@@ -58,14 +61,14 @@ export class ChatView {
     this.messages = scrollPane({ parent: this.box, top: 0, left: 0, right: USERS_WIDTH, bottom: 4, label: ' Messages ' });
     this.users = blessed.list({
       parent: this.box, top: 0, right: 0, width: USERS_WIDTH, bottom: 4, label: ' Users ', tags: true,
-      border: { type: 'line' }, keys: true, mouse: true,
+      border: { type: 'line' }, keys: true, mouse: true, padding: { left: 1, right: 0 },
       style: { border: { fg: '#585858' }, selected: { bg: '#005f87' }, focus: { border: { fg: '#00afff' } } },
     });
     const bar = blessed.box({ parent: this.box, bottom: 1, left: 0, width: '100%', height: 3, border: { type: 'line' },
       style: { border: { fg: '#585858' } } });
     label({ parent: bar, top: 0, left: 0, content: '>' });
-    this.input = textField({ parent: bar, top: 0, left: 2, right: 30, onClick: () => this.ring.focus(this.input) });
-    this.sendButton = button({ parent: bar, top: 0, right: 19, label: 'Send' });
+    this.input = textField({ parent: bar, top: 0, left: 2, right: 25, onClick: () => this.ring.focus(this.input) });
+    this.sendButton = button({ parent: bar, top: 0, right: 17, label: 'Send' });
     this.encButton = button({ parent: bar, top: 0, right: 0, label: 'Send Encrypted' });
     this.status = label({ parent: this.box, bottom: 0, left: 0, width: '100%', style: { fg: 'white', bg: '#303030' } });
     this.wire();
@@ -182,9 +185,18 @@ export class ChatView {
 
   private redraw(): void {
     const follow = atBottom(this.messages);
-    this.messages.setContent(this.entries.map((e) => (e.kind === 'system'
-      ? formatSystem(e.text, e.ts, e.level)
-      : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none'))).join('\n'));
+    const lines: string[] = [];
+    // HH:MM alone would pass yesterday's history off as today's: a date line starts every other day.
+    let day = dayKey(Date.now());
+    for (const e of this.entries) {
+      const ts = e.kind === 'system' ? e.ts : e.m.ts;
+      if (dayKey(ts) !== day) lines.push(formatDay(ts));
+      day = dayKey(ts);
+      lines.push(e.kind === 'system'
+        ? formatSystem(e.text, e.ts, e.level)
+        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none'));
+    }
+    this.messages.setContent(lines.join('\n'));
     if (follow) this.messages.setScrollPerc(100);
     this.box.screen.render();
   }

@@ -7,10 +7,9 @@ import { ChatView, type ChatStatus } from './chat-view.ts';
 import { askYesNo } from './dialogs.ts';
 import { escapeTags } from './format.ts';
 import { LoginView, type LoginDetails, type LoginError, type LoginPrefill } from './login-view.ts';
-import {
-  activeRing, bindKeys, createScreen, destroyScreen, FocusRing, footerText, label, pushRing, tabBindings, type KeyBinding,
-  type ScreenIo,
-} from './widgets.ts';
+import { activeRing, bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
+import { createScreen, destroyScreen, type ScreenIo } from './screen.ts';
+import { label } from './widgets.ts';
 
 export type { LoginDetails, LoginError, LoginPrefill } from './login-view.ts';
 export type { ChatStatus } from './chat-view.ts';
@@ -68,7 +67,7 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
       { keys: [], help: 'Enter send', view: 'chat', run: () => {} },
       { keys: ['C-e'], help: 'Ctrl-E encrypted', view: 'chat', global: true, run: inChat(() => this.chat.takeInput('sendEncrypted')) },
       { keys: [], help: 'Tab next', view: 'chat', run: () => {} },
-      { keys: ['pageup'], help: 'PgUp/PgDn scroll', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(-1)) },
+      { keys: ['pageup'], help: 'PgUp/PgDn', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(-1)) },
       { keys: ['pagedown'], help: '', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(1)) },
       { keys: [], help: '/help', view: 'chat', run: () => {} },
       { keys: ['C-c'], help: 'Ctrl-C quit', global: true, run: () => this.emit('quit') },

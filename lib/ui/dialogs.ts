@@ -1,7 +1,8 @@
 // A modal yes/no question over a window (first contact with a server: trust its key?).
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
-import { button, FocusRing, popRing, pushRing } from './widgets.ts';
+import { FocusRing, popRing, pushRing } from './keys.ts';
+import { button } from './widgets.ts';
 
 /** What a yes/no dialog shows. */
 export interface YesNoOptions {
@@ -33,7 +34,7 @@ export function askYesNo(screen: Widgets.Screen, opts: YesNoOptions): Promise<bo
     style: { border: { fg: 'yellow' }, label: { fg: 'yellow', bold: true } },
   });
   const yes = button({ parent: box, bottom: 0, left: 1, label: `${opts.yes} (y)` });
-  const no = button({ parent: box, bottom: 0, left: opts.yes.length + 10, label: `${opts.no} (n)` });
+  const no = button({ parent: box, bottom: 0, left: opts.yes.length + 9, label: `${opts.no} (n)` });
   const ring = new FocusRing(screen, [yes, no]);
   pushRing(screen, ring);
 

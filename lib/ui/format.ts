@@ -43,6 +43,21 @@ export function clockHMS(ts: number): string {
   return `${clockHM(ts)}:${String(d.getSeconds()).padStart(2, '0')}`;
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The local calendar day of a time, as a comparable key. */
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+/** A separator line for the messages of another day: "── Tue 24 Nov 2026 ──" (blessed tag text). */
+export function formatDay(ts: number): string {
+  const d = new Date(ts);
+  return `{gray-fg}── ${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ──{/gray-fg}`;
+}
+
 /** A colour for a user name that is the same in every window and every run (FNV-1a of the lower-cased name). */
 export function nameColour(name: string): string {
   let h = 0x811c9dc5;
@@ -112,8 +127,8 @@ export function connectAddresses(
 /** Server counters as lines for the counters pane. */
 export function formatStats(s: ServerStats): string[] {
   const lines = [
-    `users ${s.users}   connections ${s.connections}   messages ${s.messages}`,
-    `datagrams in ${s.datagramsIn}   out ${s.datagramsOut}`,
+    `users ${s.users}  connections ${s.connections}  messages ${s.messages}`,
+    `datagrams in ${s.datagramsIn}  out ${s.datagramsOut}`,
   ];
   const dropped = Object.entries(s.dropped).filter(([, n]) => n > 0);
   const total = dropped.reduce((n, [, c]) => n + c, 0);
@@ -131,10 +146,10 @@ export function droppedSince(before: Record<string, number>, now: Record<string,
   return parts.join(', ');
 }
 
-/** One row of the server's users pane: "name  ip:port  since HH:MM". */
-export function formatRoomUser(u: RoomUser): string {
+/** One row of the server's users pane: "name  ip:port  since HH:MM", the name padded to `nameWidth`. */
+export function formatRoomUser(u: RoomUser, nameWidth = 0): string {
   const since = u.since !== undefined ? `  since ${clockHM(u.since)}` : '';
-  return `${stripControls(u.name)}  ${u.address ?? ''}${since}`;
+  return `${stripControls(u.name).padEnd(nameWidth)}  ${u.address ?? ''}${since}`;
 }
 
 /** Parses a port typed by a person; undefined unless a whole number 1–65535 (0 too with `allowZero`: any free port). */

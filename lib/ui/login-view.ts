@@ -2,7 +2,8 @@
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import { escapeTags, parsePort } from './format.ts';
-import { button, FocusRing, label, Spinner, textField } from './widgets.ts';
+import { FocusRing } from './keys.ts';
+import { button, label, Spinner, textField } from './widgets.ts';
 
 /** What the login form holds once valid. */
 export interface LoginDetails { host: string; port: number; password: string; username: string }
@@ -56,7 +57,7 @@ export class LoginView {
       username: row(7, 'Username', 'username', 30),
     };
     this.connectButton = button({ parent: this.box, top: 9, left: 15, label: 'Connect' });
-    this.quitButton = button({ parent: this.box, top: 9, left: 27, label: 'Quit' });
+    this.quitButton = button({ parent: this.box, top: 9, left: 26, label: 'Quit' });
     this.message = label({ parent: this.box, top: 11, left: 2, right: 2, height: 2, content: '' });
     this.spinner = new Spinner((line) => this.setMessage(line));
     this.connectButton.on('press', () => this.submit());

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import type { ChatServerEvents, RoomUser, ServerStats } from '../chat-types.ts';
 import { connectAddresses, droppedSince } from './format.ts';
 import { ServerWindow, type ServerSettings } from './server-window.ts';
-import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './widgets.ts';
+import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './screen.ts';
 import { DEFAULT_PORT } from '../constants.ts';
 
 /** How often users and counters are refreshed, in ms. */

@@ -5,13 +5,18 @@ import type { Widgets } from 'blessed';
 import { EventEmitter } from 'node:events';
 import type { RoomUser, ServerStats } from '../chat-types.ts';
 import { clockHMS, escapeTags, formatRoomUser, formatStats, parsePort, stripControls } from './format.ts';
+import { bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
+import { createScreen, destroyScreen, type ScreenIo } from './screen.ts';
 import {
-  atBottom, bindKeys, button, createScreen, destroyScreen, FocusRing, footerText, label, pushRing, scrollBy, scrollPane,
-  relabel, Spinner, tabBindings, textField, type KeyBinding, type ScreenIo,
+  atBottom, button, label, scrollBy, scrollPane, relabel, setButtonLabel, Spinner, textField,
 } from './widgets.ts';
 
 /** Most lines the log pane keeps. */
 const LOG_MAX_LINES = 2_000;
+/** Width of the users pane, in cells. */
+const USERS_WIDTH = 40;
+/** Most lines the connect pane grows to (addresses + the key), in lines. */
+const CONNECT_MAX_LINES = 6;
 
 /** What the form holds; the window emits 'start' with it once it is valid. */
 export interface ServerSettings { host: string; port: number; password: string }
@@ -37,17 +42,18 @@ export interface ServerPrefill { host?: string; port?: number; password?: string
 export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   readonly screen: Widgets.Screen;
   private readonly ring: FocusRing;
-  private readonly host: Widgets.TextboxElement;
-  private readonly port: Widgets.TextboxElement;
-  private readonly password: Widgets.TextboxElement;
-  private readonly startButton: Widgets.ButtonElement;
-  private readonly message: Widgets.TextElement;
-  private readonly connectPane: Widgets.BoxElement;
-  private readonly statsPane: Widgets.BoxElement;
-  private readonly usersPane: Widgets.BoxElement;
-  private readonly logPane: Widgets.BoxElement;
+  private host!: Widgets.TextboxElement;
+  private port!: Widgets.TextboxElement;
+  private password!: Widgets.TextboxElement;
+  private startButton!: Widgets.ButtonElement;
+  private message!: Widgets.TextElement;
+  private connectPane!: Widgets.BoxElement;
+  private statsPane!: Widgets.BoxElement;
+  private usersPane!: Widgets.BoxElement;
+  private logPane!: Widgets.BoxElement;
   private readonly spinner: Spinner;
   private readonly logLines: string[] = [];
+  private users: RoomUser[] = [];
   private state: 'stopped' | 'starting' | 'running' | 'stopping' = 'stopped';
 
   constructor(prefill: ServerPrefill = {}, io?: ScreenIo) {
@@ -56,21 +62,8 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     const s = this.screen;
     blessed.box({ parent: s, top: 0, height: 1, width: '100%', tags: true,
       content: ' {bold}Obrolan server{/bold}  LAN chatroom over UDP', style: { fg: 'black', bg: '#00afff' } });
-    const form = blessed.box({ parent: s, top: 1, height: 5, width: '100%', border: { type: 'line' },
-      label: ' Settings ', style: { border: { fg: '#585858' } } });
-    const click = (el: () => Widgets.BlessedElement) => () => this.ring.has(el()) && this.ring.focus(el());
-    label({ parent: form, top: 0, left: 1, content: 'Bind address' });
-    this.host = textField({ parent: form, top: 0, left: 14, width: 18, value: prefill.host ?? '0.0.0.0', onClick: click(() => this.host) });
-    label({ parent: form, top: 0, left: 34, content: 'Port' });
-    this.port = textField({ parent: form, top: 0, left: 39, width: 7, value: prefill.port !== undefined ? String(prefill.port) : '', onClick: click(() => this.port) });
-    label({ parent: form, top: 1, left: 1, content: 'Password' });
-    this.password = textField({ parent: form, top: 1, left: 14, width: 18, censor: true, value: prefill.password ?? '', onClick: click(() => this.password) });
-    this.startButton = button({ parent: form, top: 1, left: 34, label: 'Start' });
-    this.message = label({ parent: form, top: 2, left: 1, right: 1, content: '' });
-    this.connectPane = scrollPane({ parent: s, top: 6, left: 0, width: '60%', height: 6, label: ' Clients connect to ' });
-    this.statsPane = scrollPane({ parent: s, top: 12, left: 0, width: '60%', height: 5, label: ' Counters ' });
-    this.usersPane = scrollPane({ parent: s, top: 6, left: '60%', width: '40%', height: 11, label: ' Users online (0) ' });
-    this.logPane = scrollPane({ parent: s, top: 17, left: 0, width: '100%', bottom: 1, label: ' Log ' });
+    this.buildForm(prefill);
+    this.buildPanes();
     const footer = label({ parent: s, bottom: 0, left: 0, width: '100%', style: { fg: 'black', bg: '#8a8a8a' } });
     this.spinner = new Spinner((line) => this.setMessage(line));
     this.ring = new FocusRing(s, this.formItems());
@@ -79,10 +72,61 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     footer.setContent(` ${footerText(keys)}`);
     bindKeys(s, keys);
     this.wireForm();
-    this.connectPane.setContent('{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}');
-    this.statsPane.setContent('{gray-fg}—{/gray-fg}');
     s.on('resize', () => s.render());
     this.focusForm();
+  }
+
+  private buildForm(prefill: ServerPrefill): void {
+    const form = blessed.box({ parent: this.screen, top: 1, height: 5, width: '100%', border: { type: 'line' },
+      label: ' Settings ', style: { border: { fg: '#585858' } } });
+    const field = (top: number, left: number, width: number, value: string, censor = false) => {
+      const f: Widgets.TextboxElement = textField({ parent: form, top, left, width, value, censor,
+        onClick: () => this.ring.has(f) && this.ring.focus(f) });
+      return f;
+    };
+    label({ parent: form, top: 0, left: 1, content: 'Bind address' });
+    this.host = field(0, 14, 18, prefill.host ?? '0.0.0.0');
+    label({ parent: form, top: 0, left: 34, content: 'Port' });
+    this.port = field(0, 39, 7, prefill.port !== undefined ? String(prefill.port) : '');
+    label({ parent: form, top: 1, left: 1, content: 'Password' });
+    this.password = field(1, 14, 18, prefill.password ?? '', true);
+    this.startButton = button({ parent: form, top: 1, left: 34, label: 'Start' });
+    this.message = label({ parent: form, top: 2, left: 1, right: 1, content: '' });
+  }
+
+  /** Where clients connect (full width), then counters and the log on the left, users on the right. */
+  private buildPanes(): void {
+    const s = this.screen;
+    this.connectPane = scrollPane({ parent: s, top: 6, left: 0, width: '100%', height: 4, label: ' Clients connect to ' });
+    this.statsPane = scrollPane({ parent: s, left: 0, height: 5, label: ' Counters ' });
+    this.usersPane = scrollPane({ parent: s, right: 0, bottom: 1, label: ' Users online (0) ' });
+    this.logPane = scrollPane({ parent: s, left: 0, bottom: 1, label: ' Log ' });
+    this.fitWidths();
+    s.on('resize', () => {
+      this.fitWidths();
+      this.setUsers(this.users);
+    });
+    this.showConnect(['{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}']);
+    this.statsPane.setContent('{gray-fg}—{/gray-fg}');
+  }
+
+  /** Users get at most USERS_WIDTH cells and 40% of the width; counters and log the rest. */
+  private fitWidths(): void {
+    const users = Math.min(USERS_WIDTH, Math.floor(Number(this.screen.width) * 0.4));
+    this.usersPane.width = users;
+    this.statsPane.width = Number(this.screen.width) - users;
+    this.logPane.width = Number(this.screen.width) - users;
+  }
+
+  /** Fills the connect pane, sized to its lines, and moves the panes below it. */
+  private showConnect(lines: string[]): void {
+    const height = Math.min(CONNECT_MAX_LINES, lines.length) + 2;
+    this.connectPane.height = height;
+    this.connectPane.setContent(lines.join('\n'));
+    this.statsPane.top = 6 + height;
+    this.usersPane.top = 6 + height;
+    this.logPane.top = 6 + height + 5;
+    this.screen.render();
   }
 
   /** One table for every key of this window; the footer is made from it. */
@@ -93,7 +137,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
       { keys: [], help: 'Tab next · Enter Start/Stop', run: () => {} },
       { keys: ['pageup'], help: 'PgUp/PgDn log', global: true, run: () => scrollBy(this.logPane, -this.page()) },
       { keys: ['pagedown'], help: '', global: true, run: () => scrollBy(this.logPane, this.page()) },
-      { keys: ['q'], help: 'q quit (when stopped)', run: () => this.quitIfStopped() },
+      { keys: ['q'], help: 'q quit (stopped)', run: () => this.quitIfStopped() },
       { keys: ['C-c'], help: 'Ctrl-C quit', global: true, run: () => this.emit('quit') },
     ];
   }
@@ -138,7 +182,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   private pressStartStop(): void {
     if (this.state === 'running') {
       this.state = 'stopping';
-      this.startButton.setContent('Stopping…');
+      setButtonLabel(this.startButton, 'Stopping…');
       this.emit('stop');
       this.screen.render();
       return;
@@ -150,7 +194,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     if (port === undefined) return this.fieldError(this.port, 'port must be a number from 0 (any free port) to 65535');
     if (!password) return this.fieldError(this.password, 'a password is required: clients type it to join');
     this.state = 'starting';
-    this.startButton.setContent('Starting…');
+    setButtonLabel(this.startButton, 'Starting…');
     this.setMessage('');
     this.emit('start', { host, port, password });
   }
@@ -169,28 +213,31 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   setRunning(running: boolean, info?: RunningInfo): void {
     this.spinner.stop();
     this.state = running ? 'running' : 'stopped';
-    this.startButton.setContent(running ? 'Stop' : 'Start');
+    setButtonLabel(this.startButton, running ? 'Stop' : 'Start');
     this.ring.setItems(running ? [this.startButton] : this.formItems());
     if (running && info) {
-      this.connectPane.setContent([
+      this.showConnect([
         ...info.addresses.map((a) => `{bold}${escapeTags(a)}{/bold}`),
-        '',
-        'server key fingerprint (clients are asked to trust it):',
-        `{yellow-fg}${escapeTags(info.fingerprint)}{/yellow-fg}`,
-      ].join('\n'));
-      this.setMessage('{green-fg}running{/green-fg} — give clients an address below and the password');
+        `server key {yellow-fg}${escapeTags(info.fingerprint)}{/yellow-fg}`,
+      ]);
+      this.setMessage('{green-fg}running{/green-fg} — clients need an address below and the password; they check the key');
     } else if (!running) {
-      this.connectPane.setContent('{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}');
+      this.showConnect(['{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}']);
       this.setMessage('{gray-fg}stopped — press Start to run again, q to quit{/gray-fg}');
       this.setUsers([]);
     }
     this.ring.focus(this.startButton);
   }
 
-  /** Fills the users pane: name, address, since when. */
+  /** Fills the users pane: name, address, and since when if the pane is wide enough. */
   setUsers(users: RoomUser[]): void {
+    this.users = users;
     relabel(this.usersPane, ` Users online (${users.length}) `);
-    this.usersPane.setContent(users.map((u) => escapeTags(formatRoomUser(u))).join('\n'));
+    const nameWidth = Math.max(0, ...users.map((u) => u.name.length));
+    const inner = Number(this.usersPane.width) - 4;
+    const rows = users.map((u) => formatRoomUser(u, nameWidth));
+    const fit = rows.every((r) => r.length <= inner) ? rows : users.map((u) => formatRoomUser({ ...u, since: undefined }, nameWidth));
+    this.usersPane.setContent(fit.map(escapeTags).join('\n'));
     this.screen.render();
   }
 

@@ -2,7 +2,9 @@
 // from blessed's own cell buffer (what it believes it drew), so no real terminal is needed.
 import { PassThrough } from 'node:stream';
 import type { Widgets } from 'blessed';
-import type { ScreenIo } from '../../lib/ui/widgets.ts';
+import { bindKeys, FocusRing, pushRing, tabBindings } from '../../lib/ui/keys.ts';
+import { createScreen, type ScreenIo } from '../../lib/ui/screen.ts';
+import { button, textField } from '../../lib/ui/widgets.ts';
 
 /** Named keys as a terminal sends them. */
 export const KEY = {
@@ -75,4 +77,24 @@ export class FakeTerminal {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface Rig { term: FakeTerminal; screen: Widgets.Screen; a: Widgets.TextboxElement; b: Widgets.TextboxElement; go: Widgets.ButtonElement; ring: FocusRing; quits: number[] }
+
+/** Two text fields and a button in a Tab ring, Ctrl-C counted. */
+export function rig(): Rig {
+  const term = new FakeTerminal(60, 10);
+  const screen = createScreen('test', term.io);
+  term.screen = screen;
+  const ring = new FocusRing(screen, []);
+  const focus = (el: Widgets.BlessedElement) => () => ring.focus(el);
+  const a: Widgets.TextboxElement = textField({ parent: screen, top: 0, left: 0, width: 20, onClick: () => focus(a)() });
+  const b: Widgets.TextboxElement = textField({ parent: screen, top: 2, left: 0, width: 20, onClick: () => focus(b)() });
+  const go = button({ parent: screen, top: 4, left: 0, label: 'Go' });
+  ring.setItems([a, b, go]);
+  pushRing(screen, ring);
+  const quits: number[] = [];
+  bindKeys(screen, [...tabBindings(screen), { keys: ['C-c'], help: 'quit', global: true, run: () => quits.push(Date.now()) }]);
+  screen.render();
+  return { term, screen, a, b, go, ring, quits };
 }

@@ -1,7 +1,7 @@
 // A UDP relay on 127.0.0.1 with a gate: while closed, datagrams from the clients are dropped, as if
-// they could not reach the server (what the server sends still gets through). It also keeps the
-// latest datagrams of each client and can send more as that client (from the same address). One upstream socket per client address, so the server
-// sees each client as its own address (a reconnecting client gets a new one, like a real client would).
+// they could not reach the server (what the server sends still gets through). One upstream socket per
+// client address, so the server sees each client as its own address (a reconnecting client gets a new
+// one, like a real client would). It keeps the latest client datagrams and can send more as a client.
 import dgram from 'node:dgram';
 
 /** Client datagrams kept in `captured`. */
@@ -18,6 +18,7 @@ export class GateRelay {
 
   private constructor(private readonly serverPort: number) {
     this.front.on('message', (buf, from) => this.fromClient(buf, from.address, from.port));
+    this.front.on('error', () => {}); // a client that went away: nothing to do
   }
 
   /** Starts a relay in front of 127.0.0.1:serverPort; resolves with it once bound. */
