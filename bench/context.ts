@@ -61,3 +61,13 @@ export async function startBenchServer(ctx: BenchContext, o: { historyDir?: stri
   const child = await spawnTs('bench/server-proc.ts', ['--history-dir', historyDir, '--password', BENCH_PASSWORD], o.nodeArgs ? { nodeArgs: o.nodeArgs } : {});
   return Object.assign(child, { port: Number(child.ready.port) });
 }
+
+/** The server's own counters and memory: bench/server-proc.ts answers SIGUSR2 with a stats line. */
+export async function serverStats(server: Child): Promise<Record<string, number>> {
+  const next = server.nextLine((l) => l.includes('"stats"'), 5_000);
+  server.proc.kill('SIGUSR2');
+  return JSON.parse(await next) as Record<string, number>;
+}
+
+/** `x` rounded to 2 decimals (NaN and infinities as they are). */
+export const round2 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);

@@ -2,7 +2,8 @@
 // fails (≥ 1% of deliveries late or missing), then bisected; the same search, with the same load
 // generator, against the bare UDP relay (bench/raw-relay.ts) as the machine's limit.
 // Latency: 50 clients at 1,000 messages/s, one-way latency from send to the 'message' event.
-import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
+import { performance } from 'node:perf_hooks';
+import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { obrolanFleet, rawFleet, type Fleet } from './fleet.ts';
 import { percentile, runStep, settle, type StepResult } from './load.ts';
 import { spawnTs, type Child } from './procs.ts';
@@ -12,11 +13,14 @@ const FANOUT_SIZES = [10, 50, 200];
 const FANOUT_SIZES_QUICK = [10, 50];
 /** Clients that send. */
 const SENDERS = 4;
-/** The first step offers this many deliveries/s (msgs/s × (N − 1)). */
+/** The first step offers this many deliveries/s (msgs/s × (N − 1)): Obrolan, and the raw relay (which goes far higher). */
 const START_DELIVERIES_PER_S = 4_000;
+const RAW_START_DELIVERIES_PER_S = 64_000;
 /** The search stops once the passing and failing rates are this close (ratio). */
 const RESOLUTION = 1.2;
 const RESOLUTION_QUICK = 1.5;
+/** A fresh fleet must be quiet this long before the first step, in ms. */
+const FRESH_QUIET_MS = 1_000;
 /** Most steps of one search. */
 const MAX_STEPS = 10;
 /** Sending time of one step, in ms. */
@@ -25,52 +29,85 @@ const STEP_MS_QUICK = 1_000;
 /** The latency run: clients, msgs/s, ms of sending. */
 const LATENCY_CLIENTS = 50;
 const LATENCY_RATE = 1_000;
-const LATENCY_MS = 3_000;
+const LATENCY_MS = 2_000;
 
 type FleetMaker = () => Promise<Fleet>;
 
-export interface Search { best: StepResult | undefined; steps: StepResult[] }
+/** A step, with the datagrams the server sent per delivery when it can tell (coalescing: below 1 is better). */
+export type Step = StepResult & { datagramsPerDelivery?: number };
+export interface Search { best: Step | undefined; steps: Step[] }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-function describe(kind: string, n: number, r: StepResult): string {
+function describe(kind: string, n: number, r: Step): string {
   return `  ${kind} N=${n}: ${fmt(r.rate)} msg/s → ${fmt(r.deliveriesPerS)} deliveries/s, ${(100 * r.failFraction).toFixed(2)}% late/missing` +
+    (r.datagramsPerDelivery !== undefined ? `, ${r.datagramsPerDelivery.toFixed(2)} datagrams/delivery` : '') +
     `, p50 ${r.p50FirstMs.toFixed(1)}→${r.p50SecondMs.toFixed(1)} ms, p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms` +
     `, CPU server ${r.serverCpuPct.toFixed(0)}% load ${r.loadCpuPct.toFixed(0)}% others ${r.othersCpuPct.toFixed(0)}% ${r.ok ? 'ok' : r.sustained ? 'FAIL' : 'FAIL (latency growing)'}`;
 }
 
+/** The next rate to try: double until a step fails, then bisect (geometric mean); undefined when done. */
+function nextRate(rate: number, best: number, failAt: number, resolution: number): number | undefined {
+  if (failAt / Math.max(best, 1) <= resolution) return undefined;
+  const next = Math.max(1, Math.round(!Number.isFinite(failAt) ? rate * 2 : best === 0 ? rate / 2 : Math.sqrt(best * failAt)));
+  return next === best || next === failAt ? undefined : next;
+}
+
+/** Makes fleets, logging how long each took, and waits until a fresh one is quiet. */
+async function freshFleet(make: FleetMaker, n: number, ctx: BenchContext): Promise<Fleet> {
+  const t0 = performance.now();
+  const f = await make();
+  ctx.log(`  (${f.kind} fleet of ${n} ready in ${Math.round(performance.now() - t0)} ms)`);
+  // New members' join work (key fingerprints saved by every client) runs on after login: let it finish.
+  await settle(f, FRESH_QUIET_MS);
+  return f;
+}
+
+/** One step; with `counts`, also the server's datagrams sent per delivery (from its stats before and after). */
+async function countedStep(fleet: Fleet, n: number, rate: number, ctx: BenchContext, server: Child, counts: boolean): Promise<Step> {
+  const before = counts ? await serverStats(server) : undefined;
+  const r: Step = await runStep(fleet, { senders: Math.min(SENDERS, n - 1), rate, durationMs: ctx.quick ? STEP_MS_QUICK : STEP_MS, serverPid: server.pid });
+  if (before) r.datagramsPerDelivery = ((await serverStats(server)).datagramsOut! - before.datagramsOut!) / Math.max(1, r.onTime + r.late);
+  ctx.log(describe(fleet.kind, n, r));
+  return r;
+}
+
 /** The highest offered rate that passes, by doubling then bisecting. Rebuilds the fleet when it broke or will not settle. */
-export async function searchMax(make: FleetMaker, n: number, start: number, ctx: BenchContext, serverPid: number): Promise<Search> {
-  let fleet = await make();
-  const steps: StepResult[] = [];
-  let best: StepResult | undefined;
+export async function searchMax(make: FleetMaker, n: number, start: number, ctx: BenchContext, server: Child, counts = false): Promise<Search> {
+  let fleet = await freshFleet(make, n, ctx);
+  const steps: Step[] = [];
+  let best: Step | undefined;
   let failAt = Infinity;
-  let rate = Math.max(1, Math.round(start));
   try {
-    for (let i = 0; i < MAX_STEPS; i++) {
+    for (let i = 0, rate: number | undefined = Math.max(1, Math.round(start)); i < MAX_STEPS && rate !== undefined; i++) {
       if (!fleet.healthy() || !(await settle(fleet))) {
         ctx.log(`  (${fleet.kind} fleet rebuilt: a client was dropped or a backlog would not drain)`);
         await fleet.close();
-        fleet = await make();
-        await settle(fleet);
+        fleet = await freshFleet(make, n, ctx);
       }
-      const r = await runStep(fleet, { senders: Math.min(SENDERS, n - 1), rate, durationMs: ctx.quick ? STEP_MS_QUICK : STEP_MS, serverPid });
+      const r = await countedStep(fleet, n, rate, ctx, server, counts);
       steps.push(r);
-      ctx.log(describe(fleet.kind, n, r));
       if (r.ok && (!best || r.rate > best.rate)) best = r;
       if (!r.ok) failAt = Math.min(failAt, rate);
-      const lo = best?.rate ?? 0;
-      if (failAt / Math.max(lo, 1) <= (ctx.quick ? RESOLUTION_QUICK : RESOLUTION)) break;
-      if (!Number.isFinite(failAt)) rate = rate * 2;
-      else if (!best) rate = rate / 2;
-      else rate = Math.sqrt(lo * failAt);
-      rate = Math.max(1, Math.round(rate));
-      if (rate === lo || rate === failAt) break;
+      rate = nextRate(rate, best?.rate ?? 0, failAt, ctx.quick ? RESOLUTION_QUICK : RESOLUTION);
     }
   } finally {
     await fleet.close();
   }
   return { best, steps };
+}
+
+function fanoutRow(n: number, ob: Search, raw: Search): Row {
+  const d = ob.best?.deliveriesPerS ?? 0;
+  const rd = raw.best?.deliveriesPerS ?? 0;
+  return {
+    scenario: 'fanout', clients: n, msgs_per_s: ob.best?.rate ?? 0, deliveries_per_s: Math.round(d),
+    raw_msgs_per_s: raw.best?.rate ?? 0, raw_deliveries_per_s: Math.round(rd), ratio_vs_raw: rd > 0 ? round2(d / rd) : 0,
+    server_cpu_pct: Math.round(ob.best?.serverCpuPct ?? NaN), load_cpu_pct: Math.round(ob.best?.loadCpuPct ?? NaN),
+    others_cpu_pct: Math.round(ob.best?.othersCpuPct ?? NaN), raw_relay_cpu_pct: Math.round(raw.best?.serverCpuPct ?? NaN),
+    p50_ms: round2(percentile(ob.best?.latencies ?? [], 0.5)), p99_ms: round2(percentile(ob.best?.latencies ?? [], 0.99)),
+    datagrams_per_delivery: round2(ob.best?.datagramsPerDelivery ?? NaN), steps: ob.steps.length + raw.steps.length,
+  };
 }
 
 /** Fan-out at 10, 50 and 200 clients (10 and 50 with --quick), Obrolan and the raw relay in turn. */
@@ -82,23 +119,14 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Row[]> {
     relay = await spawnTs('bench/raw-relay.ts', []);
     const relayPort = Number(relay.ready.port);
     for (const n of ctx.quick ? FANOUT_SIZES_QUICK : FANOUT_SIZES) {
-      const start = START_DELIVERIES_PER_S / (n - 1);
       const dir = await freshDir(ctx.clientRoot, `fanout${n}`);
       let made = 0;
       const makeObrolan = (): Promise<Fleet> => obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: `f${n}r${made++}u` }, n);
       ctx.log(`fan-out, ${n} clients: Obrolan`);
-      const ob = await searchMax(makeObrolan, n, start, ctx, server.pid);
+      const ob = await searchMax(makeObrolan, n, START_DELIVERIES_PER_S / (n - 1), ctx, server, true);
       ctx.log(`fan-out, ${n} clients: raw UDP relay`);
-      const raw = await searchMax(() => rawFleet(relayPort, n), n, Math.max(start, (ob.best?.rate ?? start) / 2), ctx, relay.pid);
-      const d = ob.best?.deliveriesPerS ?? 0;
-      const rd = raw.best?.deliveriesPerS ?? 0;
-      rows.push({
-        scenario: 'fanout', clients: n, msgs_per_s: ob.best?.rate ?? 0, deliveries_per_s: Math.round(d),
-        raw_msgs_per_s: raw.best?.rate ?? 0, raw_deliveries_per_s: Math.round(rd), ratio_vs_raw: rd > 0 ? round2(d / rd) : 0,
-        server_cpu_pct: Math.round(ob.best?.serverCpuPct ?? NaN), load_cpu_pct: Math.round(ob.best?.loadCpuPct ?? NaN),
-        others_cpu_pct: Math.round(ob.best?.othersCpuPct ?? NaN),
-        p99_ms: round2(percentile(ob.best?.latencies ?? [], 0.99)), steps: ob.steps.length + raw.steps.length,
-      });
+      const raw = await searchMax(() => rawFleet(relayPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, relay);
+      rows.push(fanoutRow(n, ob, raw));
     }
   } finally {
     await relay?.stop();
@@ -114,7 +142,7 @@ export async function latencyScenario(ctx: BenchContext): Promise<Row[]> {
     const dir = await freshDir(ctx.clientRoot, 'latency');
     const fleet = await obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: 'lat' }, LATENCY_CLIENTS);
     try {
-      await settle(fleet);
+      await settle(fleet, FRESH_QUIET_MS);
       const r = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: ctx.quick ? LATENCY_MS / 2 : LATENCY_MS, serverPid: server.pid });
       ctx.log(describe('latency', LATENCY_CLIENTS, r));
       return [{
@@ -130,5 +158,3 @@ export async function latencyScenario(ctx: BenchContext): Promise<Row[]> {
     await server.stop();
   }
 }
-
-export const round2 = (x: number): number => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);

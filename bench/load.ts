@@ -75,65 +75,76 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Runs one paced step on `fleet` and counts what arrived. Never throws for lost messages; they count as missing. */
-export async function runStep(fleet: Fleet, o: StepOptions): Promise<StepResult> {
-  const step = ++stepCounter;
-  const receivers = fleet.size - 1;
-  const latencies: number[] = [];
-  const halves: [number[], number[]] = [[], []];
-  let onTime = 0;
-  let late = 0;
-  const t0 = performance.now();
-  const middle = t0 + o.durationMs / 2;
-  fleet.onText = (_receiver, text) => {
+/** What arrived of one step's messages: latencies, split by the half of the step the message was sent in. */
+class Tally {
+  readonly latencies: number[] = [];
+  readonly halves: [number[], number[]] = [[], []];
+  onTime = 0;
+  late = 0;
+
+  constructor(private readonly step: number, private readonly middle: number) {}
+
+  /** Counts one delivered text (texts of other steps are ignored). */
+  readonly add = (_receiver: number, text: string): void => {
     const f = text.split('|', 4);
-    if (Number(f[0]) !== step) return;
+    if (Number(f[0]) !== this.step) return;
     const at = Number(f[3]);
     const ms = performance.now() - at;
-    latencies.push(ms);
-    halves[at < middle ? 0 : 1].push(ms);
-    if (ms <= LATE_MS) onTime++; else late++;
+    this.latencies.push(ms);
+    this.halves[at < this.middle ? 0 : 1].push(ms);
+    if (ms <= LATE_MS) this.onTime++; else this.late++;
   };
-  const server = o.serverPid !== undefined ? new CpuMeter(o.serverPid) : undefined;
-  const load = new CpuMeter();
-  const others = new OthersMeter();
+}
+
+/** Sends at `o.rate` from `t0` until the step ends; resolves with the count, the largest lag and the last send time. */
+function paceSends(fleet: Fleet, o: StepOptions, step: number, t0: number): Promise<{ sent: number; lagMs: number; lastSend: number }> {
   const maxMs = o.maxMs ?? o.durationMs;
   let sent = 0;
-  let sendLagMs = 0;
+  let lagMs = 0;
   let lastSend = t0;
-  await new Promise<void>((resolve) => {
+  return new Promise((resolve) => {
     const tick = (): void => {
-      const now = performance.now();
-      const elapsed = now - t0;
+      const elapsed = performance.now() - t0;
       const stop = elapsed >= maxMs || (elapsed >= o.durationMs && (!o.until || o.until()));
+      // Due by now: message k is due at (k + 1) / rate; a late tick sends the backlog at once and records the lag.
       const due = Math.floor((elapsed * o.rate) / 1000);
-      if (due > sent) sendLagMs = Math.max(sendLagMs, elapsed - ((sent + 1) * 1000) / o.rate);
+      if (due > sent) lagMs = Math.max(lagMs, elapsed - ((sent + 1) * 1000) / o.rate);
       for (; sent < due; sent++) {
-        const at = performance.now();
-        fleet.send(sent % o.senders, makeText(step, sent % o.senders, sent, at));
-        lastSend = at;
+        lastSend = performance.now();
+        fleet.send(sent % o.senders, makeText(step, sent % o.senders, sent, lastSend));
       }
-      if (stop) resolve(); else setTimeout(tick, TICK_MS);
+      if (stop) resolve({ sent, lagMs, lastSend }); else setTimeout(tick, TICK_MS);
     };
     tick();
   });
+}
+
+/** Runs one paced step on `fleet` and counts what arrived. Never throws for lost messages; they count as missing. */
+export async function runStep(fleet: Fleet, o: StepOptions): Promise<StepResult> {
+  const step = ++stepCounter;
+  const t0 = performance.now();
+  const tally = new Tally(step, t0 + o.durationMs / 2);
+  fleet.onText = tally.add;
+  const server = o.serverPid !== undefined ? new CpuMeter(o.serverPid) : undefined;
+  const load = new CpuMeter();
+  const others = new OthersMeter();
+  const { sent, lagMs, lastSend } = await paceSends(fleet, o, step, t0);
   const seconds = (performance.now() - t0) / 1000;
-  const expected = sent * receivers;
+  const expected = sent * (fleet.size - 1);
   // Anything arriving after lastSend + LATE_MS is late whatever it is, so waiting longer tells nothing.
-  while (onTime + late < expected && performance.now() < lastSend + LATE_MS + POLL_MS) await sleep(POLL_MS);
-  const serverCpuPct = server ? server.pct() : NaN;
-  const loadCpuPct = load.pct();
-  const othersCpuPct = others.pct();
+  while (tally.onTime + tally.late < expected && performance.now() < lastSend + LATE_MS + POLL_MS) await sleep(POLL_MS);
   fleet.onText = () => {};
-  const missing = Math.max(0, expected - onTime - late);
-  const failFraction = expected > 0 ? (late + missing) / expected : 1;
-  const p50FirstMs = percentile(halves[0], 0.5);
-  const p50SecondMs = percentile(halves[1], 0.5);
+  const onTime = Math.min(tally.onTime, expected);
+  const missing = Math.max(0, expected - tally.onTime - tally.late);
+  const failFraction = expected > 0 ? (tally.late + missing) / expected : 1;
+  const p50FirstMs = percentile(tally.halves[0], 0.5);
+  const p50SecondMs = percentile(tally.halves[1], 0.5);
   const sustained = !(p50SecondMs > GROWTH_FACTOR * p50FirstMs + GROWTH_SLACK_MS);
   return {
-    rate: o.rate, sent, seconds, expected, onTime: Math.min(onTime, expected), late, missing, latencies,
-    deliveriesPerS: Math.min(onTime, expected) / seconds, sendLagMs, failFraction, p50FirstMs, p50SecondMs, sustained,
-    ok: expected > 0 && failFraction < MAX_FAIL_FRACTION && sustained, serverCpuPct, loadCpuPct, othersCpuPct,
+    rate: o.rate, sent, seconds, expected, onTime, late: tally.late, missing, latencies: tally.latencies,
+    deliveriesPerS: onTime / seconds, sendLagMs: lagMs, failFraction, p50FirstMs, p50SecondMs, sustained,
+    ok: expected > 0 && failFraction < MAX_FAIL_FRACTION && sustained,
+    serverCpuPct: server ? server.pct() : NaN, loadCpuPct: load.pct(), othersCpuPct: others.pct(),
   };
 }
 

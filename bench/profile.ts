@@ -4,11 +4,10 @@
 // Run alone: npm run bench -- --only profile [--profile-rate N]
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
+import { BENCH_PASSWORD, freshDir, round2, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { obrolanFleet } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';
 import { ROOT } from './procs.ts';
-import { round2 } from './fanout.ts';
 
 /** Clients and senders of the profiled run; its length of sending, in ms. */
 const PROFILE_CLIENTS = 50;
@@ -47,8 +46,10 @@ export function summarise(p: CpuProfile): { functions: SelfTime[]; files: SelfTi
     totalUs += us;
     if (cf.functionName === '(idle)') { idleUs += us; continue; }
     const f = shortFile(cf.url);
-    const key = `${cf.functionName || '(anonymous)'} ${f}:${cf.lineNumber + 1}`;
-    const a = fn.get(key) ?? { name: cf.functionName || '(anonymous)', file: cf.url ? `${f}:${cf.lineNumber + 1}` : f, ms: 0, pct: 0 };
+    // tsx-compiled modules report line 0 for every function: then the file alone is shown.
+    const where = cf.url && cf.lineNumber > 0 ? `${f}:${cf.lineNumber + 1}` : f;
+    const key = `${cf.functionName || '(anonymous)'} ${where}`;
+    const a = fn.get(key) ?? { name: cf.functionName || '(anonymous)', file: where, ms: 0, pct: 0 };
     a.ms += us / 1000;
     fn.set(key, a);
     const g = file.get(f) ?? { name: f, file: f, ms: 0, pct: 0 };

@@ -26,7 +26,7 @@ function linesOf(r: Row): Line[] {
       const goal = r.clients === 50 ? 'ratio ≥ 1.5' : '';
       return [{
         what: `fan-out, ${r.clients} clients`,
-        figure: `${n0(r.msgs_per_s)} msg/s = ${n0(r.deliveries_per_s)} deliveries/s; raw relay ${n0(r.raw_deliveries_per_s)}/s; ratio ${n2(r.ratio_vs_raw)} (server ${n0(r.server_cpu_pct)}%, load ${n0(r.load_cpu_pct)}% CPU)`,
+        figure: `${n0(r.msgs_per_s)} msg/s = ${n0(r.deliveries_per_s)} deliveries/s (p99 ${n0(r.p99_ms)} ms, ${n2(r.datagrams_per_delivery)} datagrams each); raw relay ${n0(r.raw_deliveries_per_s)}/s; ratio ${n2(r.ratio_vs_raw)} (CPU: server ${n0(r.server_cpu_pct)}%, load ${n0(r.load_cpu_pct)}%)`,
         goal, verdict: goal ? verdict([r.ratio_vs_raw, (v) => v >= 1.5]) : '',
       }];
     }

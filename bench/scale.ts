@@ -2,17 +2,16 @@
 // 200 clients at once while a few others chat.
 import { performance } from 'node:perf_hooks';
 import type { ChatClient } from '../lib/client-core.ts';
-import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
+import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { awaitCloses, loginClient, obrolanFleet, type ObrolanFleetOptions } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';
-import { CpuMeter, rssMbOf, type Child } from './procs.ts';
-import { round2 } from './fanout.ts';
+import { CpuMeter, rssMbOf } from './procs.ts';
 
 /** Idle: most clients, clients per batch, and the time the ramp may take, in ms. */
 const IDLE_TARGET = 2_000;
 const IDLE_TARGET_QUICK = 500;
 const IDLE_BATCH = 100;
-const IDLE_RAMP_BUDGET_MS = 45_000;
+const IDLE_RAMP_BUDGET_MS = 30_000;
 const IDLE_RAMP_BUDGET_QUICK_MS = 25_000;
 /** Idle: pause after the ramp, then the window over which idle CPU is measured, in ms. */
 const IDLE_SETTLE_MS = 2_000;
@@ -24,19 +23,12 @@ const STORM_SENDERS = 2;
 const STORM_CHAT_RATE = 50;
 /** Storm: chat runs this long before the storm starts; a storm login gives up after this long, in ms. */
 const STORM_LEAD_MS = 300;
-const STORM_LOGIN_LIMIT_MS = 20_000;
+const STORM_LOGIN_LIMIT_MS = 10_000;
 const STORM_MAX_MS = STORM_LOGIN_LIMIT_MS + 2_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Batch { size: number; ms: number; serverCpuMs: number; failures: number; error?: string }
-
-/** The server's own counters and memory (bench/server-proc.ts answers SIGUSR2 with a stats line). */
-async function serverStats(server: Child): Promise<Record<string, number>> {
-  const next = server.nextLine((l) => l.includes('"stats"'), 5_000);
-  server.proc.kill('SIGUSR2');
-  return JSON.parse(await next) as Record<string, number>;
-}
 
 async function closeAll(clients: ChatClient[]): Promise<void> {
   for (let i = 0; i < clients.length; i += 200) await Promise.all(clients.slice(i, i + 200).map((c) => c.close().catch(() => {})));
@@ -55,38 +47,46 @@ async function loginBatch(o: ObrolanFleetOptions, from: number, size: number, se
   return batch;
 }
 
+interface Ramp { batches: Batch[]; seconds: number; stopped: string }
+
+/** Logs in batches of IDLE_BATCH into `clients` until `target`, a failed batch, or the time budget. */
+async function ramp(ctx: BenchContext, o: ObrolanFleetOptions, serverPid: number, clients: ChatClient[]): Promise<Ramp> {
+  const target = ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET;
+  const budget = ctx.quick ? IDLE_RAMP_BUDGET_QUICK_MS : IDLE_RAMP_BUDGET_MS;
+  const batches: Batch[] = [];
+  const t0 = performance.now();
+  let stopped = '';
+  let named = 0;
+  while (clients.length < target) {
+    if (performance.now() - t0 > budget) { stopped = `ramp stopped at the ${budget / 1000} s budget`; break; }
+    const b = await loginBatch(o, named, Math.min(IDLE_BATCH, target - clients.length), serverPid, clients);
+    named += b.size;
+    batches.push(b);
+    ctx.log(`  ${clients.length} in: batch of ${b.size} took ${Math.round(b.ms)} ms, server ${Math.round(b.serverCpuMs / b.size)} ms CPU per join${b.failures ? `, ${b.failures} failed (${b.error})` : ''}`);
+    if (b.failures) { stopped = `ramp stopped: ${b.failures} logins failed (${b.error})`; break; }
+  }
+  if (stopped) ctx.log(`  ${stopped}`);
+  return { batches, seconds: (performance.now() - t0) / 1000, stopped };
+}
+
 /** Idle scale: log in batches of 100 up to 2,000 (500 with --quick), then measure the server at rest. */
 export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
   const server = await startBenchServer(ctx);
   const clients: ChatClient[] = [];
   try {
     const o: ObrolanFleetOptions = { port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir: await freshDir(ctx.clientRoot, 'idle'), prefix: 'idle' };
-    const target = ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET;
-    const budget = ctx.quick ? IDLE_RAMP_BUDGET_QUICK_MS : IDLE_RAMP_BUDGET_MS;
-    const batches: Batch[] = [];
-    const t0 = performance.now();
-    let stopped = '';
-    while (clients.length < target) {
-      if (performance.now() - t0 > budget) { stopped = `ramp stopped at the ${budget / 1000} s budget`; break; }
-      const b = await loginBatch(o, clients.length + batches.reduce((n, x) => n + x.failures, 0), Math.min(IDLE_BATCH, target - clients.length), server.pid, clients);
-      batches.push(b);
-      ctx.log(`  ${clients.length} in: batch of ${b.size} took ${Math.round(b.ms)} ms, server ${Math.round(b.serverCpuMs / b.size)} ms CPU per join${b.failures ? `, ${b.failures} failed (${b.error})` : ''}`);
-      if (b.failures) { stopped = `ramp stopped: ${b.failures} logins failed (${b.error})`; break; }
-    }
-    const rampS = (performance.now() - t0) / 1000;
+    const { batches, seconds, stopped } = await ramp(ctx, o, server.pid, clients);
     await sleep(IDLE_SETTLE_MS);
     const cpu = new CpuMeter(server.pid);
     await sleep(IDLE_MEASURE_MS);
     const cpuPct = cpu.pct();
     const held = clients.filter((c) => c.state === 'connected').length;
     const stats = await serverStats(server);
-    const first = batches[0];
-    const last = batches.at(-1);
-    if (stopped) ctx.log(`  ${stopped}`);
+    const perJoin = (b: Batch | undefined): number => (b ? round2(b.serverCpuMs / b.size) : NaN);
     return [{
-      scenario: 'idle', idle_clients: held, rss_mb: round2(rssMbOf(server.pid)), cpu_pct: round2(cpuPct), ramp_s: round2(rampS),
-      join_cpu_ms_first: first ? round2(first.serverCpuMs / first.size) : NaN, join_cpu_ms_last: last ? round2(last.serverCpuMs / last.size) : NaN,
-      batch_ms_first: first ? Math.round(first.ms) : NaN, batch_ms_last: last ? Math.round(last.ms) : NaN,
+      scenario: 'idle', idle_clients: held, rss_mb: round2(rssMbOf(server.pid)), cpu_pct: round2(cpuPct), ramp_s: round2(seconds),
+      join_cpu_ms_first: perJoin(batches[0]), join_cpu_ms_last: perJoin(batches.at(-1)),
+      batch_ms_first: Math.round(batches[0]?.ms ?? NaN), batch_ms_last: Math.round(batches.at(-1)?.ms ?? NaN),
       server_users: stats.users, server_heap_mb: stats.heap_used_mb, server_external_mb: stats.external_mb,
       join_messages: (held * (held - 1)) / 2, load_rss_mb: round2(process.memoryUsage().rss / 2 ** 20), ...(stopped ? { stopped } : {}),
     }];
@@ -98,47 +98,51 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
   }
 }
 
+/** Logs STORM_CLIENTS in at once into `into`; returns how long until every login settled, and how many failed. */
+async function storm(base: Omit<ObrolanFleetOptions, 'prefix'>, into: ChatClient[]): Promise<{ ms: number; failures: number }> {
+  const t0 = performance.now();
+  const settled = await Promise.allSettled(Array.from({ length: STORM_CLIENTS }, (_, i) => loginClient({ ...base, prefix: 'storm' }, `storm${i}`, STORM_LOGIN_LIMIT_MS)));
+  const ms = performance.now() - t0;
+  let failures = 0;
+  for (const s of settled) if (s.status === 'fulfilled') into.push(s.value.client); else failures++;
+  return { ms, failures };
+}
+
 /** Login storm: 200 clients log in at once while 10 others chat at 50 msgs/s; time to all in, chat latency meanwhile. */
 export async function stormScenario(ctx: BenchContext): Promise<Row[]> {
   const server = await startBenchServer(ctx);
-  const storm: ChatClient[] = [];
+  const clients: ChatClient[] = [];
   try {
-    const dir = await freshDir(ctx.clientRoot, 'storm');
-    const base = { port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir };
+    const base = { port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir: await freshDir(ctx.clientRoot, 'storm') };
     const chatters = await obrolanFleet({ ...base, prefix: 'chat' }, STORM_CHATTERS);
     try {
       await settle(chatters);
       let done = false;
-      let allInMs: number;
-      let failures = 0;
-      const serverCpu = new CpuMeter(server.pid);
-      const loadCpu = new CpuMeter();
       const chat = runStep(chatters, { senders: STORM_SENDERS, rate: STORM_CHAT_RATE, durationMs: STORM_LEAD_MS * 2, until: () => done, maxMs: STORM_MAX_MS });
       await sleep(STORM_LEAD_MS);
-      const t0 = performance.now();
-      serverCpu.start();
-      loadCpu.start();
-      const settled = await Promise.allSettled(Array.from({ length: STORM_CLIENTS }, (_, i) => loginClient({ ...base, prefix: 'storm' }, `storm${i}`, STORM_LOGIN_LIMIT_MS)));
-      const took = performance.now() - t0;
+      await serverStats(server); // resets the server's event-loop delay record
+      const serverCpu = new CpuMeter(server.pid);
+      const loadCpu = new CpuMeter();
+      const s = await storm(base, clients);
       const serverPct = serverCpu.pct();
       const loadPct = loadCpu.pct();
+      const stats = await serverStats(server);
       done = true;
-      for (const s of settled) if (s.status === 'fulfilled') storm.push(s.value.client); else failures++;
-      // "All in" only means something when all got in; otherwise the figure is missing and `logged_in` says how many.
-      allInMs = failures ? NaN : took;
       const r = await chat;
-      ctx.log(`  ${storm.length} of ${STORM_CLIENTS} in after ${Math.round(took)} ms; chat p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms over ${r.sent} messages`);
+      ctx.log(`  ${clients.length} of ${STORM_CLIENTS} in after ${Math.round(s.ms)} ms; chat p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms over ${r.sent} messages`);
       return [{
-        scenario: 'login_storm', clients: STORM_CLIENTS, logged_in: storm.length, failures, all_in_ms: Math.round(allInMs),
-        login_limit_ms: STORM_LOGIN_LIMIT_MS, chat_msgs_per_s: STORM_CHAT_RATE, chat_p50_ms: round2(percentile(r.latencies, 0.5)), chat_p99_ms: round2(percentile(r.latencies, 0.99)),
-        chat_late_or_missing_pct: round2(100 * r.failFraction), server_cpu_pct: Math.round(serverPct), load_cpu_pct: Math.round(loadPct),
+        // "All in" only means something when all got in; otherwise it is missing and `logged_in` says how many did.
+        scenario: 'login_storm', clients: STORM_CLIENTS, logged_in: clients.length, all_in_ms: s.failures ? NaN : Math.round(s.ms),
+        login_limit_ms: STORM_LOGIN_LIMIT_MS, chat_msgs_per_s: STORM_CHAT_RATE, chat_p50_ms: round2(percentile(r.latencies, 0.5)),
+        chat_p99_ms: round2(percentile(r.latencies, 0.99)), chat_late_or_missing_pct: round2(100 * r.failFraction),
+        server_cpu_pct: Math.round(serverPct), load_cpu_pct: Math.round(loadPct), server_loop_delay_max_ms: stats.loop_delay_max_ms,
       }];
     } finally {
       await chatters.close();
     }
   } finally {
     await server.stop();
-    await closeAll(storm);
+    await closeAll(clients);
     await awaitCloses();
   }
 }

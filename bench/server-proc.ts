@@ -5,7 +5,7 @@
 // SIGTERM/SIGINT stop the server and exit 0 (so `node --cpu-prof` writes its profile).
 // Usage: node --import tsx bench/server-proc.ts --history-dir DIR [--password S] [--port N]
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ChatServer } from '../lib/server-core.ts';
 
 /** Flood control for the benchmark: far above any rate one load client offers, in messages/s and messages. */
@@ -30,9 +30,21 @@ async function main(): Promise<void> {
   const created = performance.now();
   // Errors of the room (a failed history write) go to stderr; the bench counts missing deliveries anyway.
   server.on('log', (text: string) => { if (text.startsWith('could not')) process.stderr.write(`${text}\n`); });
+  // OBROLAN_BENCH_TRACE=1: one stderr line per stored message with its text and the time (epoch ms) the
+  // server had stored and fanned it out, to tell server-side delay from the rest when hunting a stall.
+  if (process.env.OBROLAN_BENCH_TRACE === '1') {
+    server.on('message', (m: { text: string }) => process.stderr.write(`stored ${(performance.timeOrigin + performance.now()).toFixed(1)} ${m.text.slice(0, 40)}\n`));
+  }
+  // Event-loop delay since the previous stats line: a blocked loop delays every client at once.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   process.on('SIGUSR2', () => {
     const mem = process.memoryUsage();
-    line({ type: 'stats', ...server.stats(), rss_mb: round(mem.rss / 2 ** 20), heap_used_mb: round(mem.heapUsed / 2 ** 20), external_mb: round((mem.external + mem.arrayBuffers) / 2 ** 20) });
+    line({
+      type: 'stats', ...server.stats(), rss_mb: round(mem.rss / 2 ** 20), heap_used_mb: round(mem.heapUsed / 2 ** 20),
+      external_mb: round((mem.external + mem.arrayBuffers) / 2 ** 20), loop_delay_max_ms: round(loop.max / 1e6), loop_delay_p99_ms: round(loop.percentile(99) / 1e6),
+    });
+    loop.reset();
   });
   const stop = (): void => {
     setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();

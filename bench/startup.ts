@@ -10,9 +10,8 @@ import { ClientHistory, SEGMENT_MAX_DEFAULT } from '../lib/history.ts';
 import { BASE_ID, toRow } from '../lib/history-rows.ts';
 import { dayOf, makeSegment } from '../lib/history-segments.ts';
 import { loadOrCreateKeyPair } from '../lib/keyfile.ts';
-import { BENCH_PASSWORD, freshDir, startBenchServer, type BenchContext, type Row } from './context.ts';
+import { BENCH_PASSWORD, freshDir, round2, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { spawnTs } from './procs.ts';
-import { round2 } from './fanout.ts';
 import { TEXT_BYTES } from './load.ts';
 
 /** History: messages per earlier day, earlier days, and messages today (a segment half full, as after a restart mid-day). */
@@ -85,6 +84,40 @@ async function timedJoin(port: number, dir: string, name: string, lastSeq: numbe
   }
 }
 
+/** Starts the server on `dir` RUNS times; ms from spawn to "listening", and ChatServer.create's own ms. */
+async function timedStarts(ctx: BenchContext, dir: string): Promise<{ start: number[]; create: number[] }> {
+  const start: number[] = [];
+  const create: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const s = await startBenchServer(ctx, { historyDir: dir });
+    start.push(s.readyMs);
+    create.push(Number(s.ready.create_ms));
+    await s.stop();
+  }
+  return { start, create };
+}
+
+/** Join → ready, RUNS times each: missing the last REPLAY_COUNT messages, and missing none. */
+async function timedJoins(ctx: BenchContext, dir: string, last: number): Promise<{ replay: number[]; plain: number[] }> {
+  const s = await startBenchServer(ctx, { historyDir: dir });
+  try {
+    const fresh = (): Promise<string> => freshDir(ctx.clientRoot, 'replay');
+    // The first join warms up the server's path; it is not counted.
+    await timedJoin(s.port, await fresh(), 'warm', last - REPLAY_COUNT, ctx);
+    const replay: number[] = [];
+    const plain: number[] = [];
+    for (let k = 0; k < RUNS; k++) {
+      const r = await timedJoin(s.port, await fresh(), `back${k}`, last - REPLAY_COUNT, ctx);
+      if (r.shown !== REPLAY_COUNT) throw new Error(`a rejoining client was shown ${r.shown} messages, expected ${REPLAY_COUNT}`);
+      replay.push(r.ms);
+      plain.push((await timedJoin(s.port, await fresh(), `same${k}`, last, ctx)).ms);
+    }
+    return { replay, plain };
+  } finally {
+    await s.stop();
+  }
+}
+
 /** Server start-up with 100,000 messages (and with none, to isolate the history's share), then replay of 200. */
 export async function historyScenario(ctx: BenchContext): Promise<Row[]> {
   const full = await freshDir(ctx.root, 'history-full');
@@ -94,38 +127,14 @@ export async function historyScenario(ctx: BenchContext): Promise<Row[]> {
   await mkdir(join(empty, 'keys'), { recursive: true });
   await copyFile(join(full, 'keys', 'server.pem'), join(empty, 'keys', 'server.pem'));
   ctx.log(`  wrote ${last.toLocaleString('en-US')} messages in ${Math.round(performance.now() - t0)} ms`);
-  const starts: number[] = [];
-  const creates: number[] = [];
-  const emptyStarts: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const e = await startBenchServer(ctx, { historyDir: empty });
-    emptyStarts.push(e.readyMs);
-    await e.stop();
-  }
-  let replay: number[] = [];
-  let plain: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const s = await startBenchServer(ctx, { historyDir: full });
-    starts.push(s.readyMs);
-    creates.push(Number(s.ready.create_ms));
-    try {
-      if (i === RUNS - 1) {
-        // The first join warms up the server's path; then time RUNS joins each way.
-        await timedJoin(s.port, await freshDir(ctx.clientRoot, 'replay'), 'warm', last - REPLAY_COUNT, ctx);
-        const r: Array<{ ms: number; shown: number }> = [];
-        for (let k = 0; k < RUNS; k++) r.push(await timedJoin(s.port, await freshDir(ctx.clientRoot, 'replay'), `back${k}`, last - REPLAY_COUNT, ctx));
-        if (r.some((x) => x.shown !== REPLAY_COUNT)) throw new Error(`a rejoining client was shown ${r.map((x) => x.shown).join('/')} messages, expected ${REPLAY_COUNT}`);
-        replay = r.map((x) => x.ms);
-        for (let k = 0; k < RUNS; k++) plain.push((await timedJoin(s.port, await freshDir(ctx.clientRoot, 'replay'), `same${k}`, last, ctx)).ms);
-      }
-    } finally {
-      await s.stop();
-    }
-  }
-  ctx.log(`  start-up ${starts.map(Math.round).join(', ')} ms (empty: ${emptyStarts.map(Math.round).join(', ')} ms); replay ${replay.map(Math.round).join(', ')} ms`);
+  const withHistory = await timedStarts(ctx, full);
+  const without = await timedStarts(ctx, empty);
+  const { replay, plain } = await timedJoins(ctx, full, last);
+  ctx.log(`  start-up ${withHistory.start.map(Math.round).join(', ')} ms (empty: ${without.start.map(Math.round).join(', ')} ms); replay ${replay.map(Math.round).join(', ')} ms`);
   return [{
-    scenario: 'history', messages: last, start_ms: Math.round(median(starts)), start_empty_ms: Math.round(median(emptyStarts)),
-    create_ms: Math.round(median(creates)), replay200_ms: round2(median(replay)), join_no_replay_ms: round2(median(plain)), runs: RUNS,
+    scenario: 'history', messages: last, start_ms: Math.round(median(withHistory.start)), start_empty_ms: Math.round(median(without.start)),
+    create_ms: Math.round(median(withHistory.create)), create_empty_ms: Math.round(median(without.create)),
+    replay200_ms: round2(median(replay)), join_no_replay_ms: round2(median(plain)), runs: RUNS,
   }];
 }
 

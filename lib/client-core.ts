@@ -27,6 +27,9 @@ export interface ChatClientOptions {
   reconnect?: boolean;
 }
 
+/** A trust answer slower than this restarts the handshake, in ms (the server forgets a silent one after ~10 s). */
+const TRUST_ANSWER_FRESH_MS = 3_000;
+
 /** Errors that end the reconnect loop: trying again cannot help. */
 const FATAL: ReadonlySet<string> = new Set(['wrong_password', 'name_taken', 'bad_name', 'server_key_changed', 'verify_failed']);
 
@@ -63,10 +66,24 @@ export class ChatClient extends EventEmitter {
     this.setState(this.reconnecting ? 'reconnecting' : 'connecting');
     const known = await KnownServers.open(this.opts.historyDir);
     const trust = this.opts.trust ?? (async () => true);
-    const link = await connectSecure({
-      host: this.opts.host, port: this.opts.port, pinned: known.get(this.server),
-      trust: async (fp) => { const ok = await trust(fp, this.server); if (ok) await known.pin(this.server, fp); return ok; },
+    let slowAnswer = false;
+    const target = { host: this.opts.host, port: this.opts.port };
+    let link = await connectSecure({
+      ...target, pinned: known.get(this.server),
+      trust: async (fp) => {
+        const asked = Date.now();
+        const ok = await trust(fp, this.server);
+        if (ok) await known.pin(this.server, fp);
+        slowAnswer = Date.now() - asked > TRUST_ANSWER_FRESH_MS;
+        return ok;
+      },
     });
+    if (slowAnswer) {
+      // The person took a while to decide; the server may have given up on that handshake. The key is
+      // pinned now, so a fresh handshake asks nothing.
+      link.close();
+      link = await connectSecure({ ...target, pinned: known.get(this.server), trust: async () => false });
+    }
     this.link = link;
     this.serverFingerprint = link.fingerprint;
     const hello = this.waiters.wait((m) => m.t === 'hello', HANDSHAKE_TIMEOUT_MS);

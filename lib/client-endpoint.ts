@@ -115,7 +115,12 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
         fingerprint,
         dropped,
         setResetToken: (t) => { if (t.length === 16) token = t; },
-        close: () => { try { socket.close(); } catch { /* closed */ } },
+        close: () => {
+          // The owner is done with this link: stop its timers without telling anyone it is gone.
+          conn.removeAllListeners('gone');
+          conn.kill('local', 'closed by its owner');
+          try { socket.close(); } catch { /* closed */ }
+        },
       };
     }
     socket.on('error', (err) => fail(new ChatError('server_gone', `network error talking to ${o.host}:${o.port}: ${err.message}`)));

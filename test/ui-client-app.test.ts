@@ -8,11 +8,17 @@ import { runClientWindow, type ClientWindowOptions } from '../lib/ui/client-app.
 import { FakeClient, fakeClientFactory, FakeRoom } from './support/fake-core.ts';
 import { FakeTerminal, KEY, sleep } from './support/fake-terminal.ts';
 
+const tempDirs: string[] = [];
+test.after(async () => {
+  for (const d of tempDirs) await rm(d, { recursive: true, force: true });
+});
+
 interface Run { term: FakeTerminal; made: FakeClient[]; done: Promise<number>; dir: string }
 
 /** Opens a client window on `room`; flags as given, history in a fresh temp dir unless `dir` is passed. */
 async function open(room: FakeRoom, flags: Partial<ClientWindowOptions>, dir?: string): Promise<Run> {
   const historyDir = dir ?? await mkdtemp(join(tmpdir(), 'obrolan-ui-client-'));
+  tempDirs.push(historyDir);
   const term = new FakeTerminal(100, 30);
   const made: FakeClient[] = [];
   const done = runClientWindow({ historyDir, ...flags }, {
@@ -166,11 +172,13 @@ test('remembers host, port and username for next time, never the password', asyn
 test('shows the stored history on open, and each message once however often it arrives', async () => {
   const room = new FakeRoom();
   const old = { id: 'old1', seq: 1, from: 'bob', text: 'from yesterday', encrypted: false, ts: new Date(2024, 0, 1, 9, 30).getTime() };
-  room.stored.set('alice', [old]);
+  const ownDirect = { id: 'dm1', seq: 0, from: 'alice', to: 'bob', text: 'my old dm', encrypted: true, ts: old.ts + 60_000 };
+  room.stored.set('alice', [old, ownDirect]);
   const alice = await loggedIn(room, 'alice');
   try {
     await alice.term.waitFor('from yesterday');
     assert.ok(alice.term.text().includes('── Mon 1 Jan 2024 ──'), 'an old message comes under its date');
+    await alice.term.waitFor(/🔒 alice → bob: my old dm ✓/); // stored, so not waiting for the server
     room.say('bob', 'live one');
     room.broadcast(undefined, (c) => c.emit('message', old)); // a replay of what is already shown
     await alice.term.waitFor('live one');

@@ -127,9 +127,9 @@ export class ChatView {
     this.ring.focus(this.input);
   }
 
-  /** Adds a message; an own one shows … until markDelivered, then ✓. */
-  addMessage(m: ChatMessage, own: boolean): void {
-    const delivered = own && (m.seq > 0 || this.early.delete(m.id));
+  /** Adds a message; an own one not yet `stored` shows … until markDelivered, then ✓. */
+  addMessage(m: ChatMessage, own: boolean, stored: boolean): void {
+    const delivered = own && (stored || this.early.delete(m.id));
     this.push({ kind: 'message', m, own, delivered });
   }
 

@@ -192,15 +192,15 @@ export class ClientController {
   }
 
   /** Shows a message once, however many ways it arrives (history, replay, echo of an own send). */
-  private show(m: ChatMessage): void {
+  private show(m: ChatMessage, stored = true): void {
     const key = `${m.from.toLowerCase()}\u0000${m.id}`;
     if (this.shown.has(key)) return;
     this.shown.add(key);
-    this.win.addMessage(m, this.isMe(m.from));
+    this.win.addMessage(m, this.isMe(m.from), stored);
   }
 
   private own(id: string, text: string, encrypted: boolean, to?: string): void {
-    this.show({ id, seq: 0, from: this.me, text, encrypted, ts: Date.now(), ...(to !== undefined ? { to } : {}) });
+    this.show({ id, seq: 0, from: this.me, text, encrypted, ts: Date.now(), ...(to !== undefined ? { to } : {}) }, false);
   }
 
   private send(text: string): void {

@@ -117,9 +117,12 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
     this.chat.show(me);
   }
 
-  /** Adds a message to the chat; own messages get ✓ once markDelivered is called. */
-  addMessage(m: ChatMessage, own: boolean): void {
-    this.chat.addMessage(m, own);
+  /**
+   * Adds a message to the chat. An own message just sent (`stored` false) shows … until markDelivered,
+   * then ✓; one from history or the server is stored already.
+   */
+  addMessage(m: ChatMessage, own: boolean, stored = true): void {
+    this.chat.addMessage(m, own, stored);
   }
 
   /** Marks an own message as stored by the server. */

@@ -71,10 +71,7 @@ class ServerApp {
 
   constructor(private readonly win: ServerWindow, private readonly historyDir: string, private readonly create: ServerFactory) {
     win.on('start', (settings) => void (this.starting = this.start(settings)));
-    win.on('stop', () => void this.stop().then(() => {
-      win.log('stopped');
-      win.setRunning(false);
-    }));
+    win.on('stop', () => void this.stop().then(() => win.setRunning(false)));
   }
 
   private async start(settings: ServerSettings): Promise<void> {
@@ -89,6 +86,8 @@ class ServerApp {
       this.refresh();
       this.timer = setInterval(() => this.refresh(), STATS_REFRESH_MS);
     } catch (err) {
+      // It never ran: stop it quietly (no "clients were told").
+      this.server?.removeAllListeners();
       await this.stop();
       win.showError((err as Error).message);
     }

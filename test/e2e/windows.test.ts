@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +142,9 @@ if (!hasTmux) {
       await click('alice', 'Send Encrypted');
       await waitFor('bob', /🔒 alice: e3/);
       await waitFor('alice', /🔒 alice: e3 ✓/);
+      // After a mouse click neo-blessed used to type every key twice.
+      await keys('alice', 'once', 'Enter');
+      await waitFor('bob', /alice: once +│/);
 
       const users = await waitFor('srv', 'Users online (2)');
       assert.match(users, /alice +127\.0\.0\.1:\d+/);
@@ -159,6 +162,8 @@ if (!hasTmux) {
       assert.is(await exitCode(exits.srv), 'EXIT=0');
     } finally {
       spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+      // kill-server leaves the socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
       await rm(dir, { recursive: true, force: true });
     }
   });
