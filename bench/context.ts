@@ -22,6 +22,8 @@ export interface BenchContext {
   clientRoot: string;
   keys: ClientKeys;
   quick: boolean;
+  /** Time the idle ramp may take, in ms, when --idle-budget overrides the default. */
+  idleBudgetMs?: number;
   /** Progress for people (stderr). */
   log: (line: string) => void;
 }

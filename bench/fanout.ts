@@ -17,19 +17,19 @@ const SENDERS = 4;
 const START_DELIVERIES_PER_S = 4_000;
 const RAW_START_DELIVERIES_PER_S = 64_000;
 /** The search stops once the passing and failing rates are this close (ratio). */
-const RESOLUTION = 1.2;
+const RESOLUTION = 1.3;
 const RESOLUTION_QUICK = 1.5;
 /** A fresh fleet must be quiet this long before the first step, in ms. */
 const FRESH_QUIET_MS = 1_000;
 /** Most steps of one search. */
 const MAX_STEPS = 10;
 /** Sending time of one step, in ms. */
-const STEP_MS = 2_000;
+const STEP_MS = 1_500;
 const STEP_MS_QUICK = 1_000;
 /** The latency run: clients, msgs/s, ms of sending. */
 const LATENCY_CLIENTS = 50;
 const LATENCY_RATE = 1_000;
-const LATENCY_MS = 2_000;
+const LATENCY_MS = 1_500;
 
 type FleetMaker = () => Promise<Fleet>;
 
@@ -143,7 +143,7 @@ export async function latencyScenario(ctx: BenchContext): Promise<Row[]> {
     const fleet = await obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: 'lat' }, LATENCY_CLIENTS);
     try {
       await settle(fleet, FRESH_QUIET_MS);
-      const r = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: ctx.quick ? LATENCY_MS / 2 : LATENCY_MS, serverPid: server.pid });
+      const r = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: ctx.quick ? 1_000 : LATENCY_MS, serverPid: server.pid });
       ctx.log(describe('latency', LATENCY_CLIENTS, r));
       return [{
         scenario: 'latency', clients: LATENCY_CLIENTS, msgs_per_s: LATENCY_RATE,

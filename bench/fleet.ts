@@ -44,10 +44,17 @@ export interface ObrolanFleetOptions {
   prefix: string;
 }
 
+// Each load client stands for one person's machine. On a LAN each of them writes its history copy to its
+// own disk; here they all share one process and one core, so by default they keep it in memory
+// (ChatClientOptions.persist = false) and the figures measure the server. --client-store puts the disk back.
+let loadClientStore = false;
+/** Whether load clients logged in from now on keep their history and known users on disk. */
+export function setLoadClientStore(on: boolean): void { loadClientStore = on; }
+
 /** Connects, logs in and joins one ChatClient; resolves with it and the ms the login took. Rejects on failure or after `timeoutMs`. */
 export async function loginClient(o: ObrolanFleetOptions, name: string, timeoutMs = LOGIN_TIMEOUT_MS): Promise<{ client: ChatClient; ms: number }> {
   const t0 = performance.now();
-  const client = new ChatClient({ host: '127.0.0.1', port: o.port, historyDir: join(o.dir, name), keys: o.keys, reconnect: false });
+  const client = new ChatClient({ host: '127.0.0.1', port: o.port, historyDir: join(o.dir, name), keys: o.keys, reconnect: false, persist: loadClientStore });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`login of ${name} took over ${timeoutMs} ms`)), timeoutMs); });
   try {

@@ -71,7 +71,7 @@ function linesOf(r: Row): Line[] {
 /** The whole run as a text table, machine line first. */
 export function formatTable(rows: Row[]): string {
   const m = rows.find((r) => r.scenario === 'machine');
-  const head = m ? `Obrolan benchmark ${String(m.date).slice(0, 16).replace('T', ' ')} UTC — ${m.cores} cores (${m.cpu}), ${m.mem_gb} GB, Node ${m.node}; load average ${m.loadavg_1m} at start${m.client_store === false ? '; DIAGNOSTIC: load clients did not store (--no-client-store)' : ''}\n` : '';
+  const head = m ? `Obrolan benchmark ${String(m.date).slice(0, 16).replace('T', ' ')} UTC — ${m.cores} cores (${m.cpu}), ${m.mem_gb} GB, Node ${m.node}; load average ${m.loadavg_1m} at start${m.client_store === true ? '; load clients wrote their history to disk (--client-store)' : '; load clients keep their history in memory (each stands for its own machine)'}\n` : '';
   const body = rows.flatMap(lines);
   const w = [0, 0, 0].map((_, i) => Math.max(...body.map((l) => [l.what, l.figure, l.goal][i]!.length), [8, 6, 4][i]!));
   const row = (a: string, b: string, c: string, d: string, e: string): string => `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c.padEnd(w[2]!)}  ${d.padEnd(4)}  ${e}`.trimEnd() + '\n';

@@ -5,9 +5,11 @@
 //   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile
 //   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
+//   --idle-budget S        let the idle ramp run up to S seconds (default 25: the whole run must fit in 3 minutes)
 //   --wait-quiet S         first wait up to S seconds for other processes to leave the CPU (a shared machine)
-//   --no-client-store      diagnostic: load clients skip their own disk writes (ClientHistory.append, KnownUsers.set),
-//                          to show what the server could do once the clients are not the bottleneck; rows say so
+//   --client-store         load clients also write their own history copy and known users to disk, as each
+//                          person's machine does; all of them in one process then measure that process, not the
+//                          server (by default they keep it in memory: bench/fleet.ts); rows say client_store: true
 // Every child process is killed at the end, also on Ctrl-C.
 import { parseArgs } from 'node:util';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -19,7 +21,7 @@ import { profileScenario } from './profile.ts';
 import { formatTable } from './report.ts';
 import { idleScenario, stormScenario } from './scale.ts';
 import { clientStartScenario, historyScenario } from './startup.ts';
-import { ClientHistory, KnownUsers } from '../lib/history.ts';
+import { setLoadClientStore } from './fleet.ts';
 
 type Scenario = (ctx: BenchContext, earlier: Row[]) => Promise<Row[]>;
 
@@ -35,18 +37,9 @@ const SCENARIOS: Record<string, Scenario> = {
   client: (ctx) => clientStartScenario(ctx),
   profile: (ctx, earlier) => profileScenario(ctx, earlier, profileRate),
 };
-/** Scenarios whose load clients the --no-client-store diagnostic changes. */
+/** Scenarios whose load clients --client-store changes. */
 const STORE_SENSITIVE = new Set(['fanout', 'latency', 'storm', 'idle', 'profile']);
 
-/** Diagnostic: makes the load clients' own writes (history copy, known users' keys) no-ops, or puts them back. */
-function setClientStore(on: boolean): void {
-  const h = ClientHistory.prototype as unknown as { append: ClientHistory['append']; realAppend?: ClientHistory['append'] };
-  h.realAppend ??= h.append;
-  h.append = on ? h.realAppend : async () => {};
-  const k = KnownUsers.prototype as unknown as { set: KnownUsers['set']; realSet?: KnownUsers['set'] };
-  k.realSet ??= k.set;
-  k.set = on ? k.realSet : async () => {};
-}
 const DEFAULT_SET = ['fanout', 'latency', 'idle', 'storm', 'history', 'e2e', 'client'];
 
 /** Others' CPU (% of one core) under which the machine counts as quiet; how long it must stay so, in ms. */
@@ -80,17 +73,18 @@ async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' },
-      profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'no-client-store': { type: 'boolean' }, 'wait-quiet': { type: 'string' },
+      profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'client-store': { type: 'boolean' }, 'wait-quiet': { type: 'string' },
+      'idle-budget': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--no-client-store]\n');
+    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store]\n');
     return 0;
   }
   if (values['profile-rate'] !== undefined) profileRate = Number(values['profile-rate']);
-  const noStore = values['no-client-store'] === true;
+  const withStore = values['client-store'] === true;
   const names = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_SET, ...(values.profile ? ['profile'] : [])];
   const unknown = names.filter((n) => !SCENARIOS[n]);
   if (unknown.length) {
@@ -101,9 +95,10 @@ async function main(): Promise<number> {
   if (values['wait-quiet']) await waitQuiet(Number(values['wait-quiet']) * 1000, log);
   const rows: Row[] = [machine()];
   const emit = (r: Row): void => { rows.push(r); if (values.json) process.stdout.write(JSON.stringify(r) + '\n'); };
-  if (noStore) rows[0]!.client_store = false;
+  rows[0]!.client_store = withStore;
   if (values.json) process.stdout.write(JSON.stringify(rows[0]) + '\n');
   const { ctx, dispose } = await makeContext(values.quick === true, log);
+  if (values['idle-budget']) ctx.idleBudgetMs = Number(values['idle-budget']) * 1000;
   const started = Date.now();
   let failed = 0;
   try {
@@ -112,9 +107,9 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       const others = new OthersMeter();
       try {
-        setClientStore(!(noStore && STORE_SENSITIVE.has(name)));
+        setLoadClientStore(withStore && STORE_SENSITIVE.has(name));
         for (const r of await SCENARIOS[name]!(ctx, rows)) {
-          const marked = noStore && STORE_SENSITIVE.has(name) ? { ...r, client_store: false } : r;
+          const marked = STORE_SENSITIVE.has(name) ? { ...r, client_store: withStore } : r;
           emit({ ...marked, others_cpu_pct: marked.others_cpu_pct ?? Math.round(others.pct()) });
         }
       } catch (err) {

@@ -11,10 +11,10 @@ import { CpuMeter, rssMbOf } from './procs.ts';
 const IDLE_TARGET = 2_000;
 const IDLE_TARGET_QUICK = 500;
 const IDLE_BATCH = 100;
-const IDLE_RAMP_BUDGET_MS = 30_000;
+const IDLE_RAMP_BUDGET_MS = 25_000;
 const IDLE_RAMP_BUDGET_QUICK_MS = 25_000;
 /** Idle: pause after the ramp, then the window over which idle CPU is measured, in ms. */
-const IDLE_SETTLE_MS = 2_000;
+const IDLE_SETTLE_MS = 1_000;
 const IDLE_MEASURE_MS = 5_000;
 /** Storm: clients logging in at once, clients chatting meanwhile, and their rate in msgs/s. */
 const STORM_CLIENTS = 200;
@@ -52,7 +52,7 @@ interface Ramp { batches: Batch[]; seconds: number; stopped: string }
 /** Logs in batches of IDLE_BATCH into `clients` until `target`, a failed batch, or the time budget. */
 async function ramp(ctx: BenchContext, o: ObrolanFleetOptions, serverPid: number, clients: ChatClient[]): Promise<Ramp> {
   const target = ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET;
-  const budget = ctx.quick ? IDLE_RAMP_BUDGET_QUICK_MS : IDLE_RAMP_BUDGET_MS;
+  const budget = ctx.idleBudgetMs ?? (ctx.quick ? IDLE_RAMP_BUDGET_QUICK_MS : IDLE_RAMP_BUDGET_MS);
   const batches: Batch[] = [];
   const t0 = performance.now();
   let stopped = '';

@@ -9,6 +9,7 @@ import { loadOrCreateClientKeys, type ClientKeys } from './e2e-keys.ts';
 import { ChatError, type ChatErrorCode, ProtocolError } from './errors.ts';
 import { ClientHistory, KnownServers, KnownUsers } from './history.ts';
 import { KeyDirectory } from './key-directory.ts';
+import { MemoryHistory, MemoryKnownUsers, type MessageStore } from './memory-store.ts';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { decodeParams, derivePasswordKey, type PasswordParams } from './password.ts';
 import { Inbox } from './client-inbox.ts';
@@ -23,6 +24,9 @@ export interface ChatClientOptions {
   onProgress?: (text: string) => void;
   /** Keys to use instead of loading them from the history dir (many clients in one process share them). */
   keys?: ClientKeys;
+  /** Keep history and known users' keys on disk (default true); false keeps them in memory only — for a
+   * load generator that simulates many machines in one process. Keys and pinned servers still use historyDir. */
+  persist?: boolean;
   /** Reconnect by itself when the connection is lost (default true). */
   reconnect?: boolean;
 }
@@ -43,7 +47,7 @@ export class ChatClient extends EventEmitter {
   private username: string | undefined;
   private resume: string | undefined;
   private keys: ClientKeys | undefined;
-  private store: ClientHistory | undefined;
+  private store: MessageStore | undefined;
   private directory: KeyDirectory | undefined;
   private inbox: Inbox | undefined;
   private readonly waiters = new Waiters<ServerMessage>();
@@ -108,18 +112,22 @@ export class ChatClient extends EventEmitter {
   /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
   async join(username: string): Promise<void> {
     this.keys ??= this.opts.keys ?? await loadOrCreateClientKeys(this.opts.historyDir, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    await this.inbox?.idle();
     if (!this.store || this.username?.toLowerCase() !== username.toLowerCase()) {
       await this.store?.close();
-      this.store = await ClientHistory.open(this.opts.historyDir, this.server, username, { onWarning: (w: string) => this.emit('warning', w) });
+      this.store = this.opts.persist === false ? new MemoryHistory()
+        : await ClientHistory.open(this.opts.historyDir, this.server, username, { onWarning: (w: string) => this.emit('warning', w) });
       this.resume = undefined;
     }
     if (!this.directory) {
-      const known = await KnownUsers.open(this.opts.historyDir, this.server);
+      const known = this.opts.persist === false ? new MemoryKnownUsers() : await KnownUsers.open(this.opts.historyDir, this.server);
       this.directory = new KeyDirectory(known, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
     }
     const welcome = this.waiters.wait((m) => m.t === 'welcome' || (m.t === 'error' && ['name_taken', 'bad_name', 'bad_keys'].includes(m.code)));
     const done = this.waiters.wait((m) => m.t === 'replay' && m.done, 60_000);
     done.catch(() => {});
+    // What the last session showed is written before we tell the server how far our copy goes.
+    await this.store.flush();
     this.inbox = new Inbox(this.store, this.directory, this.keys, this);
     this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
     const w = await welcome;

@@ -4,7 +4,7 @@ import type { ChatMessage } from './chat-types.ts';
 import { describeFailure, openEnvelope, ReplayGuard, sealEnvelope, type Envelope } from './e2e.ts';
 import { ownUserKeys, type ClientKeys } from './e2e-keys.ts';
 import { ChatError } from './errors.ts';
-import type { ClientHistory } from './history.ts';
+import type { MessageStore } from './memory-store.ts';
 import type { KeyDirectory } from './key-directory.ts';
 import type { WireChat } from './messages.ts';
 
@@ -22,7 +22,7 @@ export class Inbox {
   private readonly seen = new ReplayGuard();
 
   constructor(
-    private readonly store: ClientHistory,
+    private readonly store: MessageStore,
     private readonly directory: KeyDirectory,
     private readonly keys: ClientKeys,
     private readonly owner: InboxOwner,
@@ -43,8 +43,8 @@ export class Inbox {
     // In the chain, after anything received before it, so the dedup point never skips an earlier message.
     this.chain = this.chain.then(() => {
       if (m.seq > this.lastSeq) this.lastSeq = m.seq;
-      return this.store.append(m);
-    }).catch(() => {});
+      this.store.append(m).catch((err: Error) => this.owner.emit('warning', `could not save your message to your history: ${err.message}`));
+    });
   }
 
   /** Encrypts `text` for `names` (and ourselves, so our own history can read it back). Throws ChatError. */
@@ -68,7 +68,10 @@ export class Inbox {
       m.text = opened.text;
       if (opened.notice) m.notice = true;
     }
-    await this.store.append(m);
+    // Shown at once; the copy on disk follows in the store's next batch (one write for everything that
+    // came meanwhile). Until it lands, the store's lastSeq stays behind, so a crash only means the server
+    // replays those messages at the next join.
+    this.store.append(m).catch((err: Error) => this.owner.emit('warning', `could not save a message to your history: ${err.message}`));
     this.owner.emit('message', m);
   }
 

@@ -24,7 +24,7 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Delay before a lone ack is sent, so acks coalesce, in ms. */
 export const ACK_DELAY_MS = 20;
 /** Ack at once after this many unacknowledged data frames, in frames. */
-export const ACK_EVERY_FRAMES = 8;
+export const ACK_EVERY_FRAMES = 16;
 /** Retransmission timeout before any RTT is measured, in ms. */
 export const RTO_INITIAL_MS = 300;
 /** Smallest retransmission timeout, in ms. */
@@ -92,6 +92,9 @@ export const REPLAY_MAX = 200;
 /** Flood control: sustained messages per second per user, and the burst allowed. */
 export const FLOOD_RATE_PER_S = 5;
 export const FLOOD_BURST = 10;
+/** A client writes its own history copy at most this often, in ms: the message is shown at once, and the
+ * server holds it anyway (a crash before the write means it is replayed at the next join). */
+export const CLIENT_HISTORY_WRITE_GAP_MS = 100;
 /** Client reconnect backoff: first delay and cap, in ms. */
 export const RECONNECT_INITIAL_MS = 250;
 export const RECONNECT_MAX_MS = 2_000;

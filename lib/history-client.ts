@@ -4,6 +4,7 @@
 // with <server> and <user> made safe by safeName().
 import { join, resolve } from 'node:path';
 import type { ChatMessage } from './chat-types.ts';
+import { CLIENT_HISTORY_WRITE_GAP_MS } from './constants.ts';
 import type { Doc, Warn } from './history-lines.ts';
 import { Batcher, defaultWarn, NedbFile, safeName, serverKey, userKey, type Pending } from './history-store.ts';
 
@@ -55,7 +56,7 @@ export class ClientHistory {
   #senders = new Set<string>();
   #lastSeq = 0;
   #closed = false;
-  #batcher = new Batcher<ChatMessage>((batch) => this.#write(batch));
+  #batcher = new Batcher<ChatMessage>((batch) => this.#write(batch), CLIENT_HISTORY_WRITE_GAP_MS);
 
   private constructor(private readonly file: NedbFile) {}
 
@@ -110,7 +111,8 @@ export class ClientHistory {
   async #write(batch: Pending<ChatMessage>[]): Promise<void> {
     const msgs = batch.map((p) => p.item);
     try {
-      await this.file.insert(msgs.map((m) => ({ ...m })));
+      // Our own _id (the dedup key) spares NeDB a random one per document, its main cost here.
+      await this.file.insert(msgs.map((m) => ({ _id: m.seq > 0 ? `r${m.seq}` : `d${senderKey(m)}`, ...m })));
     } catch (err) {
       for (const m of msgs) {
         this.#seqs.delete(m.seq);
@@ -139,6 +141,11 @@ export class ClientHistory {
       }
     }
     return out.reverse().map((m) => ({ ...m }));
+  }
+
+  /** Resolves when every message appended so far is on disk (or its write has failed). */
+  async flush(): Promise<void> {
+    await this.#batcher.drain();
   }
 
   /** Waits for pending writes; later appends reject. */

@@ -115,7 +115,8 @@ export class Batcher<T> {
   #queue: Pending<T>[] = [];
   #running: Promise<void> | undefined;
 
-  constructor(private readonly write: (batch: Pending<T>[]) => Promise<void>) {}
+  /** `minGapMs`: at least this long from the start of one write to the start of the next (0: back to back). */
+  constructor(private readonly write: (batch: Pending<T>[]) => Promise<void>, private readonly minGapMs = 0) {}
 
   /** Queues one item; resolves when it is written. */
   push(item: T): Promise<void> {
@@ -138,7 +139,11 @@ export class Batcher<T> {
   async #run(): Promise<void> {
     // One turn of the event loop, so every append made in this turn joins the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    let started = -Infinity;
     while (this.#queue.length > 0) {
+      const wait = started + this.minGapMs - performance.now();
+      if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
+      started = performance.now();
       const batch = this.#queue.splice(0);
       try {
         await this.write(batch);

@@ -1,7 +1,7 @@
 // The client's view of other users' end-to-end keys: the fingerprints the server lists, the bundles
 // fetched on demand, and the "keys of budi changed" warning (trust on first use, per user).
 import { bundleFingerprint, parseBundle, type PublicBundle, type UserKeys } from './e2e-keys.ts';
-import type { KnownUsers } from './history.ts';
+import type { UserKeyStore } from './memory-store.ts';
 import type { WireUser } from './messages.ts';
 
 export class KeyDirectory {
@@ -10,7 +10,7 @@ export class KeyDirectory {
   private readonly cache = new Map<string, { fp: string; keys: UserKeys }>();
 
   constructor(
-    private readonly known: KnownUsers,
+    private readonly known: UserKeyStore,
     private readonly fetch: (names: string[]) => Promise<Record<string, PublicBundle>>,
     private readonly warn: (line: string) => void,
   ) {}

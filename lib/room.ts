@@ -12,6 +12,8 @@ import { TokenBucket } from './rate-limit.ts';
 const FLOOD_QUEUE_MAX = 1_000;
 /** Client message ids remembered for idempotent resends. */
 const DEDUP_MAX = 100_000;
+/** Joins and leaves are announced in batches this far apart, in ms. */
+const ANNOUNCE_BATCH_MS = 50;
 /** Target size of one replay chunk, in bytes of JSON (below the channel's 64 KiB message limit). */
 const REPLAY_CHUNK_BYTES = 48 * 1024;
 
@@ -25,6 +27,8 @@ export interface Member {
   keysFp: string;
   /** False until replay is sent: live fan-out skips it meanwhile. */
   ready: boolean;
+  /** When it became ready, on the room's announcement clock. */
+  readyAt: number;
   send: (m: ServerMessage | Buffer) => void;
   bucket: TokenBucket;
   queue: Array<() => Promise<void>>;
@@ -42,6 +46,11 @@ export class Room {
   private storedSeq: number;
   private nextSeq: number;
   private readonly dedup = new Map<string, number>();
+  private announcements: Array<{ buf: Buffer; about: Member; at: number }> = [];
+  private announceTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private lastAnnounced = -Infinity;
+  /** Orders announcements against the moment each member became ready. */
+  private clock = 0;
 
   constructor(
     private readonly history: RoomHistory,
@@ -66,7 +75,7 @@ export class Room {
   }
 
   newMember(fields: Pick<Member, 'name' | 'key' | 'address' | 'keys' | 'keysFp' | 'send'>): Member {
-    return { ...fields, since: this.now(), ready: false, bucket: new TokenBucket(this.flood.ratePerS, this.flood.burst, this.now()), queue: [], draining: false, warnedFlood: false };
+    return { ...fields, since: this.now(), ready: false, readyAt: Infinity, bucket: new TokenBucket(this.flood.ratePerS, this.flood.burst, this.now()), queue: [], draining: false, warnedFlood: false };
   }
 
   /**
@@ -86,7 +95,8 @@ export class Room {
     }
     member.send({ t: 'replay', messages: [], missed: 0, done: true });
     member.ready = true;
-    this.broadcast({ t: 'join', user: { name: member.name, keys: member.keysFp } }, member);
+    member.readyAt = ++this.clock;
+    this.announce({ t: 'join', user: { name: member.name, keys: member.keysFp } }, member);
     this.on.log(`${member.name} joined from ${member.address}`);
   }
 
@@ -112,7 +122,7 @@ export class Room {
     if (this.members.get(member.key) !== member) return;
     this.members.delete(member.key);
     member.queue.length = 0;
-    if (member.ready) this.broadcast({ t: 'leave', user: member.name });
+    if (member.ready) this.announce({ t: 'leave', user: member.name }, member);
     this.on.log(`${member.name} left (${reason})`);
   }
 
@@ -179,6 +189,7 @@ export class Room {
   }
 
   private fanOut(s: StoredMessage, sender: Member): void {
+    this.flushAnnouncements();
     if (s.envelope === undefined) {
       const buf = encodeMessage({ t: 'msg', m: this.toWire(s, '') });
       this.broadcast(buf, sender);
@@ -190,6 +201,7 @@ export class Room {
   /** Sends a direct (encrypted) message to one member; not stored on the server. Returns false if the user is not here. */
   direct(from: Member, id: string, to: Member | undefined, env: unknown): boolean {
     if (!to || !to.ready) return false;
+    this.flushAnnouncements();
     const ts = this.now();
     to.send({ t: 'msg', m: { seq: 0, id, from: from.name, ts, to: to.name, env: forRecipient(env as never, to.name) } });
     from.send({ t: 'delivered', id, seq: 0 });
@@ -197,7 +209,34 @@ export class Room {
     return true;
   }
 
+  // Joins and leaves are announced at the end of this event-loop turn, and at most once every
+  // ANNOUNCE_BATCH_MS: a lone join goes out at once, but when a class logs in together each member gets
+  // one datagram per batch instead of one per join. Before any chat message goes out the batch is
+  // flushed, so nobody sees a message from someone not yet announced.
+  private announce(m: ServerMessage, about: Member): void {
+    this.announcements.push({ buf: encodeMessage(m), about, at: ++this.clock });
+    if (this.announceTimer) return;
+    const wait = Math.max(0, this.lastAnnounced + ANNOUNCE_BATCH_MS - performance.now());
+    this.announceTimer = wait > 0 ? setTimeout(() => this.flushAnnouncements(), wait) : setImmediate(() => this.flushAnnouncements());
+    if (wait > 0) (this.announceTimer as NodeJS.Timeout).unref();
+  }
+
+  /** Sends pending join/leave announcements now, each to the members that were in the room before it. */
+  flushAnnouncements(): void {
+    if (this.announceTimer) { clearTimeout(this.announceTimer as NodeJS.Timeout); clearImmediate(this.announceTimer as NodeJS.Immediate); }
+    this.announceTimer = undefined;
+    const batch = this.announcements;
+    if (!batch.length) return;
+    this.announcements = [];
+    this.lastAnnounced = performance.now();
+    for (const member of this.members.values()) {
+      if (!member.ready) continue;
+      for (const a of batch) if (a.about !== member && member.readyAt < a.at) member.send(a.buf);
+    }
+  }
+
   broadcast(m: ServerMessage | Buffer, except?: Member): void {
+    this.flushAnnouncements();
     const buf = Buffer.isBuffer(m) ? m : encodeMessage(m);
     for (const member of this.members.values()) if (member !== except && member.ready) member.send(buf);
   }
