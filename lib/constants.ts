@@ -28,7 +28,7 @@ export const ACK_EVERY_FRAMES = 16;
 /** Retransmission timeout before any RTT is measured, in ms. */
 export const RTO_INITIAL_MS = 300;
 /** Smallest retransmission timeout, in ms. */
-export const RTO_MIN_MS = 50;
+export const RTO_MIN_MS = 100;
 /** Largest retransmission timeout after doubling, in ms. */
 export const RTO_MAX_MS = 2_000;
 /** A frame is resent early when this many later frames are acked, in frames. */

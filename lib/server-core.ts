@@ -110,6 +110,7 @@ export class ChatServer extends EventEmitter {
       datagramsIn: this.endpoint.datagramsIn,
       datagramsOut: this.endpoint.datagramsOut,
       dropped: { ...this.endpoint.dropped },
+      retransmits: [...this.sessions].reduce((n, s) => n + s.conn.channel.stats().retransmits, 0),
     };
   }
 
