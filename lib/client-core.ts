@@ -13,6 +13,7 @@ import { MemoryHistory, MemoryKnownUsers, type MessageStore } from './memory-sto
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { decodeParams, derivePasswordKey, type PasswordParams } from './password.ts';
 import { Inbox } from './client-inbox.ts';
+import { ReplayGuard } from './e2e.ts';
 import { Waiters } from './waiters.ts';
 
 export interface ChatClientOptions {
@@ -50,6 +51,7 @@ export class ChatClient extends EventEmitter {
   private store: MessageStore | undefined;
   private directory: KeyDirectory | undefined;
   private inbox: Inbox | undefined;
+  private readonly seen = new ReplayGuard();
   private readonly waiters = new Waiters<ServerMessage>();
   private readonly pending = new Map<string, { m: ClientMessage; text: string; to?: string }>();
   private readonly userNames = new Map<string, string>();
@@ -128,7 +130,7 @@ export class ChatClient extends EventEmitter {
     done.catch(() => {});
     // What the last session showed is written before we tell the server how far our copy goes.
     await this.store.flush();
-    this.inbox = new Inbox(this.store, this.directory, this.keys, this);
+    this.inbox = new Inbox(this.store, this.directory, this.keys, this, this.seen);
     this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
     const w = await welcome;
     if (w.t === 'error') { this.waiters.cancel(done); throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }

@@ -19,13 +19,14 @@ export class Inbox {
   me = '';
   private chain: Promise<void> = Promise.resolve();
   private lastSeq: number;
-  private readonly seen = new ReplayGuard();
 
   constructor(
     private readonly store: MessageStore,
     private readonly directory: KeyDirectory,
     private readonly keys: ClientKeys,
     private readonly owner: InboxOwner,
+    /** (sender, message id) pairs already opened: kept by the client across reconnects, so a replay stays one. */
+    private readonly seen: ReplayGuard,
   ) {
     this.lastSeq = store.lastSeq;
   }

@@ -7,6 +7,8 @@ import { dirname } from 'node:path';
 import { IDLE_TIMEOUT_MS } from './constants.ts';
 
 const hash = (token: Buffer): Buffer => createHash('sha256').update(token).digest();
+/** Length of a stored token hash (SHA-256), in bytes. */
+const HASH_BYTES = 32;
 
 export class Reservations {
   /** Live names → hash of their current resume token. */
@@ -23,9 +25,13 @@ export class Reservations {
   static async load(path: string, now = Date.now()): Promise<Reservations> {
     const r = new Reservations(path);
     try {
-      const data = JSON.parse(await readFile(path, 'utf8')) as { online?: Array<{ key: string; hash: string; conn?: unknown; address?: unknown }> };
+      const data = JSON.parse(await readFile(path, 'utf8')) as { online?: Array<{ key: string; hash: string; until?: unknown; conn?: unknown; address?: unknown }> };
       for (const e of data.online ?? []) {
-        if (typeof e.key === 'string' && typeof e.hash === 'string') r.held.set(e.key, { hash: Buffer.from(e.hash, 'base64'), until: now + IDLE_TIMEOUT_MS });
+        const h = typeof e.hash === 'string' ? Buffer.from(e.hash, 'base64') : undefined;
+        // A name still waiting from an earlier restart keeps its deadline; a name online at the stop gets a full one.
+        const until = typeof e.until === 'number' && Number.isFinite(e.until) ? Math.min(e.until, now + IDLE_TIMEOUT_MS) : now + IDLE_TIMEOUT_MS;
+        // A damaged hash (not a SHA-256) holds nobody: comparing it would throw.
+        if (typeof e.key === 'string' && h?.length === HASH_BYTES && until > now) r.held.set(e.key, { hash: h, until });
         if (typeof e.conn === 'string' && /^[0-9a-f]{16}$/.test(e.conn) && typeof e.address === 'string') r.lastSessions.push({ connId: Buffer.from(e.conn, 'hex'), address: e.address });
       }
     } catch { /* first start, or a damaged file: nobody is held */ }
@@ -56,12 +62,20 @@ export class Reservations {
     return false;
   }
 
-  /** Writes who is online now (written to a temporary file and renamed; writes never overlap). */
-  save(members: Iterable<{ key: string; conn?: string; address?: string }>): Promise<void> {
-    const online = [...members].flatMap((m) => {
+  /**
+   * Writes who is online now, and the names still held for owners who have not come back since the last
+   * restart (so a second crash does not free them early). Written to a temporary file and renamed; writes
+   * never overlap.
+   */
+  save(members: Iterable<{ key: string; conn?: string; address?: string }>, now = Date.now()): Promise<void> {
+    const online: Array<Record<string, string | number>> = [...members].flatMap((m) => {
       const h = this.tokens.get(m.key);
       return h ? [{ key: m.key, hash: h.toString('base64'), ...(m.conn && m.address ? { conn: m.conn, address: m.address } : {}) }] : [];
     });
+    const live = new Set(online.map((e) => e.key));
+    for (const [key, h] of this.held) {
+      if (h.until > now && !live.has(key)) online.push({ key, hash: h.hash.toString('base64'), until: h.until });
+    }
     const body = JSON.stringify({ online, savedAt: Date.now() });
     this.writing = this.writing.catch(() => {}).then(async () => {
       await mkdir(dirname(this.path), { recursive: true });
