@@ -222,6 +222,7 @@ export class ChatServer extends EventEmitter {
       this.emit('log', `refused ${s.address}: wrong password`);
       return this.send(s, { t: 'error', code: 'wrong_password', message: 'wrong password — try again' });
     }
+    this.failures.succeed(s.ip);
     s.authed = true;
     this.send(s, { t: 'auth_ok' });
   }

@@ -126,6 +126,23 @@ test('too many wrong passwords from one address are rate limited', async () => {
   assert.is(right, 'rate_limited', 'even the right password waits for the cooldown');
 });
 
+test('a right password clears the address\'s earlier mistakes', async () => {
+  const { port } = await room('ratelimit-clear', []);
+  const codesOf = async (passwords: string[]): Promise<string[]> => {
+    const home = join(dir, 'ratelimit-clear', `c${passwords.length}`);
+    const client = new ChatClient({ host: '127.0.0.1', port, historyDir: home, keys: await testKeys(home) });
+    cleanup.push(() => client.close());
+    await client.connect();
+    const codes: string[] = [];
+    for (const p of passwords) codes.push(await client.authenticate(p).then(() => 'ok', (e: ChatError) => e.code));
+    return codes;
+  };
+  // Four typos, then the right password: a later session's typos start counting from zero.
+  assert.equal(await codesOf(['typo1', 'typo2', 'typo3', 'typo4', PASSWORD]), ['wrong_password', 'wrong_password', 'wrong_password', 'wrong_password', 'ok']);
+  assert.equal(await codesOf(['typo5', 'typo6', 'typo7', 'typo8', 'typo9', 'typo10']),
+    ['wrong_password', 'wrong_password', 'wrong_password', 'wrong_password', 'wrong_password', 'rate_limited']);
+});
+
 test('a text over 16 KiB is refused with too_large and the session stays up', async () => {
   const { clients: [a, b] } = await room('large', ['hana', 'indra']);
   assert.throws(() => a!.client.send('x'.repeat(16 * 1024 + 1)), (e: unknown) => (e as ChatError).code === 'too_large');
