@@ -10,6 +10,8 @@ import { ChatServer } from '../lib/server-core.ts';
 
 /** Flood control for the benchmark: far above any rate one load client offers, in messages/s and messages. */
 const BENCH_FLOOD = { ratePerS: 1_000_000, burst: 1_000_000 };
+/** Every load client comes from 127.0.0.1: allow them all (the idle ramp goes to 2,000). */
+const BENCH_MAX_PER_IP = 100_000;
 /** Longest a clean stop may take before the process exits anyway, in ms. */
 const STOP_LIMIT_MS = 5_000;
 
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   if (!historyDir) throw new Error('--history-dir is required');
   const started = performance.now();
   const server = await ChatServer.create({
-    host: '127.0.0.1', port: Number(values.port ?? 0), password: values.password ?? 'bench', historyDir, flood: BENCH_FLOOD,
+    host: '127.0.0.1', port: Number(values.port ?? 0), password: values.password ?? 'bench', historyDir, flood: BENCH_FLOOD, maxConnectionsPerIp: BENCH_MAX_PER_IP,
     onProgress: (text) => process.stderr.write(`${text}\n`),
   });
   const created = performance.now();

@@ -28,6 +28,8 @@ export interface ChatServerOptions {
   flood?: { ratePerS: number; burst: number };
   /** Delete room history older than this many days (default: keep everything). */
   retentionDays?: number;
+  /** Most connections from one IP address (default 256); a benchmark's many clients on loopback raise it. */
+  maxConnectionsPerIp?: number;
 }
 
 /** CLOSE code sent to clients when the server stops. */
@@ -66,7 +68,7 @@ export class ChatServer extends EventEmitter {
   ) {
     super();
     this.fingerprint = identity.fingerprint;
-    this.endpoint = new ServerEndpoint({ identity });
+    this.endpoint = new ServerEndpoint({ identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}) });
     this.endpoint.on('connection', (conn: Connection, address: string, token: Buffer) => this.onConnection(conn, address, token));
     this.room = new Room(history, {
       message: (m) => { this.messages++; this.emit('message', m); },

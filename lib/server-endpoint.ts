@@ -16,6 +16,9 @@ import { resetKeyFrom, resetToken } from './session/reset.ts';
 
 /** Most connections (including those mid-handshake) one server holds. */
 export const MAX_CONNECTIONS = 20_000;
+/** Most connections (including those mid-handshake) from one IP address: each cost an RSA signature and
+ * lives ~10 s, so one host that echoes cookies must not take the whole server's share. */
+export const MAX_CONNECTIONS_PER_IP = 256;
 /** Most handshakes being signed at once. */
 const MAX_PENDING_HANDSHAKES = 2_000;
 /** Most stateless resets sent per second. */
@@ -24,6 +27,8 @@ const RESETS_PER_S = 200;
 export interface ServerEndpointOptions {
   identity: RsaKeyPair;
   now?: () => number;
+  /** Most connections from one IP address (default MAX_CONNECTIONS_PER_IP); a benchmark on loopback raises it. */
+  maxPerIp?: number;
 }
 
 interface Entry { conn: Connection; address: string; clientPub: Buffer; serverHello: Buffer; resetToken: Buffer }
@@ -44,12 +49,16 @@ export class ServerEndpoint extends EventEmitter {
   private readonly resetKey: Buffer;
   private readonly conns = new Map<string, Entry>();
   private readonly pending = new Set<string>();
+  /** Connections and handshakes per IP address. */
+  private readonly perIp = new Map<string, number>();
+  private readonly maxPerIp: number;
   private resetBudget = { second: 0, used: 0 };
 
   constructor(o: ServerEndpointOptions) {
     super();
     this.identity = o.identity;
     this.now = o.now ?? Date.now;
+    this.maxPerIp = o.maxPerIp ?? MAX_CONNECTIONS_PER_IP;
     this.cookies = new CookieJar(this.now());
     this.resetKey = resetKeyFrom(o.identity.privateKey);
   }
@@ -146,11 +155,22 @@ export class ServerEndpoint extends EventEmitter {
     }
     if (this.pending.has(key)) return;
     if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
+    if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
     this.pending.add(key);
-    this.accept(p, address, ip, port).catch(() => this.count('handshake_error')).finally(() => this.pending.delete(key));
+    this.holdIp(ip, 1);
+    this.accept(p, address, ip, port)
+      .then((conn) => { if (conn) conn.once('gone', () => this.holdIp(ip, -1)); else this.holdIp(ip, -1); },
+        () => { this.count('handshake_error'); this.holdIp(ip, -1); })
+      .finally(() => this.pending.delete(key));
   }
 
-  private async accept(p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number): Promise<void> {
+  private holdIp(ip: string, delta: number): void {
+    const n = (this.perIp.get(ip) ?? 0) + delta;
+    if (n > 0) this.perIp.set(ip, n); else this.perIp.delete(ip);
+  }
+
+  /** Signs and sends SERVER_HELLO; resolves with the new connection, or undefined when none was made. */
+  private async accept(p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number): Promise<Connection | undefined> {
     const eph = makeEphemeral();
     const transcript = helloTranscript(p.connId, p.clientPub, eph.publicRaw, this.identity.spki);
     // Derive first: a small-order client key is refused before it costs an RSA signature.
@@ -158,11 +178,11 @@ export class ServerEndpoint extends EventEmitter {
     try {
       keys = deriveSessionKeys(eph.privateKey, p.clientPub, transcript);
     } catch (err) {
-      if (err instanceof ProtocolError) return this.count('bad_key_share');
+      if (err instanceof ProtocolError) { this.count('bad_key_share'); return undefined; }
       throw err;
     }
     const signature = await signTranscript(this.identity.privateKey, transcript);
-    if (!this.socket) return;
+    if (!this.socket) return undefined;
     const connId = Buffer.from(p.connId);
     const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
     const conn = new Connection({
@@ -178,6 +198,7 @@ export class ServerEndpoint extends EventEmitter {
     conn.once('gone', () => { if (this.conns.get(key)?.conn === conn) this.conns.delete(key); });
     this.sendTo(serverHello, ip, port);
     this.emit('connection', conn, address, token);
+    return conn;
   }
 
   // A sealed datagram for a connection we do not know (e.g. we restarted): answer with a stateless

@@ -28,6 +28,7 @@ import { prepareServerKey } from './support/processes.ts';
 import { Rng } from './support/rng.ts';
 
 const SEED = 0xadd2e55;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Garbage sockets, each its own source address. */
 const SOCKETS = 300;
 /** Random datagrams per socket. */
@@ -246,6 +247,41 @@ test('the silent connections are reaped within GIVE_UP_MS, and only they', async
   assert.is(tables().pending, 0);
   assert.is(tables().failures, 0, 'no wrong password was ever tried');
   await chatRound('at the end', clients);
+});
+
+test('one IP address gets at most its share of connections; its slots come back when they close', async () => {
+  // All these sockets share 127.0.0.1, so the per-IP cap (default 256, more than a test should sign) is
+  // lowered to 3 above what the IP holds now (test only) and 6 handshakes are tried.
+  const ep = endpoint() as unknown as { maxPerIp: number; perIp: Map<string, number> };
+  const held = ep.perIp.get('127.0.0.1') ?? 0;
+  assert.is(held, clients.length, 'the live clients are counted against their IP');
+  const saved = ep.maxPerIp;
+  ep.maxPerIp = held + 3;
+  try {
+    const limited = server.stats().dropped.per_ip_limit ?? 0;
+    const tries = garbage.slice(100, 106);
+    const ids = await Promise.all(tries.map(async (g) => {
+      const id = connId();
+      const eph = makeEphemeral();
+      send(g, hello(id, eph.publicRaw));
+      const hex = id.toString('hex');
+      await waitFor(() => g.cookies.has(hex), 5_000, `a cookie for ${g.address}`);
+      send(g, hello(id, eph.publicRaw, g.cookies.get(hex)!));
+      return hex;
+    }));
+    await waitFor(() => (server.stats().dropped.per_ip_limit ?? 0) - limited >= 3, 5_000, 'the handshakes over the cap refused');
+    await sleep(300);
+    const served = tries.filter((g, i) => g.serverHellos.has(ids[i]!)).length;
+    assert.is(served, 3, 'only 3 more connections were signed for this IP');
+    assert.is(ep.perIp.get('127.0.0.1'), held + 3);
+    // A real client closing frees its slot: the IP is back under the cap.
+    const last = clients.pop()!;
+    await last.client.close();
+    await waitFor(() => ep.perIp.get('127.0.0.1') === held + 2, 5_000, 'the closed client\'s slot freed');
+  } finally {
+    ep.maxPerIp = saved;
+  }
+  await chatRound('after the cap', clients);
 });
 
 test.run();
