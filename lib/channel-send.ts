@@ -37,6 +37,8 @@ export interface Fragment {
   /** Declared lost, waiting for retransmission. */
   lost: boolean;
   fastRetransmitted: boolean;
+  /** Timed out behind an older fragment that was resent: resent once an ack shows the path works again. */
+  suspect: boolean;
 }
 
 /** Sender state of one channel direction. */
@@ -62,6 +64,10 @@ export class Sender {
   private headOffset = 0;
   private readonly lost = new Set<Fragment>();
   private ackCredit = 0;
+  /** Fragments in flight marked suspect. */
+  private suspects = 0;
+  /** An ack arrived while fragments were suspect, so the path works: the next timeouts are real losses. */
+  private pathProven = false;
   private recoveryStartAt = -Infinity;
   private tokens = PACING_BURST_PAYLOADS;
   private tokensAt: number;
@@ -102,7 +108,7 @@ export class Sender {
     const f: Fragment = {
       seq: this.nextSeq++, first: this.headOffset === 0, last: this.headOffset + len === head.length,
       data: head.subarray(this.headOffset, this.headOffset + len),
-      sentAt: now, sendCount: 0, timeouts: 0, deadline: Infinity, lost: false, fastRetransmitted: false,
+      sentAt: now, sendCount: 0, timeouts: 0, deadline: Infinity, lost: false, fastRetransmitted: false, suspect: false,
     };
     this.headOffset += len;
     this.queuedBytes -= len;
@@ -141,6 +147,7 @@ export class Sender {
     let r = 0;
     let newest: Fragment | null = null;
     let acked = 0;
+    let ackedSuspect = false;
     for (const f of this.inFlight.values()) {
       while (r < ranges.length && ranges[r]![1] <= f.seq) r++;
       const inRange = r < ranges.length && ranges[r]![0] <= f.seq;
@@ -150,6 +157,7 @@ export class Sender {
       }
       this.inFlight.delete(f.seq);
       this.lost.delete(f);
+      if (f.suspect) { f.suspect = false; this.suspects--; ackedSuspect = true; }
       this.inFlightBytes -= f.data.length;
       acked++;
       if (f.sendCount === 1 && (!newest || f.sentAt >= newest.sentAt)) newest = f;
@@ -158,19 +166,56 @@ export class Sender {
     if (acked > 0) {
       this.progressAt = now;
       this.grow(acked);
+      // The path works again. As in F-RTO (RFC 5682): if this ack covers only resent fragments, the
+      // timeout was a real loss and every suspect is lost too (go back N). If it covers a suspect,
+      // the timeout was spurious (the receiver was slow, not the path): suspects below something acked
+      // are missing, the others get one plain timeout from now, after which all then due are lost.
+      if (this.suspects > 0 || ackedSuspect) {
+        const top = ranges.length > 0 ? ranges[ranges.length - 1]![1] - 1 : ack.cumulative - 1;
+        for (const f of this.inFlight.values()) {
+          if (!f.suspect) continue;
+          f.suspect = false;
+          if (!ackedSuspect || f.seq < top) { if (!f.lost) { f.lost = true; this.lost.add(f); } }
+          else f.deadline = Math.min(f.deadline, now + this.rtoMs);
+        }
+        this.suspects = 0;
+        this.pathProven = true;
+      }
     }
     if (ranges.length > 0) this.detectFastLoss(ranges);
   }
 
-  /** Declares lost every fragment whose timeout passed; halves the window if any did. */
+  /**
+   * On a retransmission timeout, resends only the oldest fragment whose timeout passed and backs off
+   * the whole connection, as TCP does with its one timer: every other fragment in flight waits the
+   * doubled timeout as a suspect, until an ack shows the path works (onAck). A stalled receiver then
+   * costs one resend per (doubling) timeout, not the whole window each time. Once an ack has proven the
+   * path since, fragments still timing out are lost for real, and all of them are resent at once.
+   * Halves the window if any fragment timed out.
+   */
   onTimeout(now: number): void {
     let newLoss = false;
+    let oldest: Fragment | undefined;
+    const proven = this.pathProven;
+    this.pathProven = false;
     for (const f of this.inFlight.values()) {
       if (f.lost || f.deadline > now) continue;
-      f.lost = true;
       f.timeouts++;
-      this.lost.add(f);
       if (f.sentAt > this.recoveryStartAt) newLoss = true;
+      if (proven || !oldest) {
+        if (f.suspect) { f.suspect = false; this.suspects--; }
+        f.lost = true;
+        this.lost.add(f);
+      }
+      oldest ??= f;
+    }
+    if (oldest && !proven) {
+      const wait = Math.min(RTO_MAX_MS, this.rtoMs * 2 ** oldest.timeouts);
+      for (const f of this.inFlight.values()) {
+        if (f.lost) continue;
+        if (!f.suspect) { f.suspect = true; this.suspects++; }
+        if (f.deadline < now + wait) f.deadline = now + wait;
+      }
     }
     // One cut per loss episode: fragments sent before the last cut were sent with the old
     // window, so their loss says nothing new about the path (as TCP's recovery period).
@@ -267,6 +312,7 @@ export class Sender {
       if (r >= ranges.length || above[r]! < FAST_RETRANSMIT_THRESHOLD) break;
       if (f.lost || f.fastRetransmitted) continue;
       f.fastRetransmitted = true;
+      if (f.suspect) { f.suspect = false; this.suspects--; }
       f.lost = true;
       this.lost.add(f);
     }

@@ -80,6 +80,36 @@ test('delivers 1,000 messages each way (1 B to 64 KiB) exactly once, in order an
   run.a.stop(); run.b.stop();
 });
 
+test('a receiver that stalls for 2 s (its datagrams queue, none lost) costs one resend per timeout, not the window each time', () => {
+  const sim = new Sim();
+  const link = createLink(sim, new Rng(11), { delayMs: 2 }); // no jitter: a socket buffer keeps order
+  const { a, b } = connectChannels(sim, link);
+  // b's "socket buffer": while b is stalled (a busy process), datagrams wait, then come in order.
+  let stalled = false;
+  const queued: Buffer[] = [];
+  link.b.onReceive((bytes) => { if (stalled) queued.push(bytes); else b.deliver(bytes); });
+  const rng = new Rng(12);
+  const sent: Buffer[] = [];
+  const send = (): void => { const m = rng.bytes(300); sent.push(m); a.send(m); };
+  for (let i = 0; i < 20; i++) sim.at(i * 5, send); // RTT samples first: the timeout settles at its floor
+  sim.at(200, () => { stalled = true; });
+  for (let i = 0; i < 50; i++) sim.at(210, send);
+  sim.at(2_200, () => { stalled = false; for (const d of queued.splice(0)) b.deliver(d); });
+  sim.run(1_000);
+  const during = a.channel.stats().retransmits;
+  assert.ok(sim.runUntil(() => b.messages.length === sent.length, 30_000), 'everything arrives after the stall');
+  sim.run(sim.now + 2_000);
+  assertSame(b.messages, sent, 'a→b');
+  // Timeouts during the stall come at 100, 200, 400… ms: resending the whole window each time would be
+  // 50 fragments per timeout; one per timeout is a handful.
+  const total = a.channel.stats().retransmits;
+  console.log(`  resent ${during} fragments in the first 800 ms of the stall, ${total} in all, for 50 in flight`);
+  assert.ok(during <= 5, `${during} resends in the first 800 ms of the stall`);
+  assert.ok(total <= 12, `${total} resends in all`);
+  assert.is(a.gone, null);
+  a.stop(); b.stop();
+});
+
 test('resumes delivery with nothing lost after the link goes dark for 5 s', () => {
   const run = exchange(2, 300, { loss: 0.05, delayMs: 5, jitterMs: 3 }, 10_000);
   run.sim.at(3_000, () => run.net.setDown(true));
