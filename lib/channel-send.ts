@@ -16,6 +16,8 @@ const PACING_GAIN = 1.25;
 const PACING_INITIAL_RTT_MS = 100;
 /** Floor of the RTT used for pacing, in ms (loopback RTTs are far below timer resolution). */
 const PACING_MIN_RTT_MS = 1;
+/** Suspects resent on the first ack after a timeout that covers only resent fragments; doubles per ack. */
+const GO_BACK_FIRST = 2;
 /** Largest sequence number a u32 can carry. */
 const MAX_SEQ = 0xffff_ffff;
 
@@ -68,6 +70,8 @@ export class Sender {
   private suspects = 0;
   /** An ack arrived while fragments were suspect, so the path works: the next timeouts are real losses. */
   private pathProven = false;
+  /** Suspects resent on the last ack that covered only resent fragments (0: none yet). */
+  private goBack = 0;
   private recoveryStartAt = -Infinity;
   private tokens = PACING_BURST_PAYLOADS;
   private tokensAt: number;
@@ -166,20 +170,34 @@ export class Sender {
     if (acked > 0) {
       this.progressAt = now;
       this.grow(acked);
-      // The path works again. As in F-RTO (RFC 5682): if this ack covers only resent fragments, the
-      // timeout was a real loss and every suspect is lost too (go back N). If it covers a suspect,
-      // the timeout was spurious (the receiver was slow, not the path): suspects below something acked
-      // are missing, the others get one plain timeout from now, after which all then due are lost.
-      if (this.suspects > 0 || ackedSuspect) {
+      // The path works again. As in F-RTO (RFC 5682): if this ack covers a suspect, the timeout was
+      // spurious (the receiver was slow, not the path): suspects below something acked are missing, the
+      // others get one plain timeout from now, after which all then due are lost. If it covers only
+      // resent fragments, it may be a real loss: go back N as TCP's slow start does, resending the
+      // lowest 2, 4, 8… suspects on each such ack, until one covers a suspect or none is left.
+      if (ackedSuspect) {
         const top = ranges.length > 0 ? ranges[ranges.length - 1]![1] - 1 : ack.cumulative - 1;
         for (const f of this.inFlight.values()) {
           if (!f.suspect) continue;
           f.suspect = false;
-          if (!ackedSuspect || f.seq < top) { if (!f.lost) { f.lost = true; this.lost.add(f); } }
+          if (f.seq < top) { if (!f.lost) { f.lost = true; this.lost.add(f); } }
           else f.deadline = Math.min(f.deadline, now + this.rtoMs);
         }
         this.suspects = 0;
+        this.goBack = 0;
         this.pathProven = true;
+      } else if (this.suspects > 0) {
+        this.goBack = Math.max(GO_BACK_FIRST, this.goBack * 2);
+        let n = this.goBack;
+        for (const f of this.inFlight.values()) {
+          if (n === 0) break;
+          if (!f.suspect) continue;
+          f.suspect = false;
+          this.suspects--;
+          n--;
+          if (!f.lost) { f.lost = true; this.lost.add(f); }
+        }
+        if (this.suspects === 0) { this.goBack = 0; this.pathProven = true; }
       }
     }
     if (ranges.length > 0) this.detectFastLoss(ranges);
@@ -210,6 +228,7 @@ export class Sender {
       oldest ??= f;
     }
     if (oldest && !proven) {
+      this.goBack = 0;
       const wait = Math.min(RTO_MAX_MS, this.rtoMs * 2 ** oldest.timeouts);
       for (const f of this.inFlight.values()) {
         if (f.lost) continue;
