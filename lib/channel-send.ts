@@ -1,15 +1,12 @@
-// Sending half of the reliable channel: message queue, fragments in flight, RTT/RTO
-// (RFC 6298), loss detection (timeout and fast retransmit), send window and pacing.
+// Sending half of the reliable channel: message queue, fragments in flight, loss detection (timeout
+// with F-RTO, fast retransmit) and the send window; RTT/RTO in channel-rtt.ts, pacing in channel-pacer.ts.
 // Pure bookkeeping: no clock reads, no I/O. Used by lib/channel.ts.
-import {
-  FAST_RETRANSMIT_THRESHOLD, RTO_INITIAL_MS, RTO_MAX_MS, RTO_MIN_MS, SEND_WINDOW_INITIAL,
-  SEND_WINDOW_MAX, SEND_WINDOW_MIN,
-} from './constants.ts';
+import { FAST_RETRANSMIT_THRESHOLD, SEND_WINDOW_INITIAL, SEND_WINDOW_MAX, SEND_WINDOW_MIN } from './constants.ts';
+import { Pacer } from './channel-pacer.ts';
+import { RttEstimator } from './channel-rtt.ts';
 import { ProtocolError } from './errors.ts';
 import type { Frame } from './wire.ts';
 
-/** Payloads that may leave back to back before pacing spaces them out, in payloads. */
-const PACING_BURST_PAYLOADS = 16;
 /** Pacing rate = gain × window / srtt; above 1 so pacing never becomes the bottleneck. */
 const PACING_GAIN = 1.25;
 /** RTT assumed for pacing before the first sample, in ms. */
@@ -46,9 +43,7 @@ export interface Fragment {
 /** Sender state of one channel direction. */
 export class Sender {
   window = SEND_WINDOW_INITIAL;
-  srttMs = 0;
-  rttvarMs = 0;
-  rtoMs = RTO_INITIAL_MS;
+  readonly rtt = new RttEstimator();
   retransmits = 0;
   fragmentsSent = 0;
   /** Last time an ack made progress, or when data became outstanding; drives give-up, ms. */
@@ -60,7 +55,6 @@ export class Sender {
   readonly inFlight = new Map<number, Fragment>(); // insertion order = sequence order
 
   private nextSeq = 0;
-  private hasRtt = false;
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
   private headOffset = 0;
@@ -73,11 +67,11 @@ export class Sender {
   /** Suspects resent on the last ack that covered only resent fragments (0: none yet). */
   private goBack = 0;
   private recoveryStartAt = -Infinity;
-  private tokens = PACING_BURST_PAYLOADS;
-  private tokensAt: number;
+  /** Spaces data payloads out (lib/channel-pacer.ts) at gain × window / srtt. */
+  readonly pacer: Pacer;
 
   constructor(now: number) {
-    this.tokensAt = now;
+    this.pacer = new Pacer(now, () => this.pacingRate());
   }
 
   /** Queues a whole message (the caller has checked its size and owns no reference to it). */
@@ -166,39 +160,11 @@ export class Sender {
       acked++;
       if (f.sendCount === 1 && (!newest || f.sentAt >= newest.sentAt)) newest = f;
     }
-    if (newest) this.sampleRtt(now - newest.sentAt, ack.delayMs);
+    if (newest) this.rtt.sample(now - newest.sentAt, ack.delayMs);
     if (acked > 0) {
       this.progressAt = now;
       this.grow(acked);
-      // The path works again. As in F-RTO (RFC 5682): if this ack covers a suspect, the timeout was
-      // spurious (the receiver was slow, not the path): suspects below something acked are missing, the
-      // others get one plain timeout from now, after which all then due are lost. If it covers only
-      // resent fragments, it may be a real loss: go back N as TCP's slow start does, resending the
-      // lowest 2, 4, 8… suspects on each such ack, until one covers a suspect or none is left.
-      if (ackedSuspect) {
-        const top = ranges.length > 0 ? ranges[ranges.length - 1]![1] - 1 : ack.cumulative - 1;
-        for (const f of this.inFlight.values()) {
-          if (!f.suspect) continue;
-          f.suspect = false;
-          if (f.seq < top) { if (!f.lost) { f.lost = true; this.lost.add(f); } }
-          else f.deadline = Math.min(f.deadline, now + this.rtoMs);
-        }
-        this.suspects = 0;
-        this.goBack = 0;
-        this.pathProven = true;
-      } else if (this.suspects > 0) {
-        this.goBack = Math.max(GO_BACK_FIRST, this.goBack * 2);
-        let n = this.goBack;
-        for (const f of this.inFlight.values()) {
-          if (n === 0) break;
-          if (!f.suspect) continue;
-          f.suspect = false;
-          this.suspects--;
-          n--;
-          if (!f.lost) { f.lost = true; this.lost.add(f); }
-        }
-        if (this.suspects === 0) { this.goBack = 0; this.pathProven = true; }
-      }
+      if (ackedSuspect || this.suspects > 0) this.resolveSuspects(ack, ackedSuspect, now);
     }
     if (ranges.length > 0) this.detectFastLoss(ranges);
   }
@@ -220,16 +186,12 @@ export class Sender {
       if (f.lost || f.deadline > now) continue;
       f.timeouts++;
       if (f.sentAt > this.recoveryStartAt) newLoss = true;
-      if (proven || !oldest) {
-        if (f.suspect) { f.suspect = false; this.suspects--; }
-        f.lost = true;
-        this.lost.add(f);
-      }
+      if (proven || !oldest) this.markLost(f);
       oldest ??= f;
     }
     if (oldest && !proven) {
       this.goBack = 0;
-      const wait = Math.min(RTO_MAX_MS, this.rtoMs * 2 ** oldest.timeouts);
+      const wait = this.rtt.backedOff(oldest.timeouts);
       for (const f of this.inFlight.values()) {
         if (f.lost) continue;
         if (!f.suspect) { f.suspect = true; this.suspects++; }
@@ -252,37 +214,15 @@ export class Sender {
     return t;
   }
 
-  /** When the pacer lets the next data payload go, ms (≤ the last `now` if it may go at once). */
-  pacingReadyAt(): number {
-    return this.tokens >= 1 ? this.tokensAt : this.tokensAt + (1 - this.tokens) / this.pacingRate();
-  }
-
-  /** Refills the pacer up to `now`; true if one data payload may go now. */
-  paceReady(now: number): boolean {
-    if (now > this.tokensAt) {
-      const readyAt = this.pacingReadyAt();
-      this.tokens = Math.min(PACING_BURST_PAYLOADS, this.tokens + (now - this.tokensAt) * this.pacingRate());
-      // Rounding must not leave 0.999… tokens at the very time pacingReadyAt() promised one.
-      if (now >= readyAt) this.tokens = Math.max(1, this.tokens);
-      this.tokensAt = now;
-    }
-    return this.tokens >= 1;
-  }
-
-  /** Spends one pacing token (one data payload sent). */
-  paceSpend(): void {
-    this.tokens -= 1;
-  }
-
   private pacingRate(): number {
-    const rtt = Math.max(PACING_MIN_RTT_MS, this.hasRtt ? this.srttMs : PACING_INITIAL_RTT_MS);
+    const rtt = Math.max(PACING_MIN_RTT_MS, this.rtt.hasSample ? this.rtt.srttMs : PACING_INITIAL_RTT_MS);
     return (PACING_GAIN * this.window) / rtt; // payloads per ms
   }
 
   private markSent(f: Fragment, now: number): void {
     f.sentAt = now;
     f.sendCount++;
-    f.deadline = now + Math.min(RTO_MAX_MS, this.rtoMs * 2 ** f.timeouts);
+    f.deadline = now + this.rtt.backedOff(f.timeouts);
     this.fragmentsSent++;
   }
 
@@ -296,18 +236,40 @@ export class Sender {
     }
   }
 
-  // RFC 6298, with the peer's ack delay taken out of the sample when it fits inside it.
-  private sampleRtt(sampleMs: number, ackDelayMs: number): void {
-    const r = sampleMs > ackDelayMs ? sampleMs - ackDelayMs : sampleMs;
-    if (!this.hasRtt) {
-      this.srttMs = r;
-      this.rttvarMs = r / 2;
-      this.hasRtt = true;
+  // The path works again after a timeout. As in F-RTO (RFC 5682): if this ack covers a suspect, the
+  // timeout was spurious (the receiver was slow, not the path): suspects below something acked are
+  // missing, the others get one plain timeout from now, after which all then due are lost. If it covers
+  // only resent fragments, it may be a real loss: go back N as TCP's slow start does, resending the
+  // lowest 2, 4, 8… suspects on each such ack, until one covers a suspect or none is left.
+  private resolveSuspects(ack: AckFrame, ackedSuspect: boolean, now: number): void {
+    if (ackedSuspect) {
+      const top = ack.ranges.length > 0 ? ack.ranges[ack.ranges.length - 1]![1] - 1 : ack.cumulative - 1;
+      for (const f of this.inFlight.values()) {
+        if (!f.suspect) continue;
+        f.suspect = false;
+        if (f.seq < top) this.markLost(f);
+        else f.deadline = Math.min(f.deadline, now + this.rtt.rtoMs);
+      }
+      this.suspects = 0;
     } else {
-      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - r);
-      this.srttMs = 0.875 * this.srttMs + 0.125 * r;
+      this.goBack = Math.max(GO_BACK_FIRST, this.goBack * 2);
+      let n = this.goBack;
+      for (const f of this.inFlight.values()) {
+        if (n === 0) break;
+        if (!f.suspect) continue;
+        this.markLost(f);
+        n--;
+      }
+      if (this.suspects > 0) return;
     }
-    this.rtoMs = Math.min(RTO_MAX_MS, Math.max(RTO_MIN_MS, this.srttMs + 4 * this.rttvarMs));
+    this.goBack = 0;
+    this.pathProven = true;
+  }
+
+  /** Declares `f` lost (to be resent), and no longer a suspect. */
+  private markLost(f: Fragment): void {
+    if (f.suspect) { f.suspect = false; this.suspects--; }
+    if (!f.lost) { f.lost = true; this.lost.add(f); }
   }
 
   // Additive increase: one more fragment per window's worth acknowledged.
@@ -331,9 +293,7 @@ export class Sender {
       if (r >= ranges.length || above[r]! < FAST_RETRANSMIT_THRESHOLD) break;
       if (f.lost || f.fastRetransmitted) continue;
       f.fastRetransmitted = true;
-      if (f.suspect) { f.suspect = false; this.suspects--; }
-      f.lost = true;
-      this.lost.add(f);
+      this.markLost(f);
     }
   }
 }

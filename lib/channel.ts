@@ -153,7 +153,7 @@ export class Channel {
     if (this.state === 'closed' || this.state === 'dead') return;
     this.lastNow = Math.max(this.lastNow, now);
     const hasData = this.sender.hasLost || this.sender.canSendNew;
-    const dataGoes = hasData && this.sender.paceReady(now);
+    const dataGoes = hasData && this.sender.pacer.ready(now);
     if (this.receiver.ackDueAt <= now || (this.receiver.ackPending && (dataGoes || this.closeFrame))) {
       this.push(this.receiver.buildAck(now));
     }
@@ -167,9 +167,9 @@ export class Channel {
       this.push({ type: 'ping' });
       this.pingPending = false;
     }
-    while ((this.sender.hasLost || this.sender.canSendNew) && this.sender.paceReady(now)) {
+    while ((this.sender.hasLost || this.sender.canSendNew) && this.sender.pacer.ready(now)) {
       if (this.fillData(now) === 0) break; // cannot happen: maxData leaves room for ack + ping
-      this.sender.paceSpend();
+      this.sender.pacer.spend();
       this.emit(now);
     }
     if (this.frames.length > 0) this.emit(now);
@@ -181,7 +181,7 @@ export class Channel {
     if (this.closeFrame || this.pingPending) return this.lastNow;
     let t = Math.min(this.receiver.ackDueAt, this.sender.retransmitDeadline(),
       this.lastSentAt + KEEPALIVE_MS, this.lastReceivedAt + IDLE_TIMEOUT_MS);
-    if (this.sender.hasLost || this.sender.canSendNew) t = Math.min(t, this.sender.pacingReadyAt());
+    if (this.sender.hasLost || this.sender.canSendNew) t = Math.min(t, this.sender.pacer.readyAt());
     if (this.sender.inFlight.size > 0) t = Math.min(t, this.sender.progressAt + GIVE_UP_MS);
     return t;
   }
@@ -224,7 +224,7 @@ export class Channel {
   get wantsFlush(): boolean {
     if (this.state === 'closed' || this.state === 'dead') return false;
     if (this.closeFrame || this.pingPending || this.receiver.ackDueAt <= this.lastNow) return true;
-    return (this.sender.hasLost || this.sender.canSendNew) && this.sender.pacingReadyAt() <= this.lastNow;
+    return (this.sender.hasLost || this.sender.canSendNew) && this.sender.pacer.readyAt() <= this.lastNow;
   }
 
   /** True once the channel was closed locally or the peer is gone. */
@@ -236,7 +236,7 @@ export class Channel {
     const s = this.sender;
     return {
       sent: this.counts.sent, retransmits: s.retransmits, received: this.counts.received,
-      duplicates: this.receiver.duplicates, srttMs: s.srttMs, rtoMs: s.rtoMs, window: s.window,
+      duplicates: this.receiver.duplicates, srttMs: s.rtt.srttMs, rtoMs: s.rtt.rtoMs, window: s.window,
       inFlight: s.inFlight.size, queuedBytes: s.queuedBytes + s.inFlightBytes,
       delivered: this.counts.delivered, fragmentsSent: s.fragmentsSent,
       dropped: this.receiver.dropped, malformed: this.receiver.malformed,

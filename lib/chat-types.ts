@@ -70,5 +70,5 @@ export interface ServerStats {
   /** Dropped datagrams by reason: malformed, unauthenticated (tag did not verify), replay, unknown connection, amplification… */
   dropped: Record<string, number>;
   /** Data fragments sent again (lost or late acks) on the connections open now. */
-  retransmits?: number;
+  retransmits: number;
 }

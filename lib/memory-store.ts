@@ -2,6 +2,7 @@
 // a load generator simulating many machines in one process (`ChatClientOptions.persist = false`).
 import type { ChatMessage } from './chat-types.ts';
 import type { ClientHistory, KnownUsers } from './history.ts';
+import { userKey } from './history-store.ts';
 
 /** What the client needs of its history copy. */
 export type MessageStore = Pick<ClientHistory, 'lastSeq' | 'append' | 'recent' | 'flush' | 'close'>;
@@ -31,6 +32,6 @@ export class MemoryHistory implements MessageStore {
 
 export class MemoryKnownUsers implements UserKeyStore {
   private readonly users = new Map<string, { keys: string; since: number }>();
-  get(user: string): { keys: string; since: number } | undefined { return this.users.get(user.toLowerCase()); }
-  async set(user: string, keys: string, now: number): Promise<void> { this.users.set(user.toLowerCase(), { keys, since: now }); }
+  get(user: string): { keys: string; since: number } | undefined { return this.users.get(userKey(user)); }
+  async set(user: string, keys: string, now: number): Promise<void> { this.users.set(userKey(user), { keys, since: now }); }
 }

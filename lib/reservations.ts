@@ -10,6 +10,9 @@ const hash = (token: Buffer): Buffer => createHash('sha256').update(token).diges
 /** Length of a stored token hash (SHA-256), in bytes. */
 const HASH_BYTES = 32;
 
+/** One online member as saved: its name key, and its connection to reset after a restart. */
+export interface Member { key: string; conn?: string; address?: string }
+
 export class Reservations {
   /** Live names → hash of their current resume token. */
   private readonly tokens = new Map<string, Buffer>();
@@ -18,6 +21,8 @@ export class Reservations {
   /** Connections live at the last save: a restarted server resets them, so their clients come back at once. */
   readonly lastSessions: Array<{ connId: Buffer; address: string }> = [];
   private writing: Promise<void> = Promise.resolve();
+  /** A saveSoon() write is waiting for the running one. */
+  private queued = false;
 
   private constructor(private readonly path: string) {}
 
@@ -67,7 +72,22 @@ export class Reservations {
    * restart (so a second crash does not free them early). Written to a temporary file and renamed; writes
    * never overlap.
    */
-  save(members: Iterable<{ key: string; conn?: string; address?: string }>, now = Date.now()): Promise<void> {
+  save(members: Iterable<Member>, now = Date.now()): Promise<void> {
+    const body = this.body(members, now);
+    return this.enqueue(() => body);
+  }
+
+  /**
+   * Saves soon, for bursts of joins and leaves (each save costs O(users)): at once when no write is
+   * running, else all changes made meanwhile go in one next write, which takes `snapshot()` as it starts.
+   */
+  saveSoon(snapshot: () => Iterable<Member>, onError: (err: Error) => void): void {
+    if (this.queued) return;
+    this.queued = true;
+    this.enqueue(() => { this.queued = false; return this.body(snapshot(), Date.now()); }).catch(onError);
+  }
+
+  private body(members: Iterable<Member>, now: number): string {
     const online: Array<Record<string, string | number>> = [...members].flatMap((m) => {
       const h = this.tokens.get(m.key);
       return h ? [{ key: m.key, hash: h.toString('base64'), ...(m.conn && m.address ? { conn: m.conn, address: m.address } : {}) }] : [];
@@ -76,11 +96,15 @@ export class Reservations {
     for (const [key, h] of this.held) {
       if (h.until > now && !live.has(key)) online.push({ key, hash: h.hash.toString('base64'), until: h.until });
     }
-    const body = JSON.stringify({ online, savedAt: Date.now() });
+    return JSON.stringify({ online, savedAt: now });
+  }
+
+  private enqueue(body: () => string): Promise<void> {
     this.writing = this.writing.catch(() => {}).then(async () => {
+      const text = body();
       await mkdir(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.tmp`;
-      await writeFile(tmp, body, { mode: 0o600 });
+      await writeFile(tmp, text, { mode: 0o600 });
       await rename(tmp, this.path);
     });
     return this.writing;

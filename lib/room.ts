@@ -47,7 +47,8 @@ export class Room {
   private nextSeq: number;
   private readonly dedup = new Map<string, number>();
   private announcements: Array<{ buf: Buffer; about: Member; at: number }> = [];
-  private announceTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Cancels the pending announcement flush, if one is scheduled. */
+  private cancelAnnounce: (() => void) | undefined;
   private lastAnnounced = -Infinity;
   /** Orders announcements against the moment each member became ready. */
   private clock = 0;
@@ -215,20 +216,27 @@ export class Room {
   // flushed, so nobody sees a message from someone not yet announced.
   private announce(m: ServerMessage, about: Member): void {
     this.announcements.push({ buf: encodeMessage(m), about, at: ++this.clock });
-    if (this.announceTimer) return;
-    const wait = Math.max(0, this.lastAnnounced + ANNOUNCE_BATCH_MS - performance.now());
-    this.announceTimer = wait > 0 ? setTimeout(() => this.flushAnnouncements(), wait) : setImmediate(() => this.flushAnnouncements());
-    if (wait > 0) (this.announceTimer as NodeJS.Timeout).unref();
+    if (this.cancelAnnounce) return;
+    const flush = (): void => this.flushAnnouncements();
+    // Capped, so a wall clock set back cannot hold announcements longer than one batch.
+    const wait = Math.min(ANNOUNCE_BATCH_MS, this.lastAnnounced + ANNOUNCE_BATCH_MS - this.now());
+    if (wait > 0) {
+      const timer = setTimeout(flush, wait).unref();
+      this.cancelAnnounce = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(flush);
+      this.cancelAnnounce = () => clearImmediate(immediate);
+    }
   }
 
   /** Sends pending join/leave announcements now, each to the members that were in the room before it. */
   flushAnnouncements(): void {
-    if (this.announceTimer) { clearTimeout(this.announceTimer as NodeJS.Timeout); clearImmediate(this.announceTimer as NodeJS.Immediate); }
-    this.announceTimer = undefined;
+    this.cancelAnnounce?.();
+    this.cancelAnnounce = undefined;
     const batch = this.announcements;
     if (!batch.length) return;
     this.announcements = [];
-    this.lastAnnounced = performance.now();
+    this.lastAnnounced = this.now();
     for (const member of this.members.values()) {
       if (!member.ready) continue;
       for (const a of batch) if (a.about !== member && member.readyAt < a.at) member.send(a.buf);

@@ -56,8 +56,6 @@ export class ChatServer extends EventEmitter {
   private readonly bundles = new Map<string, { enc: string; sig: string }>();
   private messages = 0;
   private stopping = false;
-  private saving = false;
-  private saveAgain = false;
 
   private constructor(
     private readonly opts: ChatServerOptions,
@@ -273,18 +271,8 @@ export class ChatServer extends EventEmitter {
     return [...this.sessions].flatMap((s) => (s.member ? [{ key: s.member.key, conn: s.conn.connId.toString('hex'), address: s.address }] : []));
   }
 
-  // Joins and leaves come in bursts (a class logging in at once) and each save costs O(users): a change
-  // is written at once when no write is running, else all changes made meanwhile go in one next write.
   private saveReservations(): void {
-    if (this.saving) { this.saveAgain = true; return; }
-    this.saving = true;
-    void (async () => {
-      do {
-        this.saveAgain = false;
-        await this.reservations.save(this.online()).catch((err: Error) => this.emit('log', `could not save online.json: ${err.message}`));
-      } while (this.saveAgain && !this.stopping);
-      this.saving = false;
-    })();
+    this.reservations.saveSoon(() => this.online(), (err) => this.emit('log', `could not save online.json: ${err.message}`));
   }
 }
 

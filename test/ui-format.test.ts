@@ -76,7 +76,7 @@ test('clients are told every LAN IPv4 address for 0.0.0.0, the bound one otherwi
 });
 
 test('counters list dropped datagrams by reason, and what is new since the last look', () => {
-  const stats = { users: 2, connections: 3, messages: 10, datagramsIn: 50, datagramsOut: 60, dropped: { replay: 1, unauthenticated: 2, malformed: 0 } };
+  const stats = { users: 2, connections: 3, messages: 10, datagramsIn: 50, datagramsOut: 60, dropped: { replay: 1, unauthenticated: 2, malformed: 0 }, retransmits: 0 };
   const lines = formatStats(stats);
   assert.is(lines[0], 'users 2  connections 3  messages 10');
   assert.is(lines[2], 'dropped 3: replay 1, unauthenticated 2');

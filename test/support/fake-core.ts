@@ -189,7 +189,7 @@ export class FakeServer extends EventEmitter implements ServerLike {
 
   stats(): ServerStats {
     const n = this.room.names().length;
-    return { users: n, connections: n, messages: this.room.seq, datagramsIn: 10 * this.room.seq, datagramsOut: 12 * this.room.seq, dropped: {} };
+    return { users: n, connections: n, messages: this.room.seq, datagramsIn: 10 * this.room.seq, datagramsOut: 12 * this.room.seq, dropped: {}, retransmits: 0 };
   }
 }
 
