@@ -30,6 +30,7 @@ const STEP_MS_QUICK = 1_000;
 const LATENCY_CLIENTS = 50;
 const LATENCY_RATE = 1_000;
 const LATENCY_MS = 1_500;
+const LATENCY_MS_QUICK = 1_000;
 
 type FleetMaker = () => Promise<Fleet>;
 
@@ -143,7 +144,7 @@ export async function latencyScenario(ctx: BenchContext): Promise<Row[]> {
     const fleet = await obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: 'lat' }, LATENCY_CLIENTS);
     try {
       await settle(fleet, FRESH_QUIET_MS);
-      const r = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: ctx.quick ? 1_000 : LATENCY_MS, serverPid: server.pid });
+      const r = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: ctx.quick ? LATENCY_MS_QUICK : LATENCY_MS, serverPid: server.pid });
       ctx.log(describe('latency', LATENCY_CLIENTS, r));
       return [{
         scenario: 'latency', clients: LATENCY_CLIENTS, msgs_per_s: LATENCY_RATE,
