@@ -16,7 +16,6 @@ import type { Envelope } from '../lib/e2e.ts';
 import type { ClientMessage } from '../lib/messages.ts';
 import type { ChatServer } from '../lib/server-core.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
-import { prepareServerKey } from './support/processes.ts';
 
 let dir = '';
 let server: ChatServer;
@@ -41,7 +40,6 @@ const serverInternals = (): ServerInternals => server as unknown as ServerIntern
 test.before(async () => {
   dir = await tempDir('obrolan-e2e-forged-');
   const serverDir = join(dir, 'server');
-  await prepareServerKey(serverDir); // RSA-2048 beforehand: the server would make a slow RSA-3072 one
   ({ server, port } = await startServer(serverDir));
   aniKeys = await testKeys(join(dir, 'ani'));
   ani = await joinClient(port, join(dir, 'ani'), 'ani', { keys: aniKeys });

@@ -24,7 +24,6 @@ import { AmplificationGuard } from '../lib/session/amplification.ts';
 import { makeEphemeral } from '../lib/session/keys.ts';
 import { decodePacket, encodePacket, type Packet } from '../lib/wire.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
-import { prepareServerKey } from './support/processes.ts';
 import { Rng } from './support/rng.ts';
 
 const SEED = 0xadd2e55;
@@ -75,7 +74,6 @@ const endpoint = (): EndpointInternals => internals().endpoint;
 test.before(async () => {
   dir = await tempDir('obrolan-garbage-addresses-');
   const serverDir = join(dir, 'server');
-  await prepareServerKey(serverDir); // RSA-2048 beforehand: the server would make a slow RSA-3072 one
   ({ server, port } = await startServer(serverDir));
   keys = await testKeys(join(dir, 'keys'));
   for (const name of ['ani', 'budi']) clients.push(await joinClient(port, join(dir, name), name, { keys }));

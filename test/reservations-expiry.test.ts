@@ -16,7 +16,6 @@ import { Reservations } from '../lib/reservations.ts';
 import type { ChatServer } from '../lib/server-core.ts';
 import { joinClient, PASSWORD, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { GateRelay } from './support/gate-relay.ts';
-import { prepareServerKey } from './support/processes.ts';
 
 /** A restart time, ms since the epoch. */
 const T0 = 1_700_000_000_000;
@@ -161,7 +160,6 @@ async function tryName(port: number, home: string, name: string): Promise<{ code
 test('after a restart a stranger is refused the held name at once; its owner, kept away meanwhile, gets it back', async () => {
   keys = await testKeys(join(dir, 'keys'));
   const serverDir = join(dir, 'restart', 'server');
-  await prepareServerKey(serverDir); // RSA-2048 beforehand: the server would make a slow RSA-3072 one
   let server: ChatServer;
   let port: number;
   ({ server, port } = await startServer(serverDir));

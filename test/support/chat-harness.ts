@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ChatMessage } from '../../lib/chat-types.ts';
 import { ChatClient, type ChatClientOptions } from '../../lib/client-core.ts';
 import { loadOrCreateClientKeys, type ClientKeys } from '../../lib/e2e-keys.ts';
+import { loadOrCreateKeyPair } from '../../lib/keyfile.ts';
 import { ChatServer, type ChatServerOptions } from '../../lib/server-core.ts';
 
 export const PASSWORD = 'correct horse';
@@ -20,9 +21,15 @@ export async function removeDir(dir: string): Promise<void> {
 
 /** Starts a server on 127.0.0.1, port 0 (or `port`). */
 export async function startServer(historyDir: string, extra: Partial<ChatServerOptions> = {}): Promise<{ server: ChatServer; port: number }> {
+  await prepareServerKey(historyDir);
   const server = await ChatServer.create({ host: '127.0.0.1', port: 0, password: PASSWORD, historyDir, ...extra });
   const { port } = await server.listen();
   return { server, port };
+}
+
+/** Makes the server's identity key beforehand, RSA-2048 to keep tests quick (the server would make RSA-3072). */
+export async function prepareServerKey(historyDir: string): Promise<void> {
+  await loadOrCreateKeyPair(join(historyDir, 'keys', 'server.pem'), 2048);
 }
 
 /** Client end-to-end keys, RSA-2048 to keep tests quick; made once per directory. */

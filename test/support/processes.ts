@@ -5,8 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadOrCreateKeyPair } from '../../lib/keyfile.ts';
-import { PASSWORD } from './chat-harness.ts';
+import { PASSWORD, prepareServerKey } from './chat-harness.ts';
+
+export { prepareServerKey };
 
 /** The repository root, where server.ts and client.ts live. */
 export const ROOT = new URL('../..', import.meta.url).pathname;
@@ -121,14 +122,6 @@ function withoutObrolan(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export interface ServerChild { child: Child; port: number; /** When the "listening on" line arrived, ms since the epoch. */ listeningAt: number }
-
-/**
- * Makes the server's identity key in `historyDir` beforehand, RSA-2048 to keep tests quick (the program
- * would make an RSA-3072 one on first start, seconds on a busy machine). Does nothing if one exists.
- */
-export async function prepareServerKey(historyDir: string): Promise<void> {
-  await loadOrCreateKeyPair(join(historyDir, 'keys', 'server.pem'), 2048);
-}
 
 /** Starts `server.ts --headless --json` on 127.0.0.1 (key made beforehand) and waits for its "listening on" line. */
 export async function startServerProcess(historyDir: string, port = 0, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerChild> {
