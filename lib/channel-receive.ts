@@ -129,6 +129,12 @@ export class Receiver {
   // Fragments arrive here in sequence order; a broken first/last pattern or an oversized
   // message can only come from a buggy peer: drop that message, count it, keep going.
   private assemble(f: DataFrame, out: Buffer[]): void {
+    if (f.first && f.last && !this.partial) {
+      // A whole message in one fragment (the common case): hand it on as it is, no copy.
+      this.skipping = false;
+      out.push(Buffer.isBuffer(f.data) ? f.data : Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length));
+      return;
+    }
     if (f.first) {
       if (this.partial) this.malformed++;
       this.skipping = false;

@@ -20,8 +20,9 @@ const MAX_SEQ = 0xffff_ffff;
 
 type AckFrame = Extract<Frame, { type: 'ack' }>;
 
-/** One DATA fragment that was sent and is not acknowledged yet. */
+/** One DATA fragment that was sent and is not acknowledged yet; it is its own DATA frame when (re)sent. */
 export interface Fragment {
+  readonly type: 'data';
   seq: number;
   first: boolean;
   last: boolean;
@@ -104,8 +105,9 @@ export class Sender {
     const head = this.queue[this.queueHead]!;
     const len = this.nextChunkLength(maxData);
     const f: Fragment = {
-      seq: this.nextSeq++, first: this.headOffset === 0, last: this.headOffset + len === head.length,
-      data: head.subarray(this.headOffset, this.headOffset + len),
+      type: 'data', seq: this.nextSeq++, first: this.headOffset === 0, last: this.headOffset + len === head.length,
+      // A message that fits one fragment is its own data: no view to allocate.
+      data: len === head.length ? head : head.subarray(this.headOffset, this.headOffset + len),
       sentAt: now, sendCount: 0, timeouts: 0, deadline: Infinity, lost: false, fastRetransmitted: false, suspect: false,
     };
     this.headOffset += len;

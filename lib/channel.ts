@@ -104,7 +104,8 @@ export class Channel {
   }
 
   /**
-   * Queues one message (copied; sent on the next flush). Throws ProtocolError 'too_large'
+   * Queues one message (sent on the next flush). Not copied: the caller must not change it afterwards,
+   * which lets the server queue one encoded broadcast for every member. Throws ProtocolError 'too_large'
    * above MAX_MESSAGE_BYTES, 'window_full' if queued + in-flight bytes would exceed
    * SEND_BUFFER_MAX_BYTES, 'not_open' after close() or the peer is gone.
    */
@@ -119,7 +120,7 @@ export class Channel {
         { buffered, limit: SEND_BUFFER_MAX_BYTES });
     }
     this.lastNow = Math.max(this.lastNow, now);
-    this.sender.enqueue(Buffer.from(message));
+    this.sender.enqueue(Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.length));
   }
 
   /**
@@ -267,18 +268,15 @@ export class Channel {
   private fillData(now: number): number {
     const before = this.frames.length;
     for (const f of this.sender.lostFragments()) {
-      const frame: Frame = { type: 'data', seq: f.seq, first: f.first, last: f.last, data: f.data };
-      const len = frameLength(frame);
-      if (this.size + len > this.maxPayload) break;
+      if (this.size + frameLength(f) > this.maxPayload) break;
       this.sender.resend(f, now);
-      this.push(frame);
+      this.push(f);
     }
     while (this.sender.canSendNew) {
       const room = this.maxPayload - this.size - DATA_FRAME_OVERHEAD;
       const want = this.sender.nextChunkLength(this.maxData);
       if (room < want && room < MIN_PIECE_BYTES) break;
-      const f = this.sender.takeFragment(Math.min(room, this.maxData), now);
-      this.push({ type: 'data', seq: f.seq, first: f.first, last: f.last, data: f.data });
+      this.push(this.sender.takeFragment(Math.min(room, this.maxData), now));
     }
     return this.frames.length - before;
   }

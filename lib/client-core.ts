@@ -351,6 +351,10 @@ export class ChatClient extends EventEmitter {
   }
 }
 
+/** Message ids: a random prefix per process and a counter, unique per sender without a random draw each. */
+const ID_PREFIX = randomBytes(9).toString('base64url');
+let idCounter = 0;
+
 function newId(): string {
-  return randomBytes(9).toString('base64url');
+  return `${ID_PREFIX}${(idCounter++).toString(36)}`;
 }

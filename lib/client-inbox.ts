@@ -18,6 +18,8 @@ export interface InboxOwner {
 export class Inbox {
   me = '';
   private chain: Promise<void> = Promise.resolve();
+  /** Jobs in the chain not finished yet. */
+  private queued = 0;
   private lastSeq: number;
 
   constructor(
@@ -33,7 +35,30 @@ export class Inbox {
 
   /** Queues one message from the server; they are shown in the order received. */
   receive(w: WireChat): void {
-    this.chain = this.chain.then(() => this.handle(w)).catch((err: Error) => { this.owner.emit('warning', `could not show a message: ${err.message}`); });
+    // A plain message with nothing waiting before it is shown at once: no promise per message for the
+    // common case. Anything behind an encrypted one (which may wait for its sender's keys) queues.
+    if (this.queued === 0 && w.env === undefined) {
+      try {
+        const m = this.accept(w);
+        if (m) this.show(m);
+      } catch (err) {
+        this.warnShow(err as Error);
+      }
+      return;
+    }
+    this.later(() => this.handle(w));
+  }
+
+  /** Runs `job` after everything queued before it, counting it as queued meanwhile. */
+  private later(job: () => void | Promise<void>): void {
+    this.queued++;
+    this.chain = this.chain.then(job).catch((err: Error) => this.warnShow(err)).then(() => { this.queued--; });
+  }
+
+  private readonly warnSave = (err: Error): void => { this.owner.emit('warning', `could not save a message to your history: ${err.message}`); };
+
+  private warnShow(err: Error): void {
+    this.owner.emit('warning', `could not show a message: ${err.message}`);
   }
 
   /** Resolves when every queued message has been handled. */
@@ -41,11 +66,12 @@ export class Inbox {
 
   /** Stores our own message once the server has it (ack = stored). */
   storeOwn(m: ChatMessage): void {
-    // In the chain, after anything received before it, so the dedup point never skips an earlier message.
-    this.chain = this.chain.then(() => {
+    // After anything received before it, so the dedup point never skips an earlier message.
+    const store = (): void => {
       if (m.seq > this.lastSeq) this.lastSeq = m.seq;
       this.store.append(m).catch((err: Error) => this.owner.emit('warning', `could not save your message to your history: ${err.message}`));
-    });
+    };
+    if (this.queued === 0) store(); else this.later(store);
   }
 
   /** Encrypts `text` for `names` (and ourselves, so our own history can read it back). Throws ChatError. */
@@ -59,20 +85,32 @@ export class Inbox {
   }
 
   private async handle(w: WireChat): Promise<void> {
-    if (w.seq > 0 && w.seq <= this.lastSeq) return; // already held (a replay overlapping what we had)
-    if (w.seq > 0) this.lastSeq = w.seq;
-    if (w.from.toLowerCase() === this.me.toLowerCase() && this.owner.onOwnReplayed(w.id, w.seq)) return;
-    const m: ChatMessage = { id: w.id, seq: w.seq, from: w.from, ts: w.ts, text: w.text ?? '', encrypted: w.env !== undefined, ...(w.to ? { to: w.to } : {}) };
+    const m = this.accept(w);
+    if (!m) return;
     if (w.env !== undefined) {
       const opened = await this.open(w);
       if (opened === undefined) return;
       m.text = opened.text;
       if (opened.notice) m.notice = true;
     }
-    // Shown at once; the copy on disk follows in the store's next batch (one write for everything that
-    // came meanwhile). Until it lands, the store's lastSeq stays behind, so a crash only means the server
-    // replays those messages at the next join.
-    this.store.append(m).catch((err: Error) => this.owner.emit('warning', `could not save a message to your history: ${err.message}`));
+    this.show(m);
+  }
+
+  /** The message to show for `w`, or undefined when it is already held or is our own (delivered by it). */
+  private accept(w: WireChat): ChatMessage | undefined {
+    if (w.seq > 0 && w.seq <= this.lastSeq) return undefined; // already held (a replay overlapping what we had)
+    if (w.seq > 0) this.lastSeq = w.seq;
+    if (w.from.toLowerCase() === this.me.toLowerCase() && this.owner.onOwnReplayed(w.id, w.seq)) return undefined;
+    const m: ChatMessage = { id: w.id, seq: w.seq, from: w.from, ts: w.ts, text: w.text ?? '', encrypted: w.env !== undefined };
+    if (w.to) m.to = w.to;
+    return m;
+  }
+
+  // Shown at once; the copy on disk follows in the store's next batch (one write for everything that
+  // came meanwhile). Until it lands, the store's lastSeq stays behind, so a crash only means the server
+  // replays those messages at the next join.
+  private show(m: ChatMessage): void {
+    this.store.append(m).catch(this.warnSave);
     this.owner.emit('message', m);
   }
 

@@ -112,10 +112,13 @@ export class Connection extends EventEmitter {
   private scheduleFlush(): void {
     if (this.flushQueued || this.dead) return;
     this.flushQueued = true;
-    setImmediate(() => {
-      this.flushQueued = false;
-      this.flush();
-    });
+    flushSoon(this);
+  }
+
+  /** Runs the flush queued by scheduleFlush (called once per turn by the shared flush queue). */
+  flushQueuedNow(): void {
+    this.flushQueued = false;
+    this.flush();
   }
 
   private flush(): void {
@@ -124,9 +127,12 @@ export class Connection extends EventEmitter {
     if (!this.dead) this.arm();
   }
 
+  // A timer that fires before the deadline is harmless (onTimeout and flush act only on what is due, and
+  // it re-arms), so the timer is only replaced when the deadline moves earlier: a busy connection whose
+  // deadlines keep moving later costs one wake-up per deadline, not a clearTimeout/setTimeout per flush.
   private arm(): void {
     const at = this.channel.nextDeadline();
-    if (at === this.timerAt && this.timer) return;
+    if (this.timer && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = at;
@@ -138,5 +144,31 @@ export class Connection extends EventEmitter {
       this.channel.onTimeout(this.now());
       this.flush();
     }, Math.max(0, at - this.now()));
+  }
+}
+
+// Every connection with something to send is flushed once at the end of the event-loop turn, all from one
+// setImmediate: what a turn queued for a connection (a fan-out, the acks of what arrived) leaves in as few
+// datagrams as possible, and a server with many busy connections pays for one immediate, not one each.
+let queued: Connection[] = [];
+let flushScheduled = false;
+
+function flushSoon(c: Connection): void {
+  queued.push(c);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushAll);
+}
+
+function flushAll(): void {
+  flushScheduled = false;
+  const list = queued;
+  queued = [];
+  let i = 0;
+  try {
+    for (; i < list.length; i++) list[i]!.flushQueuedNow();
+  } finally {
+    // Should one throw, the others still get their flush next turn.
+    for (i++; i < list.length; i++) flushSoon(list[i]!);
   }
 }

@@ -40,7 +40,7 @@ export const KEEPALIVE_MS = 5_000;
 /** The peer is reported gone after this long without receiving anything, in ms. */
 export const IDLE_TIMEOUT_MS = 15_000;
 /** Data frames in flight (sent, not acked) at the start, in frames. */
-export const SEND_WINDOW_INITIAL = 64;
+export const SEND_WINDOW_INITIAL = 256;
 /** Fewest data frames in flight after losses, in frames. */
 export const SEND_WINDOW_MIN = 4;
 /** Most data frames in flight, in frames. */

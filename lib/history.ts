@@ -2,6 +2,7 @@
 // (history-client.ts). Room history lives in <dir>/room/YYYY-MM-DD[-NNN].db, NeDB files rolled per UTC day
 // and every `segmentMax` messages, so start-up reads only the newest segment(s), never the whole history.
 // The newest REPLAY_MAX room messages stay in memory, so since() is almost always memory-only.
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPLAY_MAX } from './constants.ts';
@@ -57,6 +58,8 @@ export class RoomHistory {
   #closed = false;
   #stats = { writes: 0, filesRead: 0 };
   #batcher = new Batcher<Row>((batch) => this.#write(batch));
+  #idPrefix = randomBytes(6).toString('base64url');
+  #idCounter = 0;
 
   private constructor(dir: string, opts: RoomHistoryOptions) {
     this.#dir = join(dir, 'room');
@@ -166,7 +169,8 @@ export class RoomHistory {
         const rows = chunk.map((p) => p.item);
         // Each new segment starts by recording the room seq before it, so lastSeq survives even when
         // retention has deleted everything older.
-        const docs = rows.map((r) => ({ ...r }));
+        // Our own _id spares NeDB a random one per document: unique per process (random prefix) and per row.
+        const docs = rows.map((r) => ({ _id: `${this.#idPrefix}${(this.#idCounter++).toString(36)}`, ...r }));
         await a.file.insert(a.needsBase ? [{ _id: BASE_ID, baseSeq: this.#lastSeq }, ...docs] : docs);
         this.#stats.writes++;
         a.needsBase = false;

@@ -12,18 +12,28 @@ export type UserKeyStore = Pick<KnownUsers, 'get' | 'set'>;
 /** Most messages an in-memory history keeps. */
 const MEMORY_HISTORY_MAX = 1_000;
 
+const DONE: Promise<void> = Promise.resolve();
+
 export class MemoryHistory implements MessageStore {
   lastSeq = 0;
+  /** A ring of the newest MEMORY_HISTORY_MAX messages; `next` is where the next one goes. */
   private readonly messages: ChatMessage[] = [];
+  private next = 0;
 
-  async append(m: ChatMessage): Promise<void> {
-    if (m.seq > 0 && m.seq <= this.lastSeq) return;
+  /** Never fails, so it returns one settled promise rather than a new one per message. */
+  append(m: ChatMessage): Promise<void> {
+    if (m.seq > 0 && m.seq <= this.lastSeq) return DONE;
     if (m.seq > this.lastSeq) this.lastSeq = m.seq;
-    this.messages.push(m);
-    if (this.messages.length > MEMORY_HISTORY_MAX) this.messages.shift();
+    if (this.messages.length < MEMORY_HISTORY_MAX) this.messages.push(m);
+    else this.messages[this.next] = m;
+    this.next = (this.next + 1) % MEMORY_HISTORY_MAX;
+    return DONE;
   }
 
-  async recent(limit: number): Promise<ChatMessage[]> { return this.messages.slice(-limit); }
+  async recent(limit: number): Promise<ChatMessage[]> {
+    const ordered = this.messages.length < MEMORY_HISTORY_MAX ? this.messages : [...this.messages.slice(this.next), ...this.messages.slice(0, this.next)];
+    return ordered.slice(-limit);
+  }
 
   async flush(): Promise<void> {}
 

@@ -5,7 +5,7 @@ import { FLOOD_BURST, FLOOD_RATE_PER_S, MAX_MESSAGE_BYTES, REPLAY_MAX } from './
 import type { ChatMessage } from './chat-types.ts';
 import { forRecipient } from './e2e.ts';
 import type { RoomHistory, StoredMessage } from './history.ts';
-import { encodeMessage, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
+import { encodeMessage, encodePlainRoomMessage, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 /** Most queued (flood-delayed) messages per user before new ones are refused. */
@@ -192,7 +192,7 @@ export class Room {
   private fanOut(s: StoredMessage, sender: Member): void {
     this.flushAnnouncements();
     if (s.envelope === undefined) {
-      const buf = encodeMessage({ t: 'msg', m: this.toWire(s, '') });
+      const buf = encodePlainRoomMessage(this.toWire(s, ''));
       this.broadcast(buf, sender);
       return;
     }

@@ -2,7 +2,9 @@
 // connection id, stateless reset, and drop counters. It knows nothing about chat: it hands
 // authenticated connections to its owner through the 'connection' event.
 import dgram from 'node:dgram';
+import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import type { RsaKeyPair } from './keyfile.ts';
 import { CONNECTION_ID_BYTES, MAX_DATAGRAM_BYTES } from './constants.ts';
 import { Connection } from './connection.ts';
@@ -23,6 +25,19 @@ export const MAX_CONNECTIONS_PER_IP = 256;
 const MAX_PENDING_HANDSHAKES = 2_000;
 /** Most stateless resets sent per second. */
 const RESETS_PER_S = 200;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The socket's address lookup. Every address the server sends to is an IP literal taken from a datagram,
+ * so it is passed straight through: dns.lookup would defer every send to the next tick. Names (never
+ * expected) still go to dns.lookup.
+ */
+function literalLookup(address: string, family: unknown, callback: LookupCallback): void {
+  const ipFamily = isIP(address);
+  if (ipFamily !== 0) return callback(null, address, ipFamily);
+  lookup(address, family as number, callback);
+}
 
 export interface ServerEndpointOptions {
   identity: RsaKeyPair;
@@ -66,7 +81,7 @@ export class ServerEndpoint extends EventEmitter {
   /** Opens the UDP socket. Resolves with the bound address; rejects with a message for people. */
   bind(host: string, port: number): Promise<{ host: string; port: number }> {
     const type = host.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    const socket = dgram.createSocket({ type, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       socket.once('error', (err: NodeJS.ErrnoException) => {
@@ -105,6 +120,9 @@ export class ServerEndpoint extends EventEmitter {
     return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
   }
 
+  /** One callback for every send, not a closure per datagram. */
+  private readonly onSent = (err: Error | null): void => { if (err) this.count('send_error'); };
+
   private count(reason: string): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
     this.emit('drop', reason);
@@ -113,7 +131,7 @@ export class ServerEndpoint extends EventEmitter {
   private sendTo(buf: Buffer, ip: string, port: number): void {
     if (!this.socket) return;
     this.datagramsOut++;
-    this.socket.send(buf, port, ip, (err) => { if (err) this.count('send_error'); });
+    this.socket.send(buf, port, ip, this.onSent);
   }
 
   private onDatagram(buf: Buffer, address: string, ip: string, port: number): void {

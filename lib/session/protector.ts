@@ -1,6 +1,6 @@
 // AEAD on every datagram after the handshake: AES-256-GCM with the 16-byte header as
 // associated data and a nonce made from the packet number, plus replay protection.
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { AEAD_TAG_BYTES, CONNECTION_ID_BYTES, HEADER_BYTES, MAX_PACKET_NUMBER, MAX_PAYLOAD_BYTES } from '../constants.ts';
 import { writeHeader } from '../wire.ts';
 import type { DirectionKeys } from './keys.ts';
@@ -21,9 +21,12 @@ function checkKeys(keys: DirectionKeys, connId: Buffer): void {
   if (connId.length !== CONNECTION_ID_BYTES) throw new RangeError(`connection id must be ${CONNECTION_ID_BYTES} bytes`);
 }
 
-/** Nonce = IV XOR the packet number as a 12-byte big-endian integer: unique per packet while pn never repeats. */
-function nonceFor(iv: Buffer, pn: number): Buffer {
-  const nonce = Buffer.alloc(IV_BYTES);
+/**
+ * Writes into `nonce` the IV XOR the packet number as a 12-byte big-endian integer: unique per packet while
+ * pn never repeats. Returns `nonce`, a scratch buffer of its owner (createCipheriv copies it).
+ */
+function nonceFor(nonce: Buffer, iv: Buffer, pn: number): Buffer {
+  nonce.fill(0, 0, IV_BYTES - PN_BYTES);
   nonce.writeUIntBE(pn, IV_BYTES - PN_BYTES, PN_BYTES);
   for (let i = 0; i < IV_BYTES; i++) nonce[i] = nonce[i]! ^ iv[i]!;
   return nonce;
@@ -31,8 +34,10 @@ function nonceFor(iv: Buffer, pn: number): Buffer {
 
 /** Seals outgoing payloads of one direction; numbers packets 0, 1, 2, … and never reuses one. */
 export class PacketSealer {
-  readonly #key: Buffer;
+  // A KeyObject made once: createCipheriv then skips importing the raw key for every datagram.
+  readonly #key: KeyObject;
   readonly #iv: Buffer;
+  readonly #nonce = Buffer.alloc(IV_BYTES);
   readonly #connId: Buffer;
   #nextPn: number;
 
@@ -44,7 +49,7 @@ export class PacketSealer {
   constructor(keys: DirectionKeys, connId: Buffer, firstPn = 0) {
     checkKeys(keys, connId);
     if (!Number.isInteger(firstPn) || firstPn < 0) throw new RangeError(`first packet number out of range: ${firstPn}`);
-    this.#key = Buffer.from(keys.key);
+    this.#key = createSecretKey(keys.key);
     this.#iv = Buffer.from(keys.iv);
     this.#connId = Buffer.from(connId);
     this.#nextPn = firstPn;
@@ -67,10 +72,10 @@ export class PacketSealer {
     this.#nextPn = pn + 1;
     const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length + AEAD_TAG_BYTES);
     writeHeader(out, 'sealed', this.#connId, pn);
-    const cipher = createCipheriv(CIPHER, this.#key, nonceFor(this.#iv, pn), { authTagLength: AEAD_TAG_BYTES });
+    const cipher = createCipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), { authTagLength: AEAD_TAG_BYTES });
     cipher.setAAD(out.subarray(0, HEADER_BYTES));
     let o = HEADER_BYTES + cipher.update(payload).copy(out, HEADER_BYTES);
-    o += cipher.final().copy(out, o);
+    o += cipher.final().copy(out, o); // GCM is a stream mode: final() adds nothing, but it computes the tag
     cipher.getAuthTag().copy(out, o);
     return out;
   }
@@ -87,8 +92,9 @@ export interface OpenerStats {
 
 /** Opens incoming SEALED datagrams of one direction; drops (and counts) forgeries and replays. */
 export class PacketOpener {
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
   readonly #iv: Buffer;
+  readonly #nonce = Buffer.alloc(IV_BYTES);
   readonly #connId: Buffer;
   readonly #window: ReplayWindow;
   readonly #stats: OpenerStats = { opened: 0, badTag: 0, replay: 0 };
@@ -96,7 +102,7 @@ export class PacketOpener {
   /** `keys` of the receiving direction; `windowSize` in packets (default REPLAY_WINDOW). Throws RangeError on bad lengths. */
   constructor(keys: DirectionKeys, connId: Buffer, windowSize?: number) {
     checkKeys(keys, connId);
-    this.#key = Buffer.from(keys.key);
+    this.#key = createSecretKey(keys.key);
     this.#iv = Buffer.from(keys.iv);
     this.#connId = Buffer.from(connId);
     this.#window = new ReplayWindow(windowSize);
@@ -135,11 +141,12 @@ export class PacketOpener {
   #decrypt(datagram: Buffer, pn: number): Buffer | null {
     const tagAt = datagram.length - AEAD_TAG_BYTES;
     try {
-      const decipher = createDecipheriv(CIPHER, this.#key, nonceFor(this.#iv, pn), { authTagLength: AEAD_TAG_BYTES });
+      const decipher = createDecipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), { authTagLength: AEAD_TAG_BYTES });
       decipher.setAAD(datagram.subarray(0, HEADER_BYTES));
       decipher.setAuthTag(datagram.subarray(tagAt));
       const head = decipher.update(datagram.subarray(HEADER_BYTES, tagAt));
-      return Buffer.concat([head, decipher.final()]);
+      const tail = decipher.final(); // throws when the tag does not verify; empty otherwise (GCM is a stream mode)
+      return tail.length === 0 ? head : Buffer.concat([head, tail]);
     } catch {
       return null;
     }
