@@ -60,7 +60,9 @@ export async function makeContext(quick: boolean, log: (line: string) => void): 
 /** Starts bench/server-proc.ts on 127.0.0.1 with a fresh (or the given) history dir; the child's ready line holds port and timings. */
 export async function startBenchServer(ctx: BenchContext, o: { historyDir?: string; nodeArgs?: string[] } = {}): Promise<Child & { port: number }> {
   const historyDir = o.historyDir ?? await freshDir(ctx.root, 'server');
-  const child = await spawnTs('bench/server-proc.ts', ['--history-dir', historyDir, '--password', BENCH_PASSWORD], o.nodeArgs ? { nodeArgs: o.nodeArgs } : {});
+  // OBROLAN_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") profiles or traces the server of any scenario.
+  const nodeArgs = o.nodeArgs ?? process.env.OBROLAN_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean);
+  const child = await spawnTs('bench/server-proc.ts', ['--history-dir', historyDir, '--password', BENCH_PASSWORD], nodeArgs ? { nodeArgs } : {});
   return Object.assign(child, { port: Number(child.ready.port) });
 }
 

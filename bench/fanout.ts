@@ -31,6 +31,9 @@ const LATENCY_CLIENTS = 50;
 const LATENCY_RATE = 1_000;
 const LATENCY_MS = 1_500;
 const LATENCY_MS_QUICK = 1_000;
+/** The latency run first offers the same load this long, unmeasured, in ms: a server runs for hours, so its
+ * figures should not include the JIT compiling its hot paths in the first seconds after start. */
+const LATENCY_WARMUP_MS = 2_000;
 
 type FleetMaker = () => Promise<Fleet>;
 
@@ -144,6 +147,9 @@ export async function latencyScenario(ctx: BenchContext): Promise<Row[]> {
     const fleet = await obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: 'lat' }, LATENCY_CLIENTS);
     try {
       await settle(fleet, FRESH_QUIET_MS);
+      const warm = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: LATENCY_WARMUP_MS, serverPid: server.pid });
+      ctx.log(describe('latency warm-up', LATENCY_CLIENTS, warm));
+      await settle(fleet);
       const r = await runStep(fleet, { senders: SENDERS, rate: LATENCY_RATE, durationMs: ctx.quick ? LATENCY_MS_QUICK : LATENCY_MS, serverPid: server.pid });
       ctx.log(describe('latency', LATENCY_CLIENTS, r));
       return [{

@@ -10,7 +10,7 @@ const { values } = parseArgs({ options: { clients: { type: 'string' }, rate: { t
 const n = Number(values.clients ?? 50);
 const rate = Number(values.rate ?? 1000);
 const { ctx, dispose } = await makeContext(false, (l) => process.stderr.write(l + '\n'));
-const server = await startBenchServer(ctx, process.env.SERVER_NODE_ARGS ? { nodeArgs: process.env.SERVER_NODE_ARGS.split(' ') } : {});
+const server = await startBenchServer(ctx);
 if (process.env.SERVER_OUT) { const { createWriteStream } = await import('node:fs'); const out = createWriteStream(process.env.SERVER_OUT); server.proc.stdout!.on('data', (d: Buffer) => out.write(d)); }
 try {
   const fleet = await obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir: await freshDir(ctx.clientRoot, 'step'), prefix: 's' }, n);

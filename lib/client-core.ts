@@ -237,7 +237,13 @@ export class ChatClient extends EventEmitter {
   private setUsers(names: string[]): void {
     this.userNames.clear();
     for (const n of names) this.userNames.set(n.toLowerCase(), n);
-    this.emit('users', { users: this.users() });
+    this.usersChanged();
+  }
+
+  // The list costs O(users) to build: nobody listening (a load generator's clients) means nobody pays it,
+  // which matters when a class of hundreds logs in and every client hears every join.
+  private usersChanged(): void {
+    if (this.listenerCount('users') > 0) this.emit('users', { users: this.users() });
   }
 
   // An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen.
@@ -269,12 +275,12 @@ export class ChatClient extends EventEmitter {
       case 'replay': for (const c of m.messages) this.inbox?.receive(c); if (m.missed) this.emit('warning', `${m.missed} older messages were missed while you were away (only the newest are replayed)`); break;
       case 'msg': this.inbox?.receive(m.m); break;
       case 'delivered': this.onDelivered(m.id, m.seq); break;
-      case 'join': this.userNames.set(m.user.name.toLowerCase(), m.user.name); void this.directory?.saw(m.user); this.emit('join', { user: m.user.name }); this.emit('users', { users: this.users() }); break;
-      case 'leave': this.userNames.delete(m.user.toLowerCase()); this.emit('leave', { user: m.user }); this.emit('users', { users: this.users() }); break;
+      case 'join': this.userNames.set(m.user.name.toLowerCase(), m.user.name); void this.directory?.saw(m.user); this.emit('join', { user: m.user.name }); this.usersChanged(); break;
+      case 'leave': this.userNames.delete(m.user.toLowerCase()); this.emit('leave', { user: m.user }); this.usersChanged(); break;
       case 'users':
         if (!m.append) this.userNames.clear();
         for (const u of m.users) { this.userNames.set(u.name.toLowerCase(), u.name); void this.directory?.saw(u); }
-        this.emit('users', { users: this.users() });
+        this.usersChanged();
         break;
       case 'notice': this.emit('warning', m.text); break;
       case 'error': this.onServerError(m); break;

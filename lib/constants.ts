@@ -65,6 +65,9 @@ export const HANDSHAKE_RESEND_MS = 400;
 export const HANDSHAKE_RESEND_MAX_MS = 1_000;
 /** A handshake with no answer fails after this long, in ms. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** RSA signatures the server computes at once, in libuv's thread pool (4 threads by default): the rest wait
+ * their turn, so a login storm never takes the threads that history writes need (ack = stored). */
+export const MAX_CONCURRENT_SIGNATURES = 2;
 /** Server identity key size, in bits. */
 export const SERVER_RSA_BITS = 3072;
 

@@ -6,7 +6,7 @@ import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { RsaKeyPair } from './keyfile.ts';
-import { CONNECTION_ID_BYTES, MAX_DATAGRAM_BYTES } from './constants.ts';
+import { CONNECTION_ID_BYTES, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES } from './constants.ts';
 import { Connection } from './connection.ts';
 import { ProtocolError } from './errors.ts';
 import { decodePacket, encodePacket, type Packet } from './wire.ts';
@@ -39,6 +39,25 @@ function literalLookup(address: string, family: unknown, callback: LookupCallbac
   lookup(address, family as number, callback);
 }
 
+/** Runs at most `max` async jobs at once; the others start in arrival order as running ones finish. */
+class Gate {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running < this.max) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // a finishing job hands its place over
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); else this.running--;
+    }
+  }
+}
+
 export interface ServerEndpointOptions {
   identity: RsaKeyPair;
   now?: () => number;
@@ -68,6 +87,7 @@ export class ServerEndpoint extends EventEmitter {
   private readonly perIp = new Map<string, number>();
   private readonly maxPerIp: number;
   private resetBudget = { second: 0, used: 0 };
+  private readonly signing = new Gate(MAX_CONCURRENT_SIGNATURES);
 
   constructor(o: ServerEndpointOptions) {
     super();
@@ -199,7 +219,7 @@ export class ServerEndpoint extends EventEmitter {
       if (err instanceof ProtocolError) { this.count('bad_key_share'); return undefined; }
       throw err;
     }
-    const signature = await signTranscript(this.identity.privateKey, transcript);
+    const signature = await this.signing.run(() => signTranscript(this.identity.privateKey, transcript));
     if (!this.socket) return undefined;
     const connId = Buffer.from(p.connId);
     const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
