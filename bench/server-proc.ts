@@ -5,6 +5,7 @@
 // SIGTERM/SIGINT stop the server and exit 0 (so `node --cpu-prof` writes its profile).
 // Usage: node --import tsx bench/server-proc.ts --history-dir DIR [--password S] [--port N]
 import { parseArgs } from 'node:util';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ChatServer } from '../lib/server-core.ts';
 
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     const mem = process.memoryUsage();
     line({
       type: 'stats', ...server.stats(), rss_mb: round(mem.rss / 2 ** 20), heap_used_mb: round(mem.heapUsed / 2 ** 20),
+      heap_total_mb: round(mem.heapTotal / 2 ** 20), new_space_mb: round((getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20),
       external_mb: round((mem.external + mem.arrayBuffers) / 2 ** 20), loop_delay_max_ms: round(loop.max / 1e6), loop_delay_p99_ms: round(loop.percentile(99) / 1e6),
     });
     loop.reset();

@@ -275,6 +275,7 @@ export class ChatClient extends EventEmitter {
       case 'replay': for (const c of m.messages) this.inbox?.receive(c); if (m.missed) this.emit('warning', `${m.missed} older messages were missed while you were away (only the newest are replayed)`); break;
       case 'msg': this.inbox?.receive(m.m); break;
       case 'delivered': this.onDelivered(m.id, m.seq); break;
+      case 'presence': for (const e of m.events) this.handle(e); break;
       case 'join': this.userNames.set(m.user.name.toLowerCase(), m.user.name); void this.directory?.saw(m.user); this.emit('join', { user: m.user.name }); this.usersChanged(); break;
       case 'leave': this.userNames.delete(m.user.toLowerCase()); this.emit('leave', { user: m.user }); this.usersChanged(); break;
       case 'users':

@@ -47,8 +47,15 @@ export type ServerMessage =
   | { t: 'users'; users: WireUser[]; append?: boolean }
   | { t: 'join'; user: WireUser }
   | { t: 'leave'; user: string }
+  | { t: 'presence'; events: PresenceEvent[] }
   | { t: 'notice'; text: string }
   | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number };
+
+/** A join or a leave, alone or (the server's way) batched in a `presence` message. */
+export type PresenceEvent = { t: 'join'; user: WireUser } | { t: 'leave'; user: string };
+
+/** Joins and leaves in one `presence` message (64 KiB limit: a name and a fingerprint take well under 300 bytes). */
+export const PRESENCE_PER_MESSAGE = 200;
 
 /** Users listed in one message; a longer list follows in `users` messages with `append` (64 KiB limit). */
 export const USERS_PER_MESSAGE = 400;
@@ -233,6 +240,14 @@ function users(v: unknown): WireUser[] {
   });
 }
 
+function presenceEvent(v: unknown): PresenceEvent {
+  const o = v as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) bad('presence event must be an object');
+  if (o.t === 'join') return { t: 'join', user: users([o.user])[0]! };
+  if (o.t === 'leave') return { t: 'leave', user: str(o, 'user', 256) };
+  bad('presence event must be a join or a leave');
+}
+
 /**
  * Decodes and validates a message from the server: JSON, or a binary plain room message (see the top
  * of this file). Throws ProtocolError ('bad_message', or 'too_large' for a text over MAX_TEXT_BYTES).
@@ -264,8 +279,12 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
       return { t: 'keys', bundles };
     }
     case 'users': return o.append === true ? { t: 'users', users: users(o.users), append: true } : { t: 'users', users: users(o.users) };
-    case 'join': return { t: 'join', user: users([o.user])[0]! };
-    case 'leave': return { t: 'leave', user: str(o, 'user', 256) };
+    case 'join':
+    case 'leave': return presenceEvent(o);
+    case 'presence': {
+      if (!Array.isArray(o.events) || o.events.length > PRESENCE_PER_MESSAGE) bad(`events must be a list of at most ${PRESENCE_PER_MESSAGE}`);
+      return { t: 'presence', events: o.events.map(presenceEvent) };
+    }
     case 'notice': return { t: 'notice', text: str(o, 'text', 1024) };
     case 'error': {
       const m: ServerMessage = { t: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };

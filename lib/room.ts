@@ -5,7 +5,7 @@ import { FLOOD_BURST, FLOOD_RATE_PER_S, MAX_MESSAGE_BYTES, REPLAY_MAX } from './
 import type { ChatMessage } from './chat-types.ts';
 import { forRecipient } from './e2e.ts';
 import type { RoomHistory, StoredMessage } from './history.ts';
-import { encodeMessage, encodePlainRoomMessage, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
+import { encodeMessage, encodePlainRoomMessage, PRESENCE_PER_MESSAGE, type PresenceEvent, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
 import { TokenBucket } from './rate-limit.ts';
 
 /** Most queued (flood-delayed) messages per user before new ones are refused. */
@@ -46,7 +46,7 @@ export class Room {
   private storedSeq: number;
   private nextSeq: number;
   private readonly dedup = new Map<string, number>();
-  private announcements: Array<{ buf: Buffer; about: Member; at: number }> = [];
+  private announcements: Array<{ event: PresenceEvent; about: Member; at: number }> = [];
   /** Cancels the pending announcement flush, if one is scheduled. */
   private cancelAnnounce: (() => void) | undefined;
   private lastAnnounced = -Infinity;
@@ -214,8 +214,8 @@ export class Room {
   // ANNOUNCE_BATCH_MS: a lone join goes out at once, but when a class logs in together each member gets
   // one datagram per batch instead of one per join. Before any chat message goes out the batch is
   // flushed, so nobody sees a message from someone not yet announced.
-  private announce(m: ServerMessage, about: Member): void {
-    this.announcements.push({ buf: encodeMessage(m), about, at: ++this.clock });
+  private announce(event: PresenceEvent, about: Member): void {
+    this.announcements.push({ event, about, at: ++this.clock });
     if (this.cancelAnnounce) return;
     const flush = (): void => this.flushAnnouncements();
     // Capped, so a wall clock set back cannot hold announcements longer than one batch.
@@ -229,7 +229,11 @@ export class Room {
     }
   }
 
-  /** Sends pending join/leave announcements now, each to the members that were in the room before it. */
+  /**
+   * Sends pending join/leave announcements now, each to the members that were in the room before it, as
+   * `presence` messages: everyone who was here before the batch gets the same encoded message(s); only
+   * those who joined during it get their own (the part after their join, without it).
+   */
   flushAnnouncements(): void {
     this.cancelAnnounce?.();
     this.cancelAnnounce = undefined;
@@ -237,9 +241,18 @@ export class Room {
     if (!batch.length) return;
     this.announcements = [];
     this.lastAnnounced = this.now();
+    const firstAt = batch[0]!.at;
+    const about = new Set(batch.map((a) => a.about));
+    let shared: Buffer[] | undefined;
     for (const member of this.members.values()) {
       if (!member.ready) continue;
-      for (const a of batch) if (a.about !== member && member.readyAt < a.at) member.send(a.buf);
+      if (member.readyAt < firstAt && !about.has(member)) {
+        shared ??= presenceMessages(batch.map((a) => a.event));
+        for (const buf of shared) member.send(buf);
+        continue;
+      }
+      const mine = batch.filter((a) => a.about !== member && member.readyAt < a.at).map((a) => a.event);
+      for (const buf of presenceMessages(mine)) member.send(buf);
     }
   }
 
@@ -264,4 +277,11 @@ export class Room {
     this.dedup.set(k, seq);
     if (this.dedup.size > DEDUP_MAX) this.dedup.delete(this.dedup.keys().next().value!);
   }
+}
+
+/** Encoded `presence` messages for `events`, at most PRESENCE_PER_MESSAGE each; none for no events. */
+function presenceMessages(events: PresenceEvent[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < events.length; i += PRESENCE_PER_MESSAGE) out.push(encodeMessage({ t: 'presence', events: events.slice(i, i + PRESENCE_PER_MESSAGE) }));
+  return out;
 }

@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { RsaKeyPair } from './keyfile.ts';
 import { CONNECTION_ID_BYTES, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES } from './constants.ts';
+import { ownCopy } from './bytes.ts';
 import { Connection } from './connection.ts';
 import { ProtocolError } from './errors.ts';
 import { decodePacket, encodePacket, type Packet } from './wire.ts';
@@ -221,7 +222,7 @@ export class ServerEndpoint extends EventEmitter {
     }
     const signature = await this.signing.run(() => signTranscript(this.identity.privateKey, transcript));
     if (!this.socket) return undefined;
-    const connId = Buffer.from(p.connId);
+    const connId = ownCopy(p.connId);
     const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
     const conn = new Connection({
       connId,
@@ -232,7 +233,7 @@ export class ServerEndpoint extends EventEmitter {
     });
     const key = connId.toString('hex');
     const token = resetToken(this.resetKey, connId);
-    this.conns.set(key, { conn, address, clientPub: Buffer.from(p.clientPub), serverHello, resetToken: token });
+    this.conns.set(key, { conn, address, clientPub: ownCopy(p.clientPub), serverHello, resetToken: token });
     conn.once('gone', () => { if (this.conns.get(key)?.conn === conn) this.conns.delete(key); });
     this.sendTo(serverHello, ip, port);
     this.emit('connection', conn, address, token);

@@ -2,6 +2,7 @@
 // associated data and a nonce made from the packet number, plus replay protection.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { AEAD_TAG_BYTES, CONNECTION_ID_BYTES, HEADER_BYTES, MAX_PACKET_NUMBER, MAX_PAYLOAD_BYTES } from '../constants.ts';
+import { ownCopy } from '../bytes.ts';
 import { writeHeader } from '../wire.ts';
 import type { DirectionKeys } from './keys.ts';
 import { ReplayWindow } from './replay-window.ts';
@@ -50,8 +51,8 @@ export class PacketSealer {
     checkKeys(keys, connId);
     if (!Number.isInteger(firstPn) || firstPn < 0) throw new RangeError(`first packet number out of range: ${firstPn}`);
     this.#key = createSecretKey(keys.key);
-    this.#iv = Buffer.from(keys.iv);
-    this.#connId = Buffer.from(connId);
+    this.#iv = ownCopy(keys.iv);
+    this.#connId = ownCopy(connId);
     this.#nextPn = firstPn;
   }
 
@@ -103,8 +104,8 @@ export class PacketOpener {
   constructor(keys: DirectionKeys, connId: Buffer, windowSize?: number) {
     checkKeys(keys, connId);
     this.#key = createSecretKey(keys.key);
-    this.#iv = Buffer.from(keys.iv);
-    this.#connId = Buffer.from(connId);
+    this.#iv = ownCopy(keys.iv);
+    this.#connId = ownCopy(connId);
     this.#window = new ReplayWindow(windowSize);
   }
 

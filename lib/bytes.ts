@@ -1,0 +1,12 @@
+// Buffers kept for a connection's lifetime.
+//
+// Node cuts small Buffers (Buffer.from, allocUnsafe) out of shared 8 KiB slabs; one small slice that
+// lives on keeps its whole slab alive. A server that kept a few such slices per connection held ~20 KiB
+// per idle client that way, so whatever a connection keeps is copied into memory of its own.
+
+/** A copy of `bytes` in its own memory (never a slice of Node's shared pool), for keeping long. */
+export function ownCopy(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafeSlow(bytes.length);
+  out.set(bytes);
+  return out;
+}
