@@ -27,8 +27,9 @@ export const ACK_DELAY_MS = 20;
 export const ACK_EVERY_FRAMES = 16;
 /** Retransmission timeout before any RTT is measured, in ms. */
 export const RTO_INITIAL_MS = 300;
-/** Smallest retransmission timeout, in ms. */
-export const RTO_MIN_MS = 100;
+/** Smallest retransmission timeout, in ms (Linux TCP's: a receiver that stalls 100–200 ms under load —
+ * a GC pause, a burst of logins — is not answered with resends; 100 ms tripled resends in a login ramp). */
+export const RTO_MIN_MS = 200;
 /** Largest retransmission timeout after doubling, in ms. */
 export const RTO_MAX_MS = 2_000;
 /** A frame is resent early when this many later frames are acked, in frames. */
@@ -39,7 +40,8 @@ export const GIVE_UP_MS = 10_000;
 export const KEEPALIVE_MS = 5_000;
 /** The peer is reported gone after this long without receiving anything, in ms. */
 export const IDLE_TIMEOUT_MS = 15_000;
-/** Data frames in flight (sent, not acked) at the start, in frames. */
+/** Data frames in flight (sent, not acked) at the start, in frames (8 small messages share a datagram, so
+ * 256 is ~32 datagrams: a client receiving thousands of messages a second is not window-bound at first). */
 export const SEND_WINDOW_INITIAL = 256;
 /** Fewest data frames in flight after losses, in frames. */
 export const SEND_WINDOW_MIN = 4;
