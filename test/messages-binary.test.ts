@@ -3,25 +3,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_TEXT_BYTES } from '../lib/constants.ts';
-import { ProtocolError, type ProtocolErrorCode } from '../lib/errors.ts';
 import {
   decodeServerMessage, encodeMessage, encodePlainRoomMessage, MAX_ID_CHARS, PLAIN_ROOM_MESSAGE_KIND, type WireChat,
 } from '../lib/messages.ts';
-
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
-
-/** Runs `fn` and checks it throws a ProtocolError with `code` and a message for people. */
-function throwsCode(fn: () => unknown, code: ProtocolErrorCode, what = ''): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ProtocolError, `${what}: expected a ProtocolError, got ${String(err)}`);
-    assert.is((err as ProtocolError).code, code, `${what}: ${(err as Error).message}`);
-    assert.ok((err as Error).message.length > 0);
-    return;
-  }
-  assert.unreachable(`${what}: expected ProtocolError ${code}, nothing was thrown`);
-}
+import { hex, throwsCode } from './support/protocol-asserts.ts';
 
 /** Runs `fn` and checks it throws a RangeError whose message mentions `mentions`. */
 function throwsRange(fn: () => unknown, mentions: RegExp): void {

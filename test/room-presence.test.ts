@@ -34,6 +34,16 @@ function presence(s: Seat): Array<Extract<ServerMessage, { t: 'presence' }>['eve
   return s.got.map(decodeServerMessage).flatMap((m) => (m.t === 'presence' ? [m.events] : []));
 }
 
+/** A room where Ana is in and has heard nothing yet. */
+async function roomWithAna(): Promise<{ room: Room; ana: Seat }> {
+  const room = await makeRoom();
+  const ana = seat(room, 'Ana');
+  await room.admit(ana.member, 0);
+  room.flushAnnouncements();
+  ana.got.length = 0;
+  return { room, ana };
+}
+
 const joined = (name: string) => ({ t: 'join', user: { name, keys: `fp-${name}` } });
 
 test.after(async () => {
@@ -42,11 +52,7 @@ test.after(async () => {
 });
 
 test('joins in one batch reach an earlier member as one presence message, in order', async () => {
-  const room = await makeRoom();
-  const ana = seat(room, 'Ana');
-  await room.admit(ana.member, 0);
-  room.flushAnnouncements();
-  ana.got.length = 0;
+  const { room, ana } = await roomWithAna();
   const others = ['Budi', 'Citra', 'Dewi'].map((n) => seat(room, n));
   await Promise.all(others.map((s) => room.admit(s.member, 0)));
   room.flushAnnouncements();
@@ -64,11 +70,7 @@ test('a member who joined during the batch hears only the later joins, never its
 });
 
 test('a leave in the same batch as a join keeps their order', async () => {
-  const room = await makeRoom();
-  const ana = seat(room, 'Ana');
-  await room.admit(ana.member, 0);
-  room.flushAnnouncements();
-  ana.got.length = 0;
+  const { room, ana } = await roomWithAna();
   const budi = seat(room, 'Budi');
   await room.admit(budi.member, 0);
   room.remove(budi.member, 'quit');
@@ -77,11 +79,7 @@ test('a leave in the same batch as a join keeps their order', async () => {
 });
 
 test('a large batch is split into presence messages of at most PRESENCE_PER_MESSAGE events', async () => {
-  const room = await makeRoom();
-  const ana = seat(room, 'Ana');
-  await room.admit(ana.member, 0);
-  room.flushAnnouncements();
-  ana.got.length = 0;
+  const { room, ana } = await roomWithAna();
   const n = PRESENCE_PER_MESSAGE + 5;
   const many = Array.from({ length: n }, (_, i) => seat(room, `u${i}`));
   await Promise.all(many.map((s) => room.admit(s.member, 0)));

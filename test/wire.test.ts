@@ -2,26 +2,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_ACK_RANGES, MAX_DATAGRAM_BYTES, MAX_PACKET_NUMBER } from '../lib/constants.ts';
-import { ProtocolError, type ProtocolErrorCode } from '../lib/errors.ts';
+import { ProtocolError } from '../lib/errors.ts';
 import { decodeFrames, decodePacket, encodeFrames, encodePacket, type Frame, type Packet } from '../lib/wire.ts';
 import { Rng } from './support/fuzz-rng.ts';
+import { hex, throwsCode } from './support/protocol-asserts.ts';
 
 const CID = Buffer.from('0102030405060708', 'hex');
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const fill = (n: number, byte: number): Buffer => Buffer.alloc(n, byte);
-
-/** Runs `fn` and checks it throws a ProtocolError with `code` and a message for people. */
-function throwsCode(fn: () => unknown, code: ProtocolErrorCode, what = ''): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, ProtocolError, `${what}: expected a ProtocolError, got ${String(err)}`);
-    assert.is((err as ProtocolError).code, code, `${what}: ${(err as Error).message}`);
-    assert.ok((err as Error).message.length > 0);
-    return;
-  }
-  assert.unreachable(`${what}: expected ProtocolError ${code}, nothing was thrown`);
-}
 
 // One valid packet of every type, with realistic sizes (RSA-3072 SPKI is 422 bytes, its signature 384).
 const SAMPLE_PACKETS: Packet[] = [
