@@ -68,6 +68,8 @@ export class Sender {
   /** Suspects resent on the last ack that covered only resent fragments (0: none yet). */
   private goBack = 0;
   private recoveryStartAt = -Infinity;
+  /** Some fragment in flight has had a timeout (its timer is doubled). */
+  private backedOff = false;
   /** Spaces data payloads out (lib/channel-pacer.ts) at gain × window / srtt. */
   readonly pacer: Pacer;
 
@@ -167,6 +169,7 @@ export class Sender {
       this.progressAt = now;
       this.grow(acked);
       if (ackedSuspect || this.suspects > 0) this.resolveSuspects(ack, ackedSuspect, now);
+      if (this.backedOff) this.collapseBackoff(now);
     }
     if (ranges.length > 0) this.detectFastLoss(ranges);
   }
@@ -187,6 +190,7 @@ export class Sender {
     for (const f of this.inFlight.values()) {
       if (f.lost || f.deadline > now) continue;
       f.timeouts++;
+      this.backedOff = true;
       if (f.sentAt > this.recoveryStartAt) newLoss = true;
       if (proven || !oldest) this.markLost(f);
       oldest ??= f;
@@ -206,6 +210,18 @@ export class Sender {
       this.window = Math.max(SEND_WINDOW_MIN, Math.floor(this.window / 2));
       this.ackCredit = 0;
       this.recoveryStartAt = now;
+    }
+  }
+
+  /**
+   * The peer is heard again after a silence: if the oldest fragment in flight has timed out before and is
+   * still unacked, it is resent at once instead of at its backed-off deadline.
+   */
+  onPathBack(now: number): void {
+    for (const f of this.inFlight.values()) {
+      if (f.lost) return; // already queued for resending
+      if (f.timeouts > 0 && f.deadline > now) this.markLost(f);
+      return;
     }
   }
 
@@ -266,6 +282,18 @@ export class Sender {
     }
     this.goBack = 0;
     this.pathProven = true;
+  }
+
+  // An ack made progress, so the path works: a fragment resent during an outage no longer waits out its
+  // doubled timeouts (up to RTO_MAX_MS) should that resend be lost too, but one plain timeout, as TCP
+  // recomputes its timer once new data is acknowledged. Suspects are resolveSuspects' business.
+  private collapseBackoff(now: number): void {
+    for (const f of this.inFlight.values()) {
+      if (f.timeouts === 0) continue;
+      f.timeouts = 0;
+      if (!f.lost && !f.suspect) f.deadline = Math.min(f.deadline, Math.max(now, f.sentAt + this.rtt.rtoMs));
+    }
+    this.backedOff = false;
   }
 
   /** Declares `f` lost (to be resent), and no longer a suspect. */

@@ -132,6 +132,7 @@ export class Channel {
     if (this.state !== 'open') return;
     for (const f of frames) if (f.type === 'ack') this.sender.checkAck(f);
     this.lastNow = Math.max(this.lastNow, now);
+    const silentMs = now - this.lastReceivedAt;
     this.lastReceivedAt = now;
     this.counts.received++;
     const messages: Buffer[] = [];
@@ -142,6 +143,10 @@ export class Channel {
       else if (f.type === 'ping') this.receiver.onPing(now);
       else closed ??= f;
     }
+    // The peer was silent longer than a timeout and is heard again: the path is back (a link that went
+    // dark, a laptop that woke up). Resend the oldest timed-out fragment now rather than at its backed-off
+    // deadline, up to RTO_MAX_MS away.
+    if (silentMs > this.sender.rtt.rtoMs) this.sender.onPathBack(now);
     if (closed) this.state = 'dead';
     // Callbacks last, so a callback that throws or re-enters sees consistent state.
     this.counts.delivered += messages.length;

@@ -1,8 +1,10 @@
 // The shared machinery of the history files: one NeDB data file opened safely (repair first), a batcher
-// that turns the appends of one event-loop turn into one insertMany, and safe file names.
+// that turns the appends of one event-loop turn into one insertMany, an append-only writer of NeDB lines,
+// and safe file names.
 // lib/history*.ts is the only place in the project that imports nedb-promises.
 import Datastore from 'nedb-promises';
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { repairFile, type Doc, type Warn } from './history-lines.ts';
@@ -46,6 +48,18 @@ export function serverKey(server: string): string {
   return server.trim().toLowerCase();
 }
 
+/** Characters NeDB's line reader splits on besides \n that JSON.stringify leaves as they are. */
+const LINE_BREAKS = /[\u0085\u2028\u2029]/g;
+
+/**
+ * `json` with U+0085, U+2028 and U+2029 written as \u escapes (still the same JSON). NeDB splits its data
+ * files on these too, so a chat text holding one would turn into two corrupt lines: dropped at the next
+ * load, and gone from the file at the compaction that follows.
+ */
+export function escapeLineBreaks(json: string): string {
+  return json.replace(LINE_BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * One NeDB data file, opened only after repairFile() has cut torn or corrupt lines out of it. Writes
  * resolve once NeDB has appended them (handed to the OS, no fsync). A failed write makes the next one
@@ -68,7 +82,11 @@ export class NedbFile {
     await mkdir(dirname(this.path), { recursive: true, mode: DIR_MODE });
     const docs = await repairFile(this.path, this.warn);
     // Threshold 1: after the repair nothing should be corrupt, and if something is, NeDB must still start.
-    const options = { filename: this.path, corruptAlertThreshold: 1, modes: { fileMode: FILE_MODE, dirMode: DIR_MODE } };
+    const options = {
+      filename: this.path, corruptAlertThreshold: 1, modes: { fileMode: FILE_MODE, dirMode: DIR_MODE },
+      // JSON.parse reads the escapes back, so no inverse step is needed on load.
+      afterSerialization: escapeLineBreaks, beforeDeserialization: (line: string) => line,
+    };
     const db = Datastore.create(options as Parameters<typeof Datastore.create>[0]);
     await db.load();
     return { db, docs };
@@ -100,6 +118,55 @@ export class NedbFile {
   /** Replaces (or creates) the document with this _id. Throws on I/O errors. */
   async put(id: string, doc: Doc): Promise<void> {
     await this.#run((db) => db.update({ _id: id }, { ...doc, _id: id }, { upsert: true }));
+  }
+}
+
+/**
+ * Appends NeDB document lines (one JSON object a line, exactly as NeDB writes them) to one data file through
+ * a descriptor kept open: one write system call per batch. NeDB's own insert opens, appends and closes the
+ * file each time, three round trips through libuv's thread pool: at 1,000 messages/s that was a median of
+ * 3.9 ms and a p99 of 51 ms before a message could be fanned out. The write is synchronous on purpose: an
+ * append of a few KiB to the page cache takes microseconds, less than one thread-pool hop. Like NeDB it
+ * does not fsync (a killed process loses nothing, a power cut may). Only for documents whose keys NeDB
+ * accepts (no `$` prefix, no `.`) and whose values are strings and numbers.
+ */
+export class AppendLog {
+  #fd: number | undefined;
+  #ino: number;
+  #dev: number;
+
+  private constructor(readonly path: string, fd: number) {
+    this.#fd = fd;
+    const st = fstatSync(fd);
+    this.#ino = st.ino;
+    this.#dev = st.dev;
+  }
+
+  /** Opens `path` for appending (creating it, mode 0600; its folder must exist). Throws on I/O errors. */
+  static open(path: string): AppendLog {
+    return new AppendLog(path, openSync(path, 'a', FILE_MODE));
+  }
+
+  /**
+   * Appends the documents with one write. Throws on I/O errors, after close(), and when the path no longer
+   * names the file we opened (moved or deleted meanwhile): the caller then reopens (and repairs) the file.
+   */
+  append(docs: readonly Doc[]): void {
+    if (this.#fd === undefined) throw new Error(`${this.path} is closed`);
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    if (!st || st.ino !== this.#ino || st.dev !== this.#dev) throw new Error(`${this.path} was moved or deleted while open`);
+    let text = '';
+    for (const d of docs) text += `${escapeLineBreaks(JSON.stringify(d))}\n`;
+    const data = Buffer.from(text, 'utf8');
+    for (let off = 0; off < data.length; ) off += writeSync(this.#fd, data, off, data.length - off);
+  }
+
+  /** Closes the descriptor; later appends throw. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    closeSync(fd);
   }
 }
 

@@ -9,7 +9,7 @@ import { REPLAY_MAX } from './constants.ts';
 import { readDocs, repairFile, type Warn } from './history-lines.ts';
 import { BASE_ID, fromRow, segmentContent, toRow, type Row, type StoredMessage } from './history-rows.ts';
 import { applyRetention, dayOf, listSegments, makeSegment, type Segment } from './history-segments.ts';
-import { asError, Batcher, defaultWarn, DIR_MODE, NedbFile, type Pending } from './history-store.ts';
+import { AppendLog, asError, Batcher, defaultWarn, DIR_MODE, NedbFile, type Pending } from './history-store.ts';
 
 export type { StoredMessage } from './history-rows.ts';
 export { ClientHistory, KnownServers, KnownUsers } from './history-client.ts';
@@ -38,7 +38,7 @@ export interface RoomHistoryStats {
   segments: number;
 }
 
-interface Active { seg: Segment; file: NedbFile; count: number; needsBase: boolean }
+interface Active { seg: Segment; log: AppendLog; count: number; needsBase: boolean }
 
 /** The server's room history. */
 export class RoomHistory {
@@ -147,18 +147,20 @@ export class RoomHistory {
     const a = this.#active;
     if (a && a.count < this.#max && a.seg.day >= today) return a;
     const newest = this.#segments.at(-1);
+    this.#closeLog();
     if (!a && newest && newest.day >= today) {
-      // Reopen (at start, or after a failed write): the file says how full it is.
-      const { file, docs } = await NedbFile.open(newest.path, this.#warn);
+      // Reopen (at start, or after a failed write): NeDB loads the file (repaired first), which says how full it is.
+      const { docs } = await NedbFile.open(newest.path, this.#warn);
       const count = segmentContent(docs).count;
-      if (count < this.#max) return (this.#active = { seg: newest, file, count, needsBase: false });
+      if (count < this.#max) return (this.#active = { seg: newest, log: AppendLog.open(newest.path), count, needsBase: false });
     }
     // A clock that went back keeps writing into the newest day, never into an older one.
     const day = newest && newest.day >= today ? newest.day : today;
     const seg = makeSegment(this.#dir, day, newest && newest.day === day ? newest.index + 1 : 1);
-    const { file } = await NedbFile.open(seg.path, this.#warn);
+    await mkdir(this.#dir, { recursive: true, mode: DIR_MODE });
+    const log = AppendLog.open(seg.path);
     this.#segments.push(seg);
-    return (this.#active = { seg, file, count: 0, needsBase: true });
+    return (this.#active = { seg, log, count: 0, needsBase: true });
   }
 
   async #write(batch: Pending<Row>[]): Promise<void> {
@@ -171,7 +173,7 @@ export class RoomHistory {
         // retention has deleted everything older.
         // Our own _id spares NeDB a random one per document: unique per process (random prefix) and per row.
         const docs = rows.map((r) => ({ _id: `${this.#idPrefix}${(this.#idCounter++).toString(36)}`, ...r }));
-        await a.file.insert(a.needsBase ? [{ _id: BASE_ID, baseSeq: this.#lastSeq }, ...docs] : docs);
+        a.log.append(a.needsBase ? [{ _id: BASE_ID, baseSeq: this.#lastSeq }, ...docs] : docs);
         this.#stats.writes++;
         a.needsBase = false;
         a.count += rows.length;
@@ -181,7 +183,7 @@ export class RoomHistory {
       }
     } catch (err) {
       this.#assigned = this.#lastSeq;
-      this.#active = undefined;
+      this.#closeLog();
       this.#batcher.rejectQueued(asError(err));
       throw err;
     }
@@ -235,5 +237,13 @@ export class RoomHistory {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#batcher.drain();
+    this.#closeLog();
+  }
+
+  /** Forgets the active segment (the next write reopens it), closing its file. */
+  #closeLog(): void {
+    const a = this.#active;
+    this.#active = undefined;
+    try { a?.log.close(); } catch { /* a descriptor that cannot be closed is gone anyway */ }
   }
 }

@@ -58,6 +58,20 @@ test('returns past messages after reopen: room by seq, direct by ts, merged by t
   await again.close();
 });
 
+test('keeps a text holding U+2028, U+2029 or U+0085 across reopens (NeDB splits lines on them)', async () => {
+  const dir = await tempDir();
+  const texts = ['line\u2028separator', 'paragraph\u2029separator', 'next\u0085line'];
+  const h = await ClientHistory.open(dir, SERVER, 'ani');
+  for (const [i, text] of texts.entries()) await h.append({ ...room(i + 1, T0 + i), text });
+  await h.close();
+  // Every open loads the file through NeDB, which compacts it: twice, so a dropped line would be gone.
+  for (let round = 0; round < 2; round++) {
+    const again = await ClientHistory.open(dir, SERVER, 'ani');
+    assert.equal((await again.recent(10)).map((m) => m.text), texts, `after reopen ${round + 1}`);
+    await again.close();
+  }
+});
+
 test('stores a message once: by room seq, and by sender and id', async () => {
   const dir = await tempDir();
   const h = await ClientHistory.open(dir, SERVER, 'ani');

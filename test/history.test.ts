@@ -4,6 +4,7 @@ import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPLAY_MAX } from '../lib/constants.ts';
+import Datastore from 'nedb-promises';
 import { RoomHistory, type StoredMessage } from '../lib/history.ts';
 
 const DAY_MS = 86_400_000;
@@ -98,6 +99,21 @@ test('writes the appends of one event-loop turn with one insertMany', async () =
   assert.is(h.stats.writes - before, 2);
   assert.equal(seqs((await h.since(0, 1000)).messages), range(1, 302));
   await h.close();
+});
+
+test('writes files that NeDB itself loads, with every message as a document', async () => {
+  const dir = await tempDir();
+  const h = await RoomHistory.open(dir, { now: () => T0 });
+  await fill(h, 1, 3);
+  await h.append({ seq: 4, id: 'e4', from: 'ani', ts: T0, envelope: { 'a.b': 1, text: 'line\nbreak "quoted"' } });
+  await h.append({ seq: 5, id: 'm5', from: 'Zoë', ts: T0, text: 'ünïcode ✓, a \u2028 separator and a \u0085 next line' });
+  await h.close();
+  const db = Datastore.create({ filename: join(dir, 'room', '2024-03-10.db') });
+  await db.load();
+  const docs = (await db.find({ seq: { $gt: 0 } })) as Array<Record<string, unknown>>;
+  assert.equal(docs.map((d) => d.seq).sort(), [1, 2, 3, 4, 5]);
+  assert.is(docs.find((d) => d.seq === 5)!.text, 'ünïcode ✓, a \u2028 separator and a \u0085 next line');
+  assert.is((await db.find({ _id: '~base' })).length, 1, 'the segment opens with its base record');
 });
 
 test('refuses a room seq that would leave a gap, without disturbing the next append', async () => {
