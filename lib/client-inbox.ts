@@ -4,7 +4,7 @@ import type { ChatMessage } from './chat-types.ts';
 import { describeFailure, openEnvelope, ReplayGuard, sealEnvelope, type Envelope } from './e2e.ts';
 import { ownUserKeys, type ClientKeys } from './e2e-keys.ts';
 import { ChatError } from './errors.ts';
-import type { MessageStore } from './memory-store.ts';
+import { STORED, type MessageStore } from './memory-store.ts';
 import type { KeyDirectory } from './key-directory.ts';
 import type { WireChat } from './messages.ts';
 
@@ -16,7 +16,12 @@ export interface InboxOwner {
 }
 
 export class Inbox {
-  me = '';
+  /** Our name in the room, as the server spells it. */
+  get me(): string { return this.myName; }
+  set me(name: string) { this.myName = name; this.myKey = name.toLowerCase(); }
+  private myName = '';
+  /** `me` case-folded, kept so that each received message costs one toLowerCase, not two. */
+  private myKey = '';
   private chain: Promise<void> = Promise.resolve();
   /** Jobs in the chain not finished yet. */
   private queued = 0;
@@ -76,7 +81,7 @@ export class Inbox {
 
   /** Encrypts `text` for `names` (and ourselves, so our own history can read it back). Throws ChatError. */
   async seal(id: string, text: string, names: string[]): Promise<Envelope> {
-    const others = names.filter((n) => n.toLowerCase() !== this.me.toLowerCase());
+    const others = names.filter((n) => n.toLowerCase() !== this.myKey);
     const recipients = await this.directory.get(others);
     const missing = others.filter((n) => !recipients.has(n));
     if (missing.length && recipients.size === 0 && others.length) throw new ChatError('verify_failed', `no usable keys for ${missing.join(', ')}`);
@@ -100,7 +105,7 @@ export class Inbox {
   private accept(w: WireChat): ChatMessage | undefined {
     if (w.seq > 0 && w.seq <= this.lastSeq) return undefined; // already held (a replay overlapping what we had)
     if (w.seq > 0) this.lastSeq = w.seq;
-    if (w.from.toLowerCase() === this.me.toLowerCase() && this.owner.onOwnReplayed(w.id, w.seq)) return undefined;
+    if (w.from.toLowerCase() === this.myKey && this.owner.onOwnReplayed(w.id, w.seq)) return undefined;
     const m: ChatMessage = { id: w.id, seq: w.seq, from: w.from, ts: w.ts, text: w.text ?? '', encrypted: w.env !== undefined };
     if (w.to) m.to = w.to;
     return m;
@@ -110,7 +115,8 @@ export class Inbox {
   // came meanwhile). Until it lands, the store's lastSeq stays behind, so a crash only means the server
   // replays those messages at the next join.
   private show(m: ChatMessage): void {
-    this.store.append(m).catch(this.warnSave);
+    const stored = this.store.append(m);
+    if (stored !== STORED) stored.catch(this.warnSave); // an in-memory store has nothing to report
     this.owner.emit('message', m);
   }
 
@@ -120,7 +126,7 @@ export class Inbox {
       this.owner.emit('warning', `could not verify a message from ${w.from.slice(0, 32)} (sender mismatch)`);
       return undefined;
     }
-    const own = w.from.toLowerCase() === this.me.toLowerCase();
+    const own = w.from.toLowerCase() === this.myKey;
     const senderKeys = own ? ownUserKeys(this.keys) : (await this.directory.get([w.from])).get(w.from);
     const r = openEnvelope(w.env, { me: this.me, mine: this.keys, senderKeys, seen: this.seen });
     if (r.ok) return { text: r.text };

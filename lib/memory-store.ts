@@ -12,7 +12,8 @@ export type UserKeyStore = Pick<KnownUsers, 'get' | 'set'>;
 /** Most messages an in-memory history keeps. */
 const MEMORY_HISTORY_MAX = 1_000;
 
-const DONE: Promise<void> = Promise.resolve();
+/** What MemoryHistory.append returns: settled, and never rejecting, so callers need not watch it. */
+export const STORED: Promise<void> = Promise.resolve();
 
 export class MemoryHistory implements MessageStore {
   lastSeq = 0;
@@ -22,12 +23,12 @@ export class MemoryHistory implements MessageStore {
 
   /** Never fails, so it returns one settled promise rather than a new one per message. */
   append(m: ChatMessage): Promise<void> {
-    if (m.seq > 0 && m.seq <= this.lastSeq) return DONE;
+    if (m.seq > 0 && m.seq <= this.lastSeq) return STORED;
     if (m.seq > this.lastSeq) this.lastSeq = m.seq;
     if (this.messages.length < MEMORY_HISTORY_MAX) this.messages.push(m);
     else this.messages[this.next] = m;
     this.next = (this.next + 1) % MEMORY_HISTORY_MAX;
-    return DONE;
+    return STORED;
   }
 
   async recent(limit: number): Promise<ChatMessage[]> {
