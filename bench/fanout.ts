@@ -47,7 +47,7 @@ function describe(kind: string, n: number, r: Step): string {
   return `  ${kind} N=${n}: ${fmt(r.rate)} msg/s → ${fmt(r.deliveriesPerS)} deliveries/s, ${(100 * r.failFraction).toFixed(2)}% late/missing` +
     (r.datagramsPerDelivery !== undefined ? `, ${r.datagramsPerDelivery.toFixed(2)} datagrams/delivery` : '') +
     `, p50 ${r.p50FirstMs.toFixed(1)}→${r.p50SecondMs.toFixed(1)} ms, p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms` +
-    `, CPU server ${r.serverCpuPct.toFixed(0)}% load ${r.loadCpuPct.toFixed(0)}% others ${r.othersCpuPct.toFixed(0)}% ${r.ok ? 'ok' : r.sustained ? 'FAIL' : 'FAIL (latency growing)'}`;
+    `, CPU server ${r.serverCpuPct.toFixed(0)}% load ${r.loadCpuPct.toFixed(0)}% others ${r.othersCpuPct.toFixed(0)}% steal ${r.stealPct.toFixed(0)}% ${r.ok ? 'ok' : r.sustained ? 'FAIL' : 'FAIL (latency growing)'}`;
 }
 
 /** The next rate to try: double until a step fails, then bisect (geometric mean); undefined when done. */
@@ -108,7 +108,7 @@ function fanoutRow(n: number, ob: Search, raw: Search): Row {
     scenario: 'fanout', clients: n, msgs_per_s: ob.best?.rate ?? 0, deliveries_per_s: Math.round(d),
     raw_msgs_per_s: raw.best?.rate ?? 0, raw_deliveries_per_s: Math.round(rd), ratio_vs_raw: rd > 0 ? round2(d / rd) : 0,
     server_cpu_pct: Math.round(ob.best?.serverCpuPct ?? NaN), load_cpu_pct: Math.round(ob.best?.loadCpuPct ?? NaN),
-    others_cpu_pct: Math.round(ob.best?.othersCpuPct ?? NaN), raw_relay_cpu_pct: Math.round(raw.best?.serverCpuPct ?? NaN),
+    others_cpu_pct: Math.round(ob.best?.othersCpuPct ?? NaN), steal_pct: Math.round(ob.best?.stealPct ?? NaN), raw_relay_cpu_pct: Math.round(raw.best?.serverCpuPct ?? NaN),
     p50_ms: round2(percentile(ob.best?.latencies ?? [], 0.5)), p99_ms: round2(percentile(ob.best?.latencies ?? [], 0.99)),
     datagrams_per_delivery: round2(ob.best?.datagramsPerDelivery ?? NaN), steps: ob.steps.length + raw.steps.length,
   };
@@ -156,7 +156,7 @@ export async function latencyScenario(ctx: BenchContext): Promise<Row[]> {
         scenario: 'latency', clients: LATENCY_CLIENTS, msgs_per_s: LATENCY_RATE,
         p50_ms: round2(percentile(r.latencies, 0.5)), p99_ms: round2(percentile(r.latencies, 0.99)),
         late_or_missing_pct: round2(100 * r.failFraction), deliveries_per_s: Math.round(r.deliveriesPerS),
-        server_cpu_pct: Math.round(r.serverCpuPct), load_cpu_pct: Math.round(r.loadCpuPct), others_cpu_pct: Math.round(r.othersCpuPct),
+        server_cpu_pct: Math.round(r.serverCpuPct), load_cpu_pct: Math.round(r.loadCpuPct), others_cpu_pct: Math.round(r.othersCpuPct), steal_pct: Math.round(r.stealPct),
       }];
     } finally {
       await fleet.close();

@@ -61,6 +61,8 @@ export interface StepResult {
   loadCpuPct: number;
   /** CPU used meanwhile by processes other than the server and the load generator, % of one core. */
   othersCpuPct: number;
+  /** CPU the hypervisor gave other tenants meanwhile (steal), % of one core: a noisy host, not our code. */
+  stealPct: number;
 }
 
 let stepCounter = 0;
@@ -147,7 +149,7 @@ export async function runStep(fleet: Fleet, o: StepOptions): Promise<StepResult>
     rate: o.rate, sent, seconds, expected, onTime, late: tally.late, missing, latencies: tally.latencies,
     deliveriesPerS: onTime / seconds, sendLagMs: lagMs, failFraction, p50FirstMs, p50SecondMs, sustained,
     ok: expected > 0 && failFraction < MAX_FAIL_FRACTION && sustained,
-    serverCpuPct: server ? server.pct() : NaN, loadCpuPct: load.pct(), othersCpuPct: others.pct(),
+    serverCpuPct: server ? server.pct() : NaN, loadCpuPct: load.pct(), othersCpuPct: others.pct(), stealPct: others.stealPct(),
   };
 }
 

@@ -146,9 +146,18 @@ export class CpuMeter {
 
 /** Busy CPU time of the whole machine so far (all cores, all processes), in ms, from /proc/stat. */
 export function machineBusyMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-  return ((user + nice + system + irq + softirq + steal) * 1000) / ticksPerSecond();
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = procStatCpu();
+  return ((user + nice + system + irq + softirq) * 1000) / ticksPerSecond();
+}
+
+/** Time the hypervisor gave the machine's CPUs to someone else (steal), summed over CPUs, in ms. */
+export function machineStealMs(): number {
+  return ((procStatCpu()[7] ?? 0) * 1000) / ticksPerSecond();
+}
+
+/** The machine-wide "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal …, in ticks. */
+function procStatCpu(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
 }
 
 /** CPU of this process and of its children, reaped (cutime, cstime) and running, in ms. */
@@ -168,12 +177,20 @@ export class OthersMeter {
   private busy0 = 0;
   private wall0 = 0;
   private ours0 = 0;
+  private steal0 = 0;
   constructor() { this.start(); }
 
   start(): void {
     this.busy0 = machineBusyMs();
     this.ours0 = oursMs();
+    this.steal0 = machineStealMs();
     this.wall0 = performance.now();
+  }
+
+  /** CPU the hypervisor took from this virtual machine meanwhile (steal: other tenants), % of one core. */
+  stealPct(): number {
+    const wall = performance.now() - this.wall0;
+    return wall > 0 ? Math.max(0, (100 * (machineStealMs() - this.steal0)) / wall) : 0;
   }
 
   pct(): number {

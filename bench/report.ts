@@ -1,7 +1,7 @@
 // The human-readable table of a benchmark run: each figure with its goal and whether it is met.
 import type { Row } from './context.ts';
 
-interface Line { what: string; figure: string; goal: string; verdict: string; others?: unknown }
+interface Line { what: string; figure: string; goal: string; verdict: string; others?: unknown; steal?: unknown }
 
 const n0 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
 const n1 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(1) : '–');
@@ -17,7 +17,7 @@ function verdict(...checks: Array<[unknown, (v: number) => boolean]>): string {
 }
 
 function lines(r: Row): Line[] {
-  return linesOf(r).map((l) => ({ ...l, others: r.others_cpu_pct }));
+  return linesOf(r).map((l) => ({ ...l, others: r.others_cpu_pct, steal: r.steal_pct }));
 }
 
 function linesOf(r: Row): Line[] {
@@ -75,7 +75,7 @@ export function formatTable(rows: Row[]): string {
   const body = rows.flatMap(lines);
   const w = [0, 0, 0].map((_, i) => Math.max(...body.map((l) => [l.what, l.figure, l.goal][i]!.length), [8, 6, 4][i]!));
   const row = (a: string, b: string, c: string, d: string, e: string): string => `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${c.padEnd(w[2]!)}  ${d.padEnd(4)}  ${e}`.trimEnd() + '\n';
-  const busy = body.some((l) => num(l.others) > BUSY_PCT);
-  return head + '\n' + row('scenario', 'figure', 'goal', 'met', 'others') + body.map((l) => row(l.what, l.figure, l.goal, l.verdict, `${n0(l.others)}%`)).join('') +
-    `\n"others": CPU used by other processes meanwhile, % of one core${busy ? ` — above ${BUSY_PCT}% the machine was shared and those figures understate Obrolan` : ''}.\n`;
+  const busy = body.some((l) => num(l.others) + num(l.steal) > BUSY_PCT);
+  return head + '\n' + row('scenario', 'figure', 'goal', 'met', 'others/steal') + body.map((l) => row(l.what, l.figure, l.goal, l.verdict, `${n0(l.others)}%/${n0(l.steal)}%`)).join('') +
+    `\n"others": CPU used by other processes meanwhile; "steal": CPU the hypervisor gave other virtual machines; both % of one core${busy ? ` — above ${BUSY_PCT}% together the machine was shared and those figures understate Obrolan` : ''}.\n`;
 }

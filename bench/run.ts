@@ -110,7 +110,7 @@ async function main(): Promise<number> {
         setLoadClientStore(withStore && STORE_SENSITIVE.has(name));
         for (const r of await SCENARIOS[name]!(ctx, rows)) {
           const marked = STORE_SENSITIVE.has(name) ? { ...r, client_store: withStore } : r;
-          emit({ ...marked, others_cpu_pct: marked.others_cpu_pct ?? Math.round(others.pct()) });
+          emit({ ...marked, others_cpu_pct: marked.others_cpu_pct ?? Math.round(others.pct()), steal_pct: marked.steal_pct ?? Math.round(others.stealPct()) });
         }
       } catch (err) {
         failed++;
