@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import type { RsaKeyPair } from './keyfile.ts';
 import { CONNECTION_ID_BYTES, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES } from './constants.ts';
 import { ownCopy } from './bytes.ts';
+import { Gate } from './gate.ts';
 import { Connection } from './connection.ts';
 import { ProtocolError } from './errors.ts';
 import { decodePacket, encodePacket, type Packet } from './wire.ts';
@@ -38,25 +39,6 @@ function literalLookup(address: string, family: unknown, callback: LookupCallbac
   const ipFamily = isIP(address);
   if (ipFamily !== 0) return callback(null, address, ipFamily);
   lookup(address, family as number, callback);
-}
-
-/** Runs at most `max` async jobs at once; the others start in arrival order as running ones finish. */
-class Gate {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly max: number) {}
-
-  async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.running < this.max) this.running++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // a finishing job hands its place over
-    try {
-      return await job();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(); else this.running--;
-    }
-  }
 }
 
 export interface ServerEndpointOptions {
