@@ -237,6 +237,40 @@ test('throws bad_ack on an ack of data never sent, without applying the rest of 
   assert.is(c.channel.stats().received, 0);
 });
 
+test('resends a backed-off fragment as soon as the silent peer is heard again, not at its doubled timeout', () => {
+  /** Drives the channel's own timers up to `until`, returning the times it sent DATA. */
+  const drive = (c: ReturnType<typeof bare>, from: number, until: number): number[] => {
+    const sentAt: number[] = [];
+    for (let t = c.channel.nextDeadline(); t <= until; t = c.channel.nextDeadline()) {
+      const before = c.sent.length;
+      c.channel.onTimeout(Math.max(t, from));
+      c.channel.flush(Math.max(t, from));
+      for (const p of c.sent.slice(before)) if (decodeFrames(p).some((f) => f.type === 'data')) sentAt.push(Math.max(t, from));
+    }
+    return sentAt;
+  };
+  const quiet = bare();
+  quiet.channel.sendMessage(Buffer.from('hello?'), 0);
+  quiet.channel.flush(0);
+  const resends = drive(quiet, 0, 5_000);
+  assert.ok(resends.length >= 3, `it backs off: resends at ${resends.join(', ')}`);
+  const gap = resends[2]! - resends[1]!;
+  assert.ok(gap > 2 * (resends[1]! - resends[0]!) - 1, 'each wait doubles');
+
+  // Same start; the peer's PING arrives between the second and third resend.
+  const c = bare();
+  c.channel.sendMessage(Buffer.from('hello?'), 0);
+  c.channel.flush(0);
+  drive(c, 0, resends[1]!);
+  const heardAt = resends[1]! + 10;
+  const sentBefore = c.sent.length;
+  c.channel.receive(payload({ type: 'ping' }), heardAt);
+  c.channel.flush(heardAt);
+  const data = c.sent.slice(sentBefore).map(decodeFrames).flat().filter((f) => f.type === 'data');
+  assert.equal(data.map((f) => (f.type === 'data' ? f.seq : -1)), [0], 'the fragment goes again at once');
+  assert.ok(heardAt < resends[2]!, 'sooner than its backed-off timeout');
+});
+
 test('counts duplicates, never delivers them twice, and acks a duplicate at once', () => {
   const c = bare();
   const p = payload(data(0, 'once'));
