@@ -2,6 +2,7 @@
 // with F-RTO, fast retransmit) and the send window; RTT/RTO in channel-rtt.ts, pacing in channel-pacer.ts.
 // Pure bookkeeping: no clock reads, no I/O. Used by lib/channel.ts.
 import { FAST_RETRANSMIT_THRESHOLD, SEND_WINDOW_INITIAL, SEND_WINDOW_MAX, SEND_WINDOW_MIN } from './constants.ts';
+import { InFlight } from './channel-inflight.ts';
 import { Pacer } from './channel-pacer.ts';
 import { RttEstimator } from './channel-rtt.ts';
 import { ProtocolError } from './errors.ts';
@@ -53,7 +54,7 @@ export class Sender {
   queuedBytes = 0;
   /** Data bytes of fragments sent and not acked. */
   inFlightBytes = 0;
-  readonly inFlight = new Map<number, Fragment>(); // insertion order = sequence order
+  readonly inFlight = new InFlight<Fragment>(); // sequence order
 
   private nextSeq = 0;
   private readonly queue: Buffer[] = [];
@@ -116,7 +117,7 @@ export class Sender {
     this.queuedBytes -= len;
     if (f.last) this.advanceQueue();
     if (this.inFlight.size === 0) this.progressAt = now;
-    this.inFlight.set(f.seq, f);
+    this.inFlight.add(f);
     this.inFlightBytes += len;
     this.markSent(f, now);
     return f;
@@ -157,7 +158,7 @@ export class Sender {
         if (r >= ranges.length) break; // nothing above this fragment is acked
         continue;
       }
-      this.inFlight.delete(f.seq);
+      this.inFlight.delete(f);
       this.lost.delete(f);
       if (f.suspect) { f.suspect = false; this.suspects--; ackedSuspect = true; }
       this.inFlightBytes -= f.data.length;
@@ -227,9 +228,7 @@ export class Sender {
 
   /** Earliest retransmission deadline of a fragment in flight, ms; Infinity if none. */
   retransmitDeadline(): number {
-    let t = Infinity;
-    for (const f of this.inFlight.values()) if (!f.lost && f.deadline < t) t = f.deadline;
-    return t;
+    return this.inFlight.min(deadlineOf);
   }
 
   private pacingRate(): number {
@@ -329,3 +328,5 @@ export class Sender {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** A fragment's retransmission deadline; a lost one waits for no timer. */
+const deadlineOf = (f: Fragment): number => (f.lost ? Infinity : f.deadline);
