@@ -46,6 +46,14 @@ export class InFlight<F extends Numbered> {
     return true;
   }
 
+  /**
+   * For loops that must not allocate an iterator (the sender's per-ack path): indexes from `start` to
+   * `end` (exclusive) with at(i), which is undefined for a hole. Stable while fragments are deleted.
+   */
+  get start(): number { return this.head; }
+  get end(): number { return this.slots.length; }
+  at(i: number): F | undefined { return this.slots[i]; }
+
   /** The fragments in flight, oldest first. */
   *values(): IterableIterator<F> {
     const slots = this.slots;

@@ -69,6 +69,8 @@ export class Sender {
   /** Suspects resent on the last ack that covered only resent fragments (0: none yet). */
   private goBack = 0;
   private recoveryStartAt = -Infinity;
+  /** Acknowledged fragments ready for reuse (recycle). */
+  private readonly spare: Fragment[] = [];
   /** Some fragment in flight has had a timeout (its timer is doubled). */
   private backedOff = false;
   /** Spaces data payloads out (lib/channel-pacer.ts) at gain × window / srtt. */
@@ -107,12 +109,20 @@ export class Sender {
   takeFragment(maxData: number, now: number): Fragment {
     const head = this.queue[this.queueHead]!;
     const len = this.nextChunkLength(maxData);
-    const f: Fragment = {
-      type: 'data', seq: this.nextSeq++, first: this.headOffset === 0, last: this.headOffset + len === head.length,
-      // A message that fits one fragment is its own data: no view to allocate.
-      data: len === head.length ? head : head.subarray(this.headOffset, this.headOffset + len),
-      sentAt: now, sendCount: 0, timeouts: 0, deadline: Infinity, lost: false, fastRetransmitted: false, suspect: false,
-    };
+    // A message that fits one fragment is its own data: no view to allocate.
+    const data = len === head.length ? head : head.subarray(this.headOffset, this.headOffset + len);
+    const f = this.spare.pop() ?? newFragment();
+    f.seq = this.nextSeq++;
+    f.first = this.headOffset === 0;
+    f.last = this.headOffset + len === head.length;
+    f.data = data;
+    f.sentAt = now;
+    f.sendCount = 0;
+    f.timeouts = 0;
+    f.deadline = Infinity;
+    f.lost = false;
+    f.fastRetransmitted = false;
+    f.suspect = false;
     this.headOffset += len;
     this.queuedBytes -= len;
     if (f.last) this.advanceQueue();
@@ -148,10 +158,13 @@ export class Sender {
   onAck(ack: AckFrame, now: number): void {
     const ranges = ack.ranges;
     let r = 0;
-    let newest: Fragment | null = null;
+    let newestSentAt = -Infinity; // of the newest fragment acked that was sent once (Karn)
     let acked = 0;
     let ackedSuspect = false;
-    for (const f of this.inFlight.values()) {
+    const flight = this.inFlight;
+    for (let i = flight.start, end = flight.end; i < end; i++) {
+      const f = flight.at(i);
+      if (f === undefined) continue;
       while (r < ranges.length && ranges[r]![1] <= f.seq) r++;
       const inRange = r < ranges.length && ranges[r]![0] <= f.seq;
       if (f.seq >= ack.cumulative && !inRange) {
@@ -163,9 +176,10 @@ export class Sender {
       if (f.suspect) { f.suspect = false; this.suspects--; ackedSuspect = true; }
       this.inFlightBytes -= f.data.length;
       acked++;
-      if (f.sendCount === 1 && (!newest || f.sentAt >= newest.sentAt)) newest = f;
+      if (f.sendCount === 1 && f.sentAt >= newestSentAt) newestSentAt = f.sentAt;
+      this.recycle(f);
     }
-    if (newest) this.rtt.sample(now - newest.sentAt, ack.delayMs);
+    if (newestSentAt > -Infinity) this.rtt.sample(now - newestSentAt, ack.delayMs);
     if (acked > 0) {
       this.progressAt = now;
       this.grow(acked);
@@ -295,6 +309,13 @@ export class Sender {
     this.backedOff = false;
   }
 
+  // An acknowledged fragment is kept for the next one to be sent: a busy channel then allocates no
+  // fragment objects at all. Nothing else holds it by now (it left the lost set and the flight).
+  private recycle(f: Fragment): void {
+    f.data = EMPTY;
+    if (this.spare.length < SPARE_FRAGMENTS) this.spare.push(f);
+  }
+
   /** Declares `f` lost (to be resent), and no longer a suspect. */
   private markLost(f: Fragment): void {
     if (f.suspect) { f.suspect = false; this.suspects--; }
@@ -328,5 +349,15 @@ export class Sender {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Acknowledged fragments one sender keeps for reuse, at most. */
+const SPARE_FRAGMENTS = 256;
+
+function newFragment(): Fragment {
+  return {
+    type: 'data', seq: 0, first: false, last: false, data: EMPTY, sentAt: 0, sendCount: 0, timeouts: 0,
+    deadline: Infinity, lost: false, fastRetransmitted: false, suspect: false,
+  };
+}
+
 /** A fragment's retransmission deadline; a lost one waits for no timer. */
 const deadlineOf = (f: Fragment): number => (f.lost ? Infinity : f.deadline);
