@@ -8,6 +8,8 @@ import type { DirectionKeys } from './keys.ts';
 import { ReplayWindow } from './replay-window.ts';
 
 const CIPHER = 'aes-256-gcm';
+/** createCipheriv's options, made once rather than per datagram. */
+const GCM = { authTagLength: AEAD_TAG_BYTES } as const;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 /** Offset of the 48-bit packet number in the header, and its width, in bytes. */
@@ -73,7 +75,7 @@ export class PacketSealer {
     this.#nextPn = pn + 1;
     const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length + AEAD_TAG_BYTES);
     writeHeader(out, 'sealed', this.#connId, pn);
-    const cipher = createCipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), { authTagLength: AEAD_TAG_BYTES });
+    const cipher = createCipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), GCM);
     cipher.setAAD(out.subarray(0, HEADER_BYTES));
     let o = HEADER_BYTES + cipher.update(payload).copy(out, HEADER_BYTES);
     o += cipher.final().copy(out, o); // GCM is a stream mode: final() adds nothing, but it computes the tag
@@ -142,7 +144,7 @@ export class PacketOpener {
   #decrypt(datagram: Buffer, pn: number): Buffer | null {
     const tagAt = datagram.length - AEAD_TAG_BYTES;
     try {
-      const decipher = createDecipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), { authTagLength: AEAD_TAG_BYTES });
+      const decipher = createDecipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), GCM);
       decipher.setAAD(datagram.subarray(0, HEADER_BYTES));
       decipher.setAuthTag(datagram.subarray(tagAt));
       const head = decipher.update(datagram.subarray(HEADER_BYTES, tagAt));
