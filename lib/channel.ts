@@ -89,7 +89,9 @@ export class Channel {
   private lastReceivedAt: number;
   private pingPending = false;
   private closeFrame: Frame | null = null;
-  private frames: Frame[] = [];
+  private readonly frames: Frame[] = [];
+  /** The payload being filled holds an ACK frame. */
+  private framesHaveAck = false;
   private size = 0;
   private counts = { sent: 0, received: 0, delivered: 0 };
 
@@ -257,25 +259,29 @@ export class Channel {
   private push(f: Frame): void {
     this.frames.push(f);
     this.size += frameLength(f);
+    if (f.type === 'ack') this.framesHaveAck = true;
   }
 
   private emit(now: number): void {
-    const frames = this.frames;
-    this.frames = [];
+    const payload = encodeFrames(this.frames);
+    this.frames.length = 0; // encoded: the array is reused for the next payload
     this.size = 0;
-    if (frames.some((f) => f.type === 'ack')) this.receiver.ackSent();
+    if (this.framesHaveAck) this.receiver.ackSent();
+    this.framesHaveAck = false;
     this.lastSentAt = now;
     this.counts.sent++;
-    this.opts.send(encodeFrames(frames));
+    this.opts.send(payload);
   }
 
   // Fills the current payload: retransmissions first (oldest loss first), then new fragments.
   private fillData(now: number): number {
     const before = this.frames.length;
-    for (const f of this.sender.lostFragments()) {
-      if (this.size + frameLength(f) > this.maxPayload) break;
-      this.sender.resend(f, now);
-      this.push(f);
+    if (this.sender.hasLost) {
+      for (const f of this.sender.lostFragments()) {
+        if (this.size + frameLength(f) > this.maxPayload) break;
+        this.sender.resend(f, now);
+        this.push(f);
+      }
     }
     while (this.sender.canSendNew) {
       const room = this.maxPayload - this.size - DATA_FRAME_OVERHEAD;
