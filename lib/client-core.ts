@@ -10,7 +10,7 @@ import { ChatError, type ChatErrorCode, ProtocolError } from './errors.ts';
 import { ClientHistory, KnownServers, KnownUsers } from './history.ts';
 import { KeyDirectory } from './key-directory.ts';
 import { MemoryHistory, MemoryKnownUsers, type MessageStore } from './memory-store.ts';
-import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { decodeServerMessage, encodeMessage, type ClientMessage, type PresenceEvent, type ServerMessage } from './messages.ts';
 import { decodeParams, derivePasswordKey, type PasswordParams } from './password.ts';
 import { Inbox } from './client-inbox.ts';
 import { ReplayGuard } from './e2e.ts';
@@ -275,9 +275,9 @@ export class ChatClient extends EventEmitter {
       case 'replay': for (const c of m.messages) this.inbox?.receive(c); if (m.missed) this.emit('warning', `${m.missed} older messages were missed while you were away (only the newest are replayed)`); break;
       case 'msg': this.inbox?.receive(m.m); break;
       case 'delivered': this.onDelivered(m.id, m.seq); break;
-      case 'presence': for (const e of m.events) this.handle(e); break;
-      case 'join': this.userNames.set(m.user.name.toLowerCase(), m.user.name); void this.directory?.saw(m.user); this.emit('join', { user: m.user.name }); this.usersChanged(); break;
-      case 'leave': this.userNames.delete(m.user.toLowerCase()); this.emit('leave', { user: m.user }); this.usersChanged(); break;
+      // A batch of joins and leaves changes the list once, not once per event.
+      case 'presence': for (const e of m.events) this.applyPresence(e); this.usersChanged(); break;
+      case 'join': case 'leave': this.applyPresence(m); this.usersChanged(); break;
       case 'users':
         if (!m.append) this.userNames.clear();
         for (const u of m.users) { this.userNames.set(u.name.toLowerCase(), u.name); void this.directory?.saw(u); }
@@ -286,6 +286,17 @@ export class ChatClient extends EventEmitter {
       case 'notice': this.emit('warning', m.text); break;
       case 'error': this.onServerError(m); break;
       default: break;
+    }
+  }
+
+  private applyPresence(e: PresenceEvent): void {
+    if (e.t === 'join') {
+      this.userNames.set(e.user.name.toLowerCase(), e.user.name);
+      void this.directory?.saw(e.user);
+      this.emit('join', { user: e.user.name });
+    } else {
+      this.userNames.delete(e.user.toLowerCase());
+      this.emit('leave', { user: e.user });
     }
   }
 
