@@ -3,6 +3,7 @@
 // event-loop turn (setImmediate), so everything queued in a turn leaves in as few datagrams as possible.
 import { EventEmitter } from 'node:events';
 import { Channel } from './channel.ts';
+import { Deadlines } from './deadlines.ts';
 import { ProtocolError } from './errors.ts';
 import type { PacketOpener, PacketSealer } from './session/protector.ts';
 
@@ -14,7 +15,6 @@ export interface ConnectionOptions {
   sendDatagram: (datagram: Buffer) => void;
   /** Counts a dropped datagram by reason. */
   countDrop: (reason: string) => void;
-  now?: () => number;
 }
 
 export type GoneReason = 'timeout' | 'idle' | 'closed' | 'reset' | 'local';
@@ -31,8 +31,8 @@ export class Connection extends EventEmitter {
   private readonly sendDatagram: (d: Buffer) => void;
   private readonly countDrop: (reason: string) => void;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  /** When the shared timer wakes this connection (lib/deadlines.ts owns it); Infinity: not asked. */
+  scheduledAt = Infinity;
   private flushQueued = false;
   private dead = false;
   private replaysSeen = 0;
@@ -44,7 +44,7 @@ export class Connection extends EventEmitter {
     this.opener = o.opener;
     this.sendDatagram = o.sendDatagram;
     this.countDrop = o.countDrop;
-    this.now = o.now ?? (() => performance.now());
+    this.now = () => performance.now(); // the clock of the shared timer (lib/deadlines.ts)
     this.channel = new Channel({
       now: this.now(),
       send: (payload) => this.sendDatagram(this.sealer.seal(payload)),
@@ -104,8 +104,7 @@ export class Connection extends EventEmitter {
   private finish(reason: GoneReason, detail: string): void {
     if (this.dead) return;
     this.dead = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    wakeups.cancel(this);
     this.emit('gone', reason, detail);
   }
 
@@ -127,25 +126,26 @@ export class Connection extends EventEmitter {
     if (!this.dead) this.arm();
   }
 
-  // A timer that fires before the deadline is harmless (onTimeout and flush act only on what is due, and
-  // it re-arms), so the timer is only replaced when the deadline moves earlier: a busy connection whose
-  // deadlines keep moving later costs one wake-up per deadline, not a clearTimeout/setTimeout per flush.
+  /** Called by the shared timer at (or after) the deadline this connection asked for. */
+  onDeadline(): void {
+    if (this.dead) return;
+    this.channel.onTimeout(this.now());
+    this.flush();
+  }
+
+  // A wake-up before the deadline is harmless (onTimeout and flush act only on what is due, and it asks
+  // again), so only a deadline that moved earlier asks for a new one: a busy connection whose deadlines
+  // keep moving later costs one wake-up per deadline, not one per flush.
   private arm(): void {
-    const at = this.channel.nextDeadline();
-    if (this.timer && this.timerAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (!Number.isFinite(at)) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      if (this.dead) return;
-      this.channel.onTimeout(this.now());
-      this.flush();
-    }, Math.max(0, at - this.now()));
+    wakeups.set(this, this.channel.nextDeadline());
   }
 }
+
+/** Every connection's wake-ups, from one timer (lib/deadlines.ts), on performance.now()'s clock. */
+const wakeups = new Deadlines<Connection, NodeJS.Timeout>(() => performance.now(), {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (t) => clearTimeout(t),
+});
 
 // Every connection with something to send is flushed once at the end of the event-loop turn, all from one
 // setImmediate: what a turn queued for a connection (a fan-out, the acks of what arrived) leaves in as few
