@@ -69,8 +69,6 @@ export class Sender {
   /** Suspects resent on the last ack that covered only resent fragments (0: none yet). */
   private goBack = 0;
   private recoveryStartAt = -Infinity;
-  /** Acknowledged fragments ready for reuse (recycle). */
-  private readonly spare: Fragment[] = [];
   /** Some fragment in flight has had a timeout (its timer is doubled). */
   private backedOff = false;
   /** Spaces data payloads out (lib/channel-pacer.ts) at gain × window / srtt. */
@@ -111,7 +109,7 @@ export class Sender {
     const len = this.nextChunkLength(maxData);
     // A message that fits one fragment is its own data: no view to allocate.
     const data = len === head.length ? head : head.subarray(this.headOffset, this.headOffset + len);
-    const f = this.spare.pop() ?? newFragment();
+    const f = spare.pop() ?? newFragment();
     f.seq = this.nextSeq++;
     f.first = this.headOffset === 0;
     f.last = this.headOffset + len === head.length;
@@ -309,11 +307,11 @@ export class Sender {
     this.backedOff = false;
   }
 
-  // An acknowledged fragment is kept for the next one to be sent: a busy channel then allocates no
-  // fragment objects at all. Nothing else holds it by now (it left the lost set and the flight).
+  // An acknowledged fragment is kept for the next one any channel sends: a busy server then allocates
+  // no fragment objects at all. Nothing else holds it by now (it left the lost set and the flight).
   private recycle(f: Fragment): void {
     f.data = EMPTY;
-    if (this.spare.length < SPARE_FRAGMENTS) this.spare.push(f);
+    if (spare.length < SPARE_FRAGMENTS) spare.push(f);
   }
 
   /** Declares `f` lost (to be resent), and no longer a suspect. */
@@ -349,8 +347,10 @@ export class Sender {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** Acknowledged fragments one sender keeps for reuse, at most. */
-const SPARE_FRAGMENTS = 256;
+/** Acknowledged fragments kept for reuse, shared by every channel of the process, at most (one pool, not
+ * one per channel: 1,500 idle connections must not each hold the fragments of their last burst). */
+const SPARE_FRAGMENTS = 4096;
+const spare: Fragment[] = [];
 
 function newFragment(): Fragment {
   return {
