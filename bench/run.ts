@@ -5,7 +5,7 @@
 //   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile
 //   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
-//   --idle-budget S        let the idle ramp run up to S seconds (default 25: the whole run must fit in 3 minutes)
+//   --idle-budget S        let the idle ramp run up to S seconds (default 20: the whole run must fit in 3 minutes)
 //   --wait-quiet S         first wait up to S seconds for other processes to leave the CPU (a shared machine)
 //   --client-store         load clients also write their own history copy and known users to disk, as each
 //                          person's machine does; all of them in one process then measure that process, not the
