@@ -1,8 +1,11 @@
-// Sending half of the reliable channel: message queue, fragments in flight, loss detection (timeout
-// with F-RTO, fast retransmit) and the send window; RTT/RTO in channel-rtt.ts, pacing in channel-pacer.ts.
+// Sending half of the reliable channel: fragments in flight, loss detection (timeout with F-RTO, fast
+// retransmit) and the send window; the message queue in channel-queue.ts, fragments and their pool in
+// channel-fragment.ts, RTT/RTO in channel-rtt.ts, pacing in channel-pacer.ts.
 // Pure bookkeeping: no clock reads, no I/O. Used by lib/channel.ts.
 import { FAST_RETRANSMIT_THRESHOLD, SEND_WINDOW_INITIAL, SEND_WINDOW_MAX, SEND_WINDOW_MIN } from './constants.ts';
+import { deadlineOf, freshFragment, recycleFragment, type Fragment } from './channel-fragment.ts';
 import { InFlight } from './channel-inflight.ts';
+import { MessageQueue } from './channel-queue.ts';
 import { Pacer } from './channel-pacer.ts';
 import { RttEstimator } from './channel-rtt.ts';
 import { ProtocolError } from './errors.ts';
@@ -21,27 +24,6 @@ const MAX_SEQ = 0xffff_ffff;
 
 type AckFrame = Extract<Frame, { type: 'ack' }>;
 
-/** One DATA fragment that was sent and is not acknowledged yet; it is its own DATA frame when (re)sent. */
-export interface Fragment {
-  readonly type: 'data';
-  seq: number;
-  first: boolean;
-  last: boolean;
-  data: Uint8Array;
-  /** When it was last sent, ms. */
-  sentAt: number;
-  sendCount: number;
-  /** Retransmission timeouts this fragment has had (each one doubles its timeout). */
-  timeouts: number;
-  /** When it is declared lost if still unacked, ms. */
-  deadline: number;
-  /** Declared lost, waiting for retransmission. */
-  lost: boolean;
-  fastRetransmitted: boolean;
-  /** Timed out behind an older fragment that was resent: resent once an ack shows the path works again. */
-  suspect: boolean;
-}
-
 /** Sender state of one channel direction. */
 export class Sender {
   window = SEND_WINDOW_INITIAL;
@@ -50,16 +32,12 @@ export class Sender {
   fragmentsSent = 0;
   /** Last time an ack made progress, or when data became outstanding; drives give-up, ms. */
   progressAt = 0;
-  /** Bytes of messages not yet cut into fragments. */
-  queuedBytes = 0;
   /** Data bytes of fragments sent and not acked. */
   inFlightBytes = 0;
   readonly inFlight = new InFlight<Fragment>(); // sequence order
 
   private nextSeq = 0;
-  private readonly queue: Buffer[] = [];
-  private queueHead = 0;
-  private headOffset = 0;
+  private readonly queue = new MessageQueue();
   private readonly lost = new Set<Fragment>();
   private ackCredit = 0;
   /** Fragments in flight marked suspect. */
@@ -81,11 +59,15 @@ export class Sender {
   /** Queues a whole message (the caller has checked its size and owns no reference to it). */
   enqueue(message: Buffer): void {
     this.queue.push(message);
-    this.queuedBytes += message.length;
+  }
+
+  /** Bytes of messages not yet cut into fragments. */
+  get queuedBytes(): number {
+    return this.queue.bytes;
   }
 
   get hasQueued(): boolean {
-    return this.queueHead < this.queue.length;
+    return !this.queue.isEmpty;
   }
 
   /** New data is queued and the window has room for it. */
@@ -99,34 +81,16 @@ export class Sender {
 
   /** Data bytes the next new fragment would carry if allowed `maxData` bytes. */
   nextChunkLength(maxData: number): number {
-    const head = this.queue[this.queueHead];
-    return head ? Math.min(maxData, head.length - this.headOffset) : 0;
+    return this.queue.nextLength(maxData);
   }
 
   /** Cuts the next fragment (at most `maxData` bytes) off the queue and records it as sent. */
   takeFragment(maxData: number, now: number): Fragment {
-    const head = this.queue[this.queueHead]!;
-    const len = this.nextChunkLength(maxData);
-    // A message that fits one fragment is its own data: no view to allocate.
-    const data = len === head.length ? head : head.subarray(this.headOffset, this.headOffset + len);
-    const f = spare.pop() ?? newFragment();
-    f.seq = this.nextSeq++;
-    f.first = this.headOffset === 0;
-    f.last = this.headOffset + len === head.length;
-    f.data = data;
-    f.sentAt = now;
-    f.sendCount = 0;
-    f.timeouts = 0;
-    f.deadline = Infinity;
-    f.lost = false;
-    f.fastRetransmitted = false;
-    f.suspect = false;
-    this.headOffset += len;
-    this.queuedBytes -= len;
-    if (f.last) this.advanceQueue();
+    const data = this.queue.cut(maxData);
+    const f = freshFragment(this.nextSeq++, this.queue.cutFirst, this.queue.cutLast, data);
     if (this.inFlight.size === 0) this.progressAt = now;
     this.inFlight.add(f);
-    this.inFlightBytes += len;
+    this.inFlightBytes += data.length;
     this.markSent(f, now);
     return f;
   }
@@ -175,7 +139,7 @@ export class Sender {
       this.inFlightBytes -= f.data.length;
       acked++;
       if (f.sendCount === 1 && f.sentAt >= newestSentAt) newestSentAt = f.sentAt;
-      this.recycle(f);
+      recycleFragment(f);
     }
     if (newestSentAt > -Infinity) this.rtt.sample(now - newestSentAt, ack.delayMs);
     if (acked > 0) {
@@ -255,16 +219,6 @@ export class Sender {
     this.fragmentsSent++;
   }
 
-  private advanceQueue(): void {
-    this.queue[this.queueHead++] = EMPTY;
-    this.headOffset = 0;
-    // Compact now and then so a long-lived queue does not grow without bound.
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
-    }
-  }
-
   // The path works again after a timeout. As in F-RTO (RFC 5682): if this ack covers a suspect, the
   // timeout was spurious (the receiver was slow, not the path): suspects below something acked are
   // missing, the others get one plain timeout from now, after which all then due are lost. If it covers
@@ -307,13 +261,6 @@ export class Sender {
     this.backedOff = false;
   }
 
-  // An acknowledged fragment is kept for the next one any channel sends: a busy server then allocates
-  // no fragment objects at all. Nothing else holds it by now (it left the lost set and the flight).
-  private recycle(f: Fragment): void {
-    f.data = EMPTY;
-    if (spare.length < SPARE_FRAGMENTS) spare.push(f);
-  }
-
   /** Declares `f` lost (to be resent), and no longer a suspect. */
   private markLost(f: Fragment): void {
     if (f.suspect) { f.suspect = false; this.suspects--; }
@@ -345,19 +292,3 @@ export class Sender {
     }
   }
 }
-
-const EMPTY = Buffer.alloc(0);
-/** Acknowledged fragments kept for reuse, shared by every channel of the process, at most (one pool, not
- * one per channel: 1,500 idle connections must not each hold the fragments of their last burst). */
-const SPARE_FRAGMENTS = 4096;
-const spare: Fragment[] = [];
-
-function newFragment(): Fragment {
-  return {
-    type: 'data', seq: 0, first: false, last: false, data: EMPTY, sentAt: 0, sendCount: 0, timeouts: 0,
-    deadline: Infinity, lost: false, fastRetransmitted: false, suspect: false,
-  };
-}
-
-/** A fragment's retransmission deadline; a lost one waits for no timer. */
-const deadlineOf = (f: Fragment): number => (f.lost ? Infinity : f.deadline);
