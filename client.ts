@@ -1,5 +1,5 @@
 // Obrolan client: `npx tsx client.ts` opens the chat window; `--no-ui` is a line mode for scripts. See --help.
-import { CLIENT_HELP, CliError, EXIT, parseClientArgs } from './lib/cli.ts';
+import { CLIENT_HELP, CliError, EXIT, parseClientArgs } from './lib/app/cli.ts';
 import { DEFAULT_PORT } from './lib/constants.ts';
 
 async function main(): Promise<number> {
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
       process.stderr.write(`error: --no-ui needs ${missing.map((m) => `--${m}`).join(', ')}\n(see npx tsx client.ts --help)\n`);
       return EXIT.BAD_ARGUMENTS;
     }
-    const { runLineClient } = await import('./lib/line-client.ts');
+    const { runLineClient } = await import('./lib/app/line-client.ts');
     return runLineClient({ host: args.host!, port: args.port ?? DEFAULT_PORT, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json });
   }
   const { runClientWindow } = await import('./lib/ui/client-app.ts');

@@ -1,5 +1,5 @@
 // Obrolan server: `npx tsx server.ts` opens the window; `--headless` runs without one. See --help.
-import { CliError, EXIT, parseServerArgs, SERVER_HELP } from './lib/cli.ts';
+import { CliError, EXIT, parseServerArgs, SERVER_HELP } from './lib/app/cli.ts';
 import { DEFAULT_PORT } from './lib/constants.ts';
 
 async function main(): Promise<number> {
@@ -20,7 +20,7 @@ async function main(): Promise<number> {
       process.stderr.write('error: --password is required with --headless (or set OBROLAN_PASSWORD)\n');
       return EXIT.BAD_ARGUMENTS;
     }
-    const { runHeadlessServer } = await import('./lib/headless-server.ts');
+    const { runHeadlessServer } = await import('./lib/app/headless-server.ts');
     return runHeadlessServer({ host: args.host, port: args.port ?? DEFAULT_PORT, password: args.password, historyDir: args.historyDir, json: args.json,
       ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}) });
   }

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateClientKeys, type ClientKeys } from '../lib/e2e-keys.ts';
+import { loadOrCreateClientKeys, type ClientKeys } from '../lib/e2e/keys.ts';
 import { spawnTs, type Child } from './procs.ts';
 
 /** The room password of every benchmark server. */

@@ -4,8 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { CLIENT_RSA_BITS } from '../lib/constants.ts';
 import { generateRsaKeyPair } from '../lib/keyfile.ts';
-import { bundleFingerprint, ownUserKeys, type ClientKeys, type UserKeys } from '../lib/e2e-keys.ts';
-import { forRecipient, openEnvelope, ReplayGuard, sealEnvelope } from '../lib/e2e.ts';
+import { bundleFingerprint, ownUserKeys, type ClientKeys, type UserKeys } from '../lib/e2e/keys.ts';
+import { forRecipient, openEnvelope, ReplayGuard, sealEnvelope } from '../lib/e2e/seal.ts';
 
 /** Recipients of the sealed message. */
 const RECIPIENTS = 50;

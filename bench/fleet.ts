@@ -4,12 +4,12 @@
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ChatClient } from '../lib/client-core.ts';
-import type { ChatMessage } from '../lib/chat-types.ts';
-import type { ClientKeys } from '../lib/e2e-keys.ts';
+import { ChatClient } from '../lib/chat/client.ts';
+import type { ChatMessage } from '../lib/chat/types.ts';
+import type { ClientKeys } from '../lib/e2e/keys.ts';
 import { RAW_CLEAR, RAW_MESSAGE, RAW_REGISTER, RAW_REGISTERED } from './raw-relay.ts';
 
-/** Receive buffer of a raw load socket, in bytes: the same as a ChatClient's (lib/client-endpoint.ts). */
+/** Receive buffer of a raw load socket, in bytes: the same as a ChatClient's (lib/net/client-endpoint.ts). */
 const RAW_RECV_BUFFER_BYTES = 1 << 20;
 /** A raw socket re-sends its registration after this long without an answer, in ms. */
 const RAW_REGISTER_RETRY_MS = 200;

@@ -8,7 +8,7 @@
 // Usage: node --import tsx bench/raw-relay.ts
 import dgram from 'node:dgram';
 
-/** Kernel buffer sizes, in bytes: the same as the chat server's socket (lib/server-endpoint.ts). */
+/** Kernel buffer sizes, in bytes: the same as the chat server's socket (lib/net/server-endpoint.ts). */
 const SOCKET_BUFFER_BYTES = 4 << 20;
 /** Datagram kinds, first byte. */
 export const RAW_REGISTER = 0x52; // 'R'

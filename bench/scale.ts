@@ -1,7 +1,7 @@
 // Scale: how many idle logged-in clients one server holds (and what they cost it), and a login storm of
 // 200 clients at once while a few others chat.
 import { performance } from 'node:perf_hooks';
-import type { ChatClient } from '../lib/client-core.ts';
+import type { ChatClient } from '../lib/chat/client.ts';
 import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { awaitCloses, loginClient, obrolanFleet, type ObrolanFleetOptions } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';

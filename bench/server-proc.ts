@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { ChatServer } from '../lib/server-core.ts';
+import { ChatServer } from '../lib/chat/server.ts';
 
 /** Flood control for the benchmark: far above any rate one load client offers, in messages/s and messages. */
 const BENCH_FLOOD = { ratePerS: 1_000_000, burst: 1_000_000 };

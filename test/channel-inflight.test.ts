@@ -1,7 +1,7 @@
 // The sender's fragments in flight: an array by sequence number with holes, not a Map.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { InFlight } from '../lib/channel-inflight.ts';
+import { InFlight } from '../lib/channel/inflight.ts';
 
 const frag = (seq: number) => ({ seq });
 const seqs = (set: InFlight<{ seq: number }>): number[] => [...set.values()].map((f) => f.seq);

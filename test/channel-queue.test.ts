@@ -1,7 +1,7 @@
 // The sender's queue of messages waiting to be cut into fragments.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MessageQueue } from '../lib/channel-queue.ts';
+import { MessageQueue } from '../lib/channel/queue.ts';
 
 test('cuts messages into pieces in order, saying where each piece lies in its message', () => {
   const q = new MessageQueue();

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { Channel, type GoneReason } from '../lib/channel.ts';
+import { Channel, type GoneReason } from '../lib/channel/channel.ts';
 import { ProtocolError } from '../lib/errors.ts';
 import { Rng } from './support/rng.ts';
 

@@ -1,7 +1,7 @@
 // The reliable channel over a simulated link (fake clock, seeded impairments) and by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Channel, type GoneReason } from '../lib/channel.ts';
+import { Channel, type GoneReason } from '../lib/channel/channel.ts';
 import {
   ACK_DELAY_MS, FAST_RETRANSMIT_THRESHOLD, GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
   RECEIVE_WINDOW, RTO_INITIAL_MS, RTO_MAX_MS, SEND_BUFFER_MAX_BYTES,

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { ChatClient } from '../lib/client-core.ts';
+import { ChatClient } from '../lib/chat/client.ts';
 import { ChatError } from '../lib/errors.ts';
 import { joinClient, PASSWORD, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 

@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import type { ClientState } from '../lib/chat-types.ts';
-import { ChatClient } from '../lib/client-core.ts';
+import type { ClientState } from '../lib/chat/types.ts';
+import { ChatClient } from '../lib/chat/client.ts';
 import { PASSWORD, removeDir, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { type Child, killAll, prepareServerKey, spawnLineClient, spawnScript, startLineClient, startServerProcess, waitListening } from './support/processes.ts';
 

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClientKeys } from '../lib/e2e-keys.ts';
+import type { ClientKeys } from '../lib/e2e/keys.ts';
 import { joinClient, type Recorder, removeDir, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { killAll, startServerProcess } from './support/processes.ts';
 

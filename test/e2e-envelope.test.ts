@@ -4,11 +4,11 @@ import { constants, createHash, privateDecrypt, publicEncrypt, sign, verify } fr
 import { MAX_MESSAGE_BYTES, MAX_TEXT_BYTES } from '../lib/constants.ts';
 import { ChatError } from '../lib/errors.ts';
 import { generateRsaKeyPair } from '../lib/keyfile.ts';
-import { bundleFingerprint, ownUserKeys, type ClientKeys, type UserKeys } from '../lib/e2e-keys.ts';
-import { E2E_MAX_ENVELOPE_BYTES, signedBytes } from '../lib/e2e-envelope.ts';
+import { bundleFingerprint, ownUserKeys, type ClientKeys, type UserKeys } from '../lib/e2e/keys.ts';
+import { E2E_MAX_ENVELOPE_BYTES, signedBytes } from '../lib/e2e/envelope.ts';
 import {
   describeFailure, forRecipient, MAX_RECIPIENTS, openEnvelope, ReplayGuard, sealEnvelope, type Envelope, type OpenResult,
-} from '../lib/e2e.ts';
+} from '../lib/e2e/seal.ts';
 
 // A small pool of RSA-2048 identities, reused across many names to keep the file fast;
 // the code accepts any size from 2048 to 4096 bits.

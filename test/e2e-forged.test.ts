@@ -8,13 +8,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { constants, randomBytes, sign } from 'node:crypto';
 import { join } from 'node:path';
-import type { ChatClient } from '../lib/client-core.ts';
-import type { Inbox } from '../lib/client-inbox.ts';
-import { signedBytes } from '../lib/e2e-envelope.ts';
-import type { ClientKeys } from '../lib/e2e-keys.ts';
-import type { Envelope } from '../lib/e2e.ts';
-import type { ClientMessage } from '../lib/messages.ts';
-import type { ChatServer } from '../lib/server-core.ts';
+import type { ChatClient } from '../lib/chat/client.ts';
+import type { Inbox } from '../lib/chat/inbox.ts';
+import { signedBytes } from '../lib/e2e/envelope.ts';
+import type { ClientKeys } from '../lib/e2e/keys.ts';
+import type { Envelope } from '../lib/e2e/seal.ts';
+import type { ClientMessage } from '../lib/chat/messages.ts';
+import type { ChatServer } from '../lib/chat/server.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 
 let dir = '';
@@ -191,7 +191,7 @@ test('a ciphertext altered and then re-signed by its sender is caught by AES-GCM
 // ── a claimed sender other than the real one ──
 
 test('an envelope claiming to be from budi is refused by the server before fan-out', async () => {
-  // lib/server-core.ts envelopeOk: the server checks env.from === the sender's name (and env.id === id),
+  // lib/chat/server.ts envelopeOk: the server checks env.from === the sender's name (and env.id === id),
   // so the honest server never stores or forwards it; the forger gets bad_message.
   const text = secret('claimed budi');
   const env: Envelope = { ...await seal(ani, text), from: 'budi' };

@@ -5,7 +5,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtocolError } from '../lib/errors.ts';
-import { bundleFingerprint, loadOrCreateClientKeys, parseBundle, type ClientKeys } from '../lib/e2e-keys.ts';
+import { bundleFingerprint, loadOrCreateClientKeys, parseBundle, type ClientKeys } from '../lib/e2e/keys.ts';
 
 // RSA-2048 keeps the file fast; one test checks that the default is 3072.
 const TEST_BITS = 2048;

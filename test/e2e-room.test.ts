@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ClientHistory } from '../lib/history.ts';
+import { ClientHistory } from '../lib/history/room.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
 
 let dir = '';

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
 import { HEADER_BYTES } from '../lib/constants.ts';
-import type { ChatServer } from '../lib/server-core.ts';
+import type { ChatServer } from '../lib/chat/server.ts';
 import { PacketType } from '../lib/wire.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { GateRelay } from './support/gate-relay.ts';

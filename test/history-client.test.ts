@@ -3,8 +3,8 @@ import * as assert from 'uvu/assert';
 import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import type { ChatMessage } from '../lib/chat-types.ts';
-import { ClientHistory, KnownServers, KnownUsers } from '../lib/history.ts';
+import type { ChatMessage } from '../lib/chat/types.ts';
+import { ClientHistory, KnownServers, KnownUsers } from '../lib/history/room.ts';
 
 const SERVER = '192.168.1.5:7447';
 const T0 = Date.UTC(2024, 2, 10, 12, 0, 0);

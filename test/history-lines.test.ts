@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseLines, readDocs, repairFile } from '../lib/history-lines.ts';
+import { parseLines, readDocs, repairFile } from '../lib/history/lines.ts';
 
 const dirs: string[] = [];
 

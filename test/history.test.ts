@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPLAY_MAX } from '../lib/constants.ts';
 import Datastore from 'nedb-promises';
-import { RoomHistory, type StoredMessage } from '../lib/history.ts';
+import { RoomHistory, type StoredMessage } from '../lib/history/room.ts';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2024, 2, 10, 12, 0, 0); // 2024-03-10, noon UTC

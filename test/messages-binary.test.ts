@@ -1,11 +1,11 @@
-// Tests of the binary plain room message (lib/messages.ts): round trips, a fixed hex vector, the same
+// Tests of the binary plain room message (lib/chat/messages.ts): round trips, a fixed hex vector, the same
 // result and validation as the JSON path, typed errors for every bad length, and the encoder's RangeErrors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_TEXT_BYTES } from '../lib/constants.ts';
 import {
   decodeServerMessage, encodeMessage, encodePlainRoomMessage, MAX_ID_CHARS, PLAIN_ROOM_MESSAGE_KIND, type WireChat,
-} from '../lib/messages.ts';
+} from '../lib/chat/messages.ts';
 import { hex, throwsCode } from './support/protocol-asserts.ts';
 
 /** Runs `fn` and checks it throws a RangeError whose message mentions `mentions`. */

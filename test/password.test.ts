@@ -1,4 +1,4 @@
-// Tests of the password verifier (lib/password.ts). Most use a low scrypt cost (N = 2^10) for speed; one uses the real defaults.
+// Tests of the password verifier (lib/chat/password.ts). Most use a low scrypt cost (N = 2^10) for speed; one uses the real defaults.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
@@ -7,7 +7,7 @@ import { ProtocolError } from '../lib/errors.ts';
 import {
   DERIVE_CACHE_MAX, PASSWORD_KEY_BYTES, checkPasswordKey, decodeParams, derivePasswordKey, encodeParams, makeVerifier,
   type PasswordParams,
-} from '../lib/password.ts';
+} from '../lib/chat/password.ts';
 
 const FAST: PasswordParams = { salt: Buffer.from('00112233445566778899aabbccddeeff', 'hex'), N: 2 ** 10, r: 1, p: 1 };
 const verifierOf = (key: Buffer): Buffer => createHash('sha256').update(key).digest();

@@ -1,4 +1,4 @@
-// Names held across a server restart (lib/reservations.ts): a held name is refused to strangers until
+// Names held across a server restart (lib/chat/reservations.ts): a held name is refused to strangers until
 // IDLE_TIMEOUT_MS after the restart, then free for anyone; its owner gets it back with its resume token.
 // The expiry is tested at the unit level with explicit `now` values: ChatServer reads Date.now() itself
 // (Reservations.load at create, admits in onJoin) and has no injectable clock. One integration test runs
@@ -8,12 +8,12 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ChatClient } from '../lib/client-core.ts';
+import { ChatClient } from '../lib/chat/client.ts';
 import { IDLE_TIMEOUT_MS } from '../lib/constants.ts';
-import type { ClientKeys } from '../lib/e2e-keys.ts';
+import type { ClientKeys } from '../lib/e2e/keys.ts';
 import { ChatError } from '../lib/errors.ts';
-import { Reservations } from '../lib/reservations.ts';
-import type { ChatServer } from '../lib/server-core.ts';
+import { Reservations } from '../lib/chat/reservations.ts';
+import type { ChatServer } from '../lib/chat/server.ts';
 import { joinClient, PASSWORD, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { GateRelay } from './support/gate-relay.ts';
 

@@ -5,9 +5,9 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RoomHistory } from '../lib/history.ts';
-import { decodeServerMessage, PRESENCE_PER_MESSAGE, type ServerMessage } from '../lib/messages.ts';
-import { Room, type Member } from '../lib/room.ts';
+import { RoomHistory } from '../lib/history/room.ts';
+import { decodeServerMessage, PRESENCE_PER_MESSAGE, type ServerMessage } from '../lib/chat/messages.ts';
+import { Room, type Member } from '../lib/chat/room.ts';
 
 const dirs: string[] = [];
 const rooms: RoomHistory[] = [];

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { makeEphemeral } from '../lib/session/keys.ts';
 import { decodeHeader, decodePacket, encodePacket, PacketType, writeHeader } from '../lib/wire.ts';
-import { ChatClient } from '../lib/client-core.ts';
+import { ChatClient } from '../lib/chat/client.ts';
 import { Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { Rng } from './support/rng.ts';
 import { droppedTotal, isSealed, proxiedRoom, SECRET_PASSWORD, sendPaced, sleep } from './support/security-room.ts';

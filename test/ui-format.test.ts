@@ -1,7 +1,7 @@
 // Pure text helpers of the windows.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ChatMessage } from '../lib/chat-types.ts';
+import type { ChatMessage } from '../lib/chat/types.ts';
 import {
   clockHM, connectAddresses, dayKey, droppedSince, escapeTags, formatDay, formatMessage, formatStats, formatSystem, nameColour,
   parsePort, shortFingerprint, stripControls, stripTags,

@@ -1,8 +1,8 @@
-// Tests of the username rules (lib/username.ts).
+// Tests of the username rules (lib/chat/username.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { USERNAME_MAX_CHARS } from '../lib/constants.ts';
-import { checkUsername, type NameCheck } from '../lib/username.ts';
+import { checkUsername, type NameCheck } from '../lib/chat/username.ts';
 
 function accepted(raw: string): { name: string; key: string } {
   const r = checkUsername(raw);

@@ -1,7 +1,7 @@
 // The chat view: messages, users, the input line with [Send] and [Send Encrypted], the status bar.
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
-import type { ChatMessage, ClientState } from '../chat-types.ts';
+import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
   dayKey, escapeTags, formatDay, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
 } from './format.ts';

@@ -1,39 +1,10 @@
 // Runs the client window: what it needs of ChatClient, prefill from flags and the last login, clean exit.
-import type { ChatClientEvents, ChatMessage } from '../chat-types.ts';
+import type { ClientFactory } from './client-like.ts';
 import { ClientController } from './client-controller.ts';
 import { ClientWindow, type LoginPrefill } from './client-window.ts';
 import { loadLastLogin } from './last-login.ts';
 import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './screen.ts';
 import { DEFAULT_PORT } from '../constants.ts';
-
-/** What the window needs of ChatClient (lib/client-core.ts); a fake in tests and the demo. */
-export interface ClientLike {
-  on<K extends keyof ChatClientEvents>(event: K, listener: (...args: ChatClientEvents[K]) => void): unknown;
-  removeAllListeners(): unknown;
-  connect(): Promise<void>;
-  authenticate(password: string): Promise<void>;
-  join(username: string): Promise<void>;
-  send(text: string): string;
-  sendEncrypted(text: string): Promise<string>;
-  sendDirect(to: string, text: string): Promise<string>;
-  users(): string[];
-  history(limit: number): Promise<ChatMessage[]>;
-  readonly serverFingerprint: string;
-  readonly myFingerprint: string;
-  close(): Promise<void>;
-}
-
-/** Options of ChatClient's constructor that the window passes. */
-export interface ClientFactoryOptions {
-  host: string;
-  port: number;
-  historyDir: string;
-  trust: (fingerprint: string, server: string) => Promise<boolean>;
-  onProgress: (text: string) => void;
-}
-
-/** Makes a client as `new ChatClient(opts)` does (may load the module on first use). */
-export type ClientFactory = (opts: ClientFactoryOptions) => Promise<ClientLike>;
 
 /** Options of runClientWindow; all but historyDir prefill the login form. */
 export interface ClientWindowOptions { host?: string; port?: number; password?: string; username?: string; historyDir: string }
@@ -42,7 +13,7 @@ export interface ClientWindowOptions { host?: string; port?: number; password?: 
 export interface ClientAppDeps { createClient?: ClientFactory; io?: ScreenIo; onWindow?: (win: ClientWindow) => void }
 
 const realClient: ClientFactory = async (opts) => {
-  const { ChatClient } = await import('../client-core.ts');
+  const { ChatClient } = await import('../chat/client.ts');
   return new ChatClient(opts);
 };
 

@@ -1,7 +1,7 @@
 // The client window's controller: login with retries, history on open, sending, commands, core events.
-import type { ChatMessage } from '../chat-types.ts';
+import type { ChatMessage } from '../chat/types.ts';
 import { ChatError } from '../errors.ts';
-import type { ClientFactory, ClientLike } from './client-app.ts';
+import type { ClientFactory, ClientLike } from './client-like.ts';
 import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './client-window.ts';
 import { COMMAND_HELP, parseCommand } from './commands.ts';
 import { saveLastLogin } from './last-login.ts';

@@ -2,7 +2,7 @@
 // lib/ui/client-app.ts wires it to ChatClient.
 import type { Widgets } from 'blessed';
 import { EventEmitter } from 'node:events';
-import type { ChatMessage } from '../chat-types.ts';
+import type { ChatMessage } from '../chat/types.ts';
 import { ChatView, type ChatStatus } from './chat-view.ts';
 import { askYesNo } from './dialogs.ts';
 import { escapeTags } from './format.ts';

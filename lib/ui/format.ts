@@ -1,7 +1,7 @@
 // Pure text helpers for the windows: times, name colours, message lines, addresses, counters.
 // Nothing here touches the terminal, so all of it is tested without one.
 import type { NetworkInterfaceInfo } from 'node:os';
-import type { ChatMessage, RoomUser, ServerStats } from '../chat-types.ts';
+import type { ChatMessage, RoomUser, ServerStats } from '../chat/types.ts';
 
 /** Readable foreground colours on dark and light backgrounds, as blessed hex tags. */
 const NAME_COLOURS = [

@@ -1,6 +1,6 @@
 // Wires the server window to ChatServer: Start/Stop, events into the log, users and counters every second.
 import { networkInterfaces } from 'node:os';
-import type { ChatServerEvents, RoomUser, ServerStats } from '../chat-types.ts';
+import type { ChatServerEvents, RoomUser, ServerStats } from '../chat/types.ts';
 import { connectAddresses, droppedSince } from './format.ts';
 import { ServerWindow, type ServerSettings } from './server-window.ts';
 import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './screen.ts';
@@ -9,7 +9,7 @@ import { DEFAULT_PORT } from '../constants.ts';
 /** How often users and counters are refreshed, in ms. */
 const STATS_REFRESH_MS = 1_000;
 
-/** What the window needs of ChatServer (lib/server-core.ts); a fake in tests and the demo. */
+/** What the window needs of ChatServer (lib/chat/server.ts); a fake in tests and the demo. */
 export interface ServerLike {
   readonly fingerprint: string;
   on<K extends keyof ChatServerEvents>(event: K, listener: (...args: ChatServerEvents[K]) => void): unknown;
@@ -30,7 +30,7 @@ export interface ServerWindowOptions { host?: string; port?: number; password?: 
 export interface ServerAppDeps { createServer?: ServerFactory; io?: ScreenIo; onWindow?: (win: ServerWindow) => void }
 
 const realServer: ServerFactory = async (opts) => {
-  const { ChatServer } = await import('../server-core.ts');
+  const { ChatServer } = await import('../chat/server.ts');
   return ChatServer.create(opts);
 };
 

@@ -3,7 +3,7 @@
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import { EventEmitter } from 'node:events';
-import type { RoomUser, ServerStats } from '../chat-types.ts';
+import type { RoomUser, ServerStats } from '../chat/types.ts';
 import { clockHMS, escapeTags, formatRoomUser, formatStats, parsePort, stripControls } from './format.ts';
 import { bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
 import { createScreen, destroyScreen, type ScreenIo } from './screen.ts';

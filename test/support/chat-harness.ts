@@ -2,11 +2,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChatMessage } from '../../lib/chat-types.ts';
-import { ChatClient, type ChatClientOptions } from '../../lib/client-core.ts';
-import { loadOrCreateClientKeys, type ClientKeys } from '../../lib/e2e-keys.ts';
+import type { ChatMessage } from '../../lib/chat/types.ts';
+import { ChatClient, type ChatClientOptions } from '../../lib/chat/client.ts';
+import { loadOrCreateClientKeys, type ClientKeys } from '../../lib/e2e/keys.ts';
 import { loadOrCreateKeyPair } from '../../lib/keyfile.ts';
-import { ChatServer, type ChatServerOptions } from '../../lib/server-core.ts';
+import { ChatServer, type ChatServerOptions } from '../../lib/chat/server.ts';
 
 export const PASSWORD = 'correct horse';
 

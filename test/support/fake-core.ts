@@ -1,9 +1,9 @@
 // An in-process stand-in for ChatServer and ChatClient with the same events and methods, so the windows
 // run and are tested without sockets or keys. One FakeRoom joins any number of fake clients.
 import { EventEmitter } from 'node:events';
-import type { ChatMessage, RoomUser, ServerStats } from '../../lib/chat-types.ts';
+import type { ChatMessage, RoomUser, ServerStats } from '../../lib/chat/types.ts';
 import { ChatError } from '../../lib/errors.ts';
-import type { ClientFactoryOptions, ClientLike } from '../../lib/ui/client-app.ts';
+import type { ClientFactoryOptions, ClientLike } from '../../lib/ui/client-like.ts';
 import type { ServerLike } from '../../lib/ui/server-app.ts';
 
 /** Delay before the fake server confirms a message, in ms (long enough to see "…" then "✓"). */

@@ -4,8 +4,8 @@
 // Prints one JSON line {type:'done', ok, failures, ms, slowestMs} when every login has settled, keeps the
 // clients in the room until stdin ends, then closes them, prints {type:'closed'} and exits 0.
 import { join } from 'node:path';
-import { ChatClient } from '../../lib/client-core.ts';
-import { loadOrCreateClientKeys } from '../../lib/e2e-keys.ts';
+import { ChatClient } from '../../lib/chat/client.ts';
+import { loadOrCreateClientKeys } from '../../lib/e2e/keys.ts';
 
 /** Client key size for the storm, in bits: one shared key set keeps 100 clients cheap to start. */
 const STORM_RSA_BITS = 2048;

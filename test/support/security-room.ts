@@ -1,8 +1,8 @@
 // Helpers for the security tests: a room whose clients talk through a UdpProxy, and paced injection.
 import { join } from 'node:path';
-import { ChatClient, type ChatClientOptions } from '../../lib/client-core.ts';
-import type { ClientKeys } from '../../lib/e2e-keys.ts';
-import type { ChatServer } from '../../lib/server-core.ts';
+import { ChatClient, type ChatClientOptions } from '../../lib/chat/client.ts';
+import type { ClientKeys } from '../../lib/e2e/keys.ts';
+import type { ChatServer } from '../../lib/chat/server.ts';
 import { PacketType } from '../../lib/wire.ts';
 import { Recorder, startServer, testKeys } from './chat-harness.ts';
 import { UdpProxy } from './udp-proxy.ts';

@@ -9,7 +9,7 @@
 //
 // Everything is deterministic for a given seed: events at the same time run in the order
 // they were scheduled.
-import { Channel, type ChannelOptions, type GoneReason } from '../../lib/channel.ts';
+import { Channel, type ChannelOptions, type GoneReason } from '../../lib/channel/channel.ts';
 import { ProtocolError } from '../../lib/errors.ts';
 import type { Rng } from './rng.ts';
 

@@ -1,0 +1,97 @@
+// `client.ts --no-ui`: one command per stdin line, events on stdout (text, or JSON lines with --json).
+import { createInterface } from 'node:readline';
+import type { ChatMessage } from '../chat/types.ts';
+import { EXIT } from './cli.ts';
+import { ChatClient } from '../chat/client.ts';
+import { ChatError } from '../errors.ts';
+
+export interface LineOptions { host: string; port: number; password: string; username: string; historyDir: string; json: boolean }
+
+const LOGIN_REFUSED = new Set(['wrong_password', 'name_taken', 'bad_name', 'rate_limited']);
+
+/** Logs in, then runs stdin commands until /quit or end of input; resolves with the exit code. */
+export async function runLineClient(o: LineOptions): Promise<number> {
+  const out = (type: string, fields: Record<string, unknown>, text: string): void => {
+    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : text + '\n');
+  };
+  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(t + '\n') });
+  client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint }, `* joined ${client.server} as ${client.name}`));
+  client.on('message', (m: ChatMessage) => out('message', { id: m.id, seq: m.seq, from: m.from, text: m.text, encrypted: m.encrypted, ts: m.ts, ...(m.to ? { to: m.to } : {}) },
+    `[${new Date(m.ts).toTimeString().slice(0, 5)}] ${m.to ? `(to ${m.to}) ` : ''}${m.from}${m.encrypted ? ' 🔒' : ''}: ${m.text}`));
+  client.on('delivered', (d: { id: string; seq: number }) => out('delivered', d, `  ✓ delivered #${d.seq}`));
+  client.on('join', (e: { user: string }) => out('join', e, `* ${e.user} joined`));
+  client.on('leave', (e: { user: string }) => out('leave', e, `* ${e.user} left`));
+  client.on('error', (e: { code: string; message: string }) => out('error', e, `! ${e.message}`));
+  client.on('warning', (w: string) => out('warning', { message: w }, `* ${w}`));
+
+  const refused = await login(client, o);
+  if (refused !== undefined) {
+    await client.close();
+    return refused;
+  }
+  return new Promise<number>((resolve) => {
+    let chain = Promise.resolve();
+    let done = false;
+    const finish = async (): Promise<void> => {
+      if (done) return;
+      done = true;
+      await chain;
+      const ok = await client.drain();
+      if (!ok) out('error', { code: 'timeout', message: `${client.unacked} messages were not confirmed by the server` }, '! some messages were not confirmed');
+      await client.close();
+      resolve(EXIT.OK);
+    };
+    const rl = createInterface({ input: process.stdin, terminal: false });
+    rl.on('line', (line) => {
+      if (done) return;
+      if (line.trim() === '/quit') { rl.close(); return; }
+      chain = chain.then(() => command(client, line, out));
+    });
+    rl.on('close', () => void finish());
+    process.once('SIGINT', () => { rl.close(); });
+    process.once('SIGTERM', () => { rl.close(); });
+  });
+}
+
+async function login(client: ChatClient, o: LineOptions): Promise<number | undefined> {
+  try {
+    await client.connect();
+    await client.authenticate(o.password);
+    await client.join(o.username);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof ChatError)) {
+      // Not a refusal but a local failure (e.g. the history dir cannot be written): say it plainly.
+      process.stderr.write(`error: ${(err as Error).message}\n`);
+      return EXIT.FAILED;
+    }
+    const line = JSON.stringify({ type: 'error', code: err.code, message: err.message });
+    if (o.json) process.stdout.write(line + '\n');
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.code === 'server_key_changed') return EXIT.SERVER_KEY_CHANGED;
+    if (LOGIN_REFUSED.has(err.code)) return EXIT.LOGIN_REFUSED;
+    return EXIT.FAILED;
+  }
+}
+
+async function command(client: ChatClient, line: string, out: (type: string, f: Record<string, unknown>, text: string) => void): Promise<void> {
+  try {
+    if (line === '/users') {
+      const users = client.users();
+      out('users', { users }, `* in the room: ${users.join(', ')}`);
+    } else if (line.startsWith('/enc ')) {
+      await client.sendEncrypted(line.slice(5));
+    } else if (line.startsWith('/msg ')) {
+      const m = /^\/msg\s+(\S+)\s+([\s\S]+)$/.exec(line);
+      if (!m) throw new ChatError('bad_arguments', 'usage: /msg USER TEXT');
+      await client.sendDirect(m[1]!, m[2]!);
+    } else if (line.startsWith('/') && !line.startsWith('//')) {
+      throw new ChatError('bad_arguments', `unknown command ${line.split(' ')[0]} — commands: /enc TEXT, /msg USER TEXT, /users, /quit`);
+    } else if (line.length > 0) {
+      client.send(line.startsWith('//') ? line.slice(1) : line);
+    }
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    out('error', { code: err.code, message: err.message }, `! ${err.message}`);
+  }
+}

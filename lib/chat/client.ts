@@ -1,0 +1,301 @@
+// ChatClient: the headless client. Secure session, login, history, sending with idempotent resend,
+// end-to-end encrypted room and direct messages, and reconnecting by itself. Events: ChatClientEvents.
+import { EventEmitter } from 'node:events';
+import { HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
+import type { ChatClientOptions, ChatMessage, ClientState } from './types.ts';
+import type { ClientKeys } from '../e2e/keys.ts';
+export type { ChatClientOptions } from './types.ts';
+import type { SecureLink } from '../net/client-endpoint.ts';
+import { connectTrusted } from './trusted-connect.ts';
+import { loadOrCreateClientKeys } from '../e2e/keys.ts';
+import { ChatError, type ChatErrorCode, ProtocolError } from '../errors.ts';
+import { ClientHistory, KnownUsers } from '../history/room.ts';
+import { KeyDirectory } from './key-directory.ts';
+import { MemoryHistory, MemoryKnownUsers, type MessageStore } from '../history/memory.ts';
+import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { reconnectLoop } from './reconnect.ts';
+import { Roster } from './roster.ts';
+import { newId, Outbox } from './outbox.ts';
+import { decodeParams, derivePasswordKey, type PasswordParams } from './password.ts';
+import { Inbox } from './inbox.ts';
+import { ReplayGuard } from '../e2e/seal.ts';
+import { Waiters } from '../waiters.ts';
+
+export class ChatClient extends EventEmitter {
+  serverFingerprint = '';
+  state: ClientState = 'closed';
+  readonly server: string;
+  private link: SecureLink | undefined;
+  private params: PasswordParams | undefined;
+  private password: string | undefined;
+  private username: string | undefined;
+  private resume: string | undefined;
+  private keys: ClientKeys | undefined;
+  private store: MessageStore | undefined;
+  private directory: KeyDirectory | undefined;
+  private inbox: Inbox | undefined;
+  private readonly seen = new ReplayGuard();
+  private readonly waiters = new Waiters<ServerMessage>();
+  private readonly outbox = new Outbox();
+  private readonly roster = new Roster({
+    saw: (u) => { void this.directory?.saw(u); },
+    join: (user) => this.emit('join', { user }),
+    leave: (user) => this.emit('leave', { user }),
+    // The list costs O(users) to build: nobody listening (a load generator's clients) means nobody pays it,
+    // which matters when a class of hundreds logs in and every client hears every join.
+    changed: () => { if (this.listenerCount('users') > 0) this.emit('users', { users: this.users() }); },
+  });
+  private closing = false;
+  private reconnecting = false;
+
+  constructor(private readonly opts: ChatClientOptions) {
+    super();
+    this.server = `${opts.host}:${opts.port}`;
+  }
+
+  get myFingerprint(): string { return this.keys?.fingerprint ?? ''; }
+  get name(): string | undefined { return this.username; }
+
+  /** Runs the secure handshake (asking `trust` on first contact). Rejects ChatError: server_key_changed, timeout, server_gone, verify_failed. */
+  async connect(): Promise<void> {
+    this.closing = false;
+    this.setState(this.reconnecting ? 'reconnecting' : 'connecting');
+    const link = await connectTrusted(this.opts);
+    this.link = link;
+    this.serverFingerprint = link.fingerprint;
+    const hello = this.waiters.wait((m) => m.t === 'hello', HANDSHAKE_TIMEOUT_MS);
+    link.conn.on('message', (buf: Buffer) => this.onData(buf));
+    link.conn.once('gone', (reason: string, detail: string) => this.onGone(link, reason, detail));
+    const h = await hello as Extract<ServerMessage, { t: 'hello' }>;
+    link.setResetToken(Buffer.from(h.reset, 'base64'));
+    this.params = decodeParams(h.pw);
+  }
+
+  /** Proves the password. Rejects ChatError wrong_password or rate_limited (the message says when to retry). */
+  async authenticate(password: string): Promise<void> {
+    if (!this.params) throw new ChatError('not_logged_in', 'not connected: call connect() first');
+    const key = await derivePasswordKey(password, this.params);
+    const reply = this.waiters.wait((m) => m.t === 'auth_ok' || (m.t === 'error' && ['wrong_password', 'rate_limited'].includes(m.code)));
+    this.sendRaw({ t: 'auth', key: key.toString('base64') });
+    const r = await reply;
+    if (r.t === 'error') throw new ChatError(r.code as ChatErrorCode, r.message, r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : undefined);
+    this.password = password;
+  }
+
+  /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
+  async join(username: string): Promise<void> {
+    this.keys ??= this.opts.keys ?? await loadOrCreateClientKeys(this.opts.historyDir, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    await this.inbox?.idle();
+    if (!this.store || this.username?.toLowerCase() !== username.toLowerCase()) {
+      await this.store?.close();
+      this.store = this.opts.persist === false ? new MemoryHistory()
+        : await ClientHistory.open(this.opts.historyDir, this.server, username, { onWarning: (w: string) => this.emit('warning', w) });
+      this.resume = undefined;
+    }
+    if (!this.directory) {
+      const known = this.opts.persist === false ? new MemoryKnownUsers() : await KnownUsers.open(this.opts.historyDir, this.server);
+      this.directory = new KeyDirectory(known, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
+    }
+    const welcome = this.waiters.wait((m) => m.t === 'welcome' || (m.t === 'error' && ['name_taken', 'bad_name', 'bad_keys'].includes(m.code)));
+    const done = this.waiters.wait((m) => m.t === 'replay' && m.done, 60_000);
+    done.catch(() => {});
+    // What the last session showed is written before we tell the server how far our copy goes.
+    await this.store.flush();
+    this.inbox = new Inbox(this.store, this.directory, this.keys, this, this.seen);
+    this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
+    const w = await welcome;
+    if (w.t === 'error') { this.waiters.cancel(done); throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
+    if (w.t !== 'welcome') return;
+    this.username = w.name;
+    this.resume = w.resume;
+    this.inbox.me = w.name;
+    for (const u of w.users) await this.directory.saw(u);
+    await done;
+    await this.inbox.idle();
+    this.setState('connected');
+    this.emit('ready');
+    for (const m of this.outbox.messages()) this.sendRaw(m);
+  }
+
+  users(): string[] { return this.roster.list(); }
+
+  /** Sends a room message; returns its id. Throws ChatError too_large or not_logged_in. */
+  send(text: string): string {
+    const id = newId();
+    return this.queue(id, { t: 'chat', id, text }, text);
+  }
+
+  /** Sends a room message encrypted for everyone in the room now; returns its id. */
+  async sendEncrypted(text: string): Promise<string> {
+    const inbox = this.requireJoined();
+    const id = newId();
+    const env = await inbox.seal(id, text, this.users());
+    return this.queue(id, { t: 'enc', id, env }, text);
+  }
+
+  /** Sends a direct message to one user, always encrypted; returns its id. Throws ChatError no_such_user. */
+  async sendDirect(to: string, text: string): Promise<string> {
+    const inbox = this.requireJoined();
+    const name = this.roster.find(to);
+    if (!name) throw new ChatError('no_such_user', `${to} is not in the room`);
+    const id = newId();
+    const env = await inbox.seal(id, text, [name]);
+    return this.queue(id, { t: 'dm', id, to: name, env }, text, name);
+  }
+
+  /** This client's stored copy of the room (earlier sessions included), oldest first; empty before join(). */
+  async history(limit: number): Promise<ChatMessage[]> { return this.store ? this.store.recent(limit) : []; }
+
+  /** Resolves when every message sent has been acknowledged as stored. */
+  async drain(timeoutMs = 30_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.outbox.size && Date.now() < until && this.state !== 'closed') await new Promise((r) => setTimeout(r, 20));
+    return this.outbox.size === 0;
+  }
+
+  /** Number of messages sent but not yet acknowledged. */
+  get unacked(): number { return this.outbox.size; }
+
+  /** Says goodbye and closes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const link = this.link;
+    this.link = undefined;
+    if (link?.conn.alive) {
+      try { link.conn.send(encodeMessage({ t: 'bye' })); } catch { /* closing anyway */ }
+      await new Promise((r) => setTimeout(r, 30));
+      link.conn.close(0, 'bye');
+    }
+    link?.close();
+    this.waiters.cancelAll(new ChatError('server_gone', 'client closed'));
+    await this.inbox?.idle();
+    await this.store?.close();
+    this.store = undefined;
+    this.setState('closed');
+  }
+
+  private requireJoined(): Inbox {
+    if (!this.inbox || !this.username) throw new ChatError('not_logged_in', 'join the room first');
+    return this.inbox;
+  }
+
+  private queue(id: string, m: ClientMessage, text: string, to?: string): string {
+    this.requireJoined();
+    this.outbox.add(id, m, text, to);
+    if (this.state === 'connected') this.sendRaw(m);
+    return id;
+  }
+
+  private sendRaw(m: ClientMessage): void {
+    try {
+      this.link?.conn.send(encodeMessage(m));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      // not_open: the reconnect loop resends what is pending.
+    }
+  }
+
+  private async fetchKeys(names: string[]): Promise<Record<string, { enc: string; sig: string }>> {
+    const reply = this.waiters.wait((m) => m.t === 'keys', 10_000);
+    this.sendRaw({ t: 'keys', users: names });
+    const r = await reply;
+    return r.t === 'keys' ? r.bundles : {};
+  }
+
+  // An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen.
+  private emitError(e: { code: ChatErrorCode; message: string }): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+
+  private setState(s: ClientState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.emit('state', s);
+  }
+
+  private onData(buf: Buffer): void {
+    let m: ServerMessage;
+    try { m = decodeServerMessage(buf); } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.emit('warning', `ignored a malformed message from the server (${err.message})`);
+      return;
+    }
+    // The welcome's user list is taken at once: appended chunks may follow in the same datagram.
+    if (m.t === 'welcome') this.roster.reset(m.users.map((u) => u.name));
+    if (this.waiters.offer(m)) return;
+    this.handle(m);
+  }
+
+  private handle(m: ServerMessage): void {
+    switch (m.t) {
+      case 'replay': for (const c of m.messages) this.inbox?.receive(c); if (m.missed) this.emit('warning', `${m.missed} older messages were missed while you were away (only the newest are replayed)`); break;
+      case 'msg': this.inbox?.receive(m.m); break;
+      case 'delivered': this.onDelivered(m.id, m.seq); break;
+      case 'presence': this.roster.presence(m.events); break;
+      case 'join': case 'leave': this.roster.presence([m]); break;
+      case 'users': this.roster.users(m); break;
+      case 'notice': this.emit('warning', m.text); break;
+      case 'error': this.onServerError(m); break;
+      default: break;
+    }
+  }
+
+  private onServerError(m: Extract<ServerMessage, { t: 'error' }>): void {
+    if (m.id && m.code !== 'flood') this.outbox.drop(m.id);
+    this.emitError({ code: m.code as ChatErrorCode, message: m.message });
+  }
+
+  /** Called by the inbox for our own message seen in a replay: the server has it stored. */
+  onOwnReplayed(id: string, seq: number): boolean {
+    if (!this.outbox.has(id)) return false;
+    this.onDelivered(id, seq);
+    return true;
+  }
+
+  private onDelivered(id: string, seq: number): void {
+    const msg = this.outbox.delivered(id, seq, this.username ?? '', Date.now());
+    if (!msg) return;
+    this.inbox?.storeOwn(msg);
+    this.emit('delivered', { id, seq });
+  }
+
+  private onGone(link: SecureLink, reason: string, detail: string): void {
+    link.close();
+    if (this.link !== link) return;
+    this.link = undefined;
+    this.waiters.cancelAll(new ChatError('server_gone', `connection lost: ${detail}`));
+    this.roster.clear();
+    if (this.closing || this.opts.reconnect === false || !this.password || !this.username) {
+      this.setState('closed');
+      if (!this.closing) this.emitError({ code: 'server_gone', message: `connection lost (${reason}: ${detail})` });
+      return;
+    }
+    this.emit('warning', `connection lost (${detail}); reconnecting…`);
+    void this.reconnectLoop();
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    this.setState('reconnecting');
+    const ok = await reconnectLoop({
+      closing: () => this.closing,
+      attempt: async () => {
+        await this.connect();
+        // close() may come while a step waits: stop there instead of logging back in.
+        if (!this.closing) await this.authenticate(this.password!);
+        if (!this.closing) await this.join(this.username!);
+      },
+      abandon: () => {
+        const link = this.link;
+        this.link = undefined;
+        if (link?.conn.alive) link.conn.close(0, 'bye');
+        link?.close();
+      },
+      fatal: (err) => this.emitError({ code: err.code, message: err.message }),
+      stopped: () => this.setState('closed'),
+    });
+    if (ok) this.emit('warning', 'reconnected');
+    this.reconnecting = false;
+  }
+}

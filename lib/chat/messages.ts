@@ -1,0 +1,297 @@
+// Application messages carried by the channel inside the sealed session: JSON objects with a type `t`,
+// except the plain room message from the server, the hottest message, which has a binary layout.
+// The first byte tells them apart: JSON always starts with '{' (0x7b).
+//
+// Plain room message (server → client; encodePlainRoomMessage, decoded by decodeServerMessage):
+//   kind u8 = 0x01 | seq u48 | ts u48 (ms since the epoch) | id len u8 | id | from len u8 | from | text
+//   Integers are big-endian, strings UTF-8; the text is the rest of the message (the channel keeps
+//   message boundaries). Encrypted, direct and replayed messages stay JSON.
+//
+// The decoders validate every field a peer could get wrong and throw ProtocolError('bad_message' or 'too_large').
+import { MAX_TEXT_BYTES } from '../constants.ts';
+import { ProtocolError } from '../errors.ts';
+
+/** A room or direct message as it travels from the server to a client. */
+export interface WireChat {
+  seq: number;
+  id: string;
+  from: string;
+  ts: number;
+  text?: string;
+  env?: unknown;
+  to?: string;
+}
+
+export interface WireUser { name: string; keys: string }
+
+/** Client → server. */
+export type ClientMessage =
+  | { t: 'auth'; key: string }
+  | { t: 'join'; name: string; lastSeq: number; keys?: { enc: string; sig: string }; resume?: string }
+  | { t: 'chat'; id: string; text: string }
+  | { t: 'enc'; id: string; env: unknown }
+  | { t: 'dm'; id: string; to: string; env: unknown }
+  | { t: 'keys'; users: string[] }
+  | { t: 'users' }
+  | { t: 'bye' };
+
+/** Server → client. */
+export type ServerMessage =
+  | { t: 'hello'; pw: { salt: string; N: number; r: number; p: number }; reset: string }
+  | { t: 'auth_ok' }
+  | { t: 'welcome'; name: string; users: WireUser[]; resume: string; lastSeq: number }
+  | { t: 'replay'; messages: WireChat[]; missed: number; done: boolean }
+  | { t: 'msg'; m: WireChat }
+  | { t: 'delivered'; id: string; seq: number }
+  | { t: 'keys'; bundles: Record<string, { enc: string; sig: string }> }
+  | { t: 'users'; users: WireUser[]; append?: boolean }
+  | { t: 'join'; user: WireUser }
+  | { t: 'leave'; user: string }
+  | { t: 'presence'; events: PresenceEvent[] }
+  | { t: 'notice'; text: string }
+  | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number };
+
+/** A join or a leave, alone or (the server's way) batched in a `presence` message. */
+export type PresenceEvent = { t: 'join'; user: WireUser } | { t: 'leave'; user: string };
+
+/** Joins and leaves in one `presence` message (64 KiB limit: a name and a fingerprint take well under 300 bytes). */
+export const PRESENCE_PER_MESSAGE = 200;
+
+/** Users listed in one message; a longer list follows in `users` messages with `append` (64 KiB limit). */
+export const USERS_PER_MESSAGE = 400;
+
+/** Splits a user list into message-sized chunks (at least one, possibly empty). */
+export function chunkUsers(list: WireUser[]): WireUser[][] {
+  const out: WireUser[][] = [];
+  for (let i = 0; i < list.length; i += USERS_PER_MESSAGE) out.push(list.slice(i, i + USERS_PER_MESSAGE));
+  return out.length ? out : [[]];
+}
+
+/** Longest client message id, in characters. */
+export const MAX_ID_CHARS = 64;
+/** Most users one request may name. */
+const MAX_NAMES = 4096;
+
+/** First byte of a binary plain room message. */
+export const PLAIN_ROOM_MESSAGE_KIND = 0x01;
+/** First byte of every JSON message: '{'. */
+const JSON_FIRST_BYTE = 0x7b;
+/** Largest seq or ts a binary room message carries (u48). */
+const MAX_U48 = 2 ** 48 - 1;
+/** Longest `from` a binary room message carries, in UTF-8 bytes (its length is one byte). */
+const MAX_FROM_BYTES = 255;
+/** Bytes of a binary room message besides its strings: kind, seq, ts, id length, from length. */
+const ROOM_MESSAGE_FIXED_BYTES = 15;
+/** Offset of the id length byte. */
+const ID_LENGTH_AT = 13;
+
+/** Encodes a message as JSON. Throws whatever JSON.stringify throws. */
+export function encodeMessage(m: ClientMessage | ServerMessage): Buffer {
+  return Buffer.from(JSON.stringify(m), 'utf8');
+}
+
+function u48(v: number, field: string): void {
+  if (!Number.isSafeInteger(v) || v < 0 || v > MAX_U48) throw new RangeError(`${field} must be an integer from 0 to 2^48 - 1, got ${v}`);
+}
+
+/**
+ * Encodes `{ t: 'msg', m }` for a plain room message (text, no env or to) in the binary layout at the
+ * top of this file; decodeServerMessage reads it back. Throws RangeError if `m` has env or to, has no
+ * text, its seq or ts is not an integer in [0, 2^48), its id exceeds MAX_ID_CHARS characters or its
+ * from exceeds 255 UTF-8 bytes.
+ */
+export function encodePlainRoomMessage(m: WireChat): Buffer {
+  if (m.env !== undefined) throw new RangeError('an encrypted message (env) has no binary layout: encode it as JSON');
+  if (m.to !== undefined) throw new RangeError('a direct message (to) has no binary layout: encode it as JSON');
+  if (typeof m.text !== 'string') throw new RangeError('a plain room message needs a text');
+  u48(m.seq, 'seq');
+  u48(m.ts, 'ts');
+  if (m.id.length > MAX_ID_CHARS) throw new RangeError(`id must be at most ${MAX_ID_CHARS} characters, got ${m.id.length}`);
+  // At most 3 bytes per UTF-16 unit, so an id within MAX_ID_CHARS (64) always fits its length byte.
+  const idBytes = Buffer.byteLength(m.id, 'utf8');
+  const fromBytes = Buffer.byteLength(m.from, 'utf8');
+  if (fromBytes > MAX_FROM_BYTES) throw new RangeError(`from must be at most ${MAX_FROM_BYTES} UTF-8 bytes, got ${fromBytes}`);
+  const textBytes = Buffer.byteLength(m.text, 'utf8');
+  const buf = Buffer.allocUnsafe(ROOM_MESSAGE_FIXED_BYTES + idBytes + fromBytes + textBytes);
+  buf[0] = PLAIN_ROOM_MESSAGE_KIND;
+  buf.writeUIntBE(m.seq, 1, 6);
+  buf.writeUIntBE(m.ts, 7, 6);
+  buf[ID_LENGTH_AT] = idBytes;
+  let at = ID_LENGTH_AT + 1 + buf.write(m.id, ID_LENGTH_AT + 1, idBytes, 'utf8');
+  buf[at++] = fromBytes;
+  at += buf.write(m.from, at, fromBytes, 'utf8');
+  at += buf.write(m.text, at, textBytes, 'utf8');
+  // allocUnsafe: a byte left unwritten would leak old memory to every member.
+  if (at !== buf.length) throw new Error(`bug: wrote ${at} of ${buf.length} bytes of a room message`);
+  return buf;
+}
+
+function bad(message: string): never {
+  throw new ProtocolError('bad_message', message);
+}
+
+function tooLarge(): never {
+  throw new ProtocolError('too_large', `text exceeds ${MAX_TEXT_BYTES} bytes`);
+}
+
+/** Decodes the binary plain room message (first byte already checked); validates as the JSON path does. */
+function decodePlainRoomMessage(buf: Buffer): ServerMessage {
+  if (buf.length < ROOM_MESSAGE_FIXED_BYTES) bad(`room message truncated: ${buf.length} bytes, its fixed fields need ${ROOM_MESSAGE_FIXED_BYTES}`);
+  const idEnd = ID_LENGTH_AT + 1 + buf[ID_LENGTH_AT]!;
+  // idEnd is also where the from length byte sits, so it must lie inside the buffer.
+  if (idEnd >= buf.length) bad(`room message truncated: id of ${buf[ID_LENGTH_AT]} bytes runs past the end of ${buf.length} bytes`);
+  const fromEnd = idEnd + 1 + buf[idEnd]!;
+  if (fromEnd > buf.length) bad(`room message truncated: from of ${buf[idEnd]} bytes runs past the end of ${buf.length} bytes`);
+  if (buf.length - fromEnd > MAX_TEXT_BYTES) tooLarge();
+  const id = buf.toString('utf8', ID_LENGTH_AT + 1, idEnd);
+  if (id.length > MAX_ID_CHARS) bad(`field id must be a string of at most ${MAX_ID_CHARS} characters`);
+  // from is at most 255 bytes, hence at most 255 characters: within the JSON path's limit of 256.
+  const from = buf.toString('utf8', idEnd + 1, fromEnd);
+  const text = buf.toString('utf8', fromEnd);
+  // Invalid UTF-8 decodes to U+FFFD (3 bytes), so the decoded text can outgrow its bytes; the JSON path
+  // limits the decoded text. Measure only when it could exceed the limit (never for short texts).
+  if (text.length * 3 > MAX_TEXT_BYTES && Buffer.byteLength(text, 'utf8') > MAX_TEXT_BYTES) tooLarge();
+  return { t: 'msg', m: { seq: buf.readUIntBE(1, 6), id, from, ts: buf.readUIntBE(7, 6), text } };
+}
+
+function parse(buf: Buffer): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch {
+    bad('message is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('message is not an object');
+  if (typeof (v as { t?: unknown }).t !== 'string') bad('message has no type');
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, k: string, max: number): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) bad(`field ${k} must be a string of at most ${max} characters`);
+  return v;
+}
+
+function int(o: Record<string, unknown>, k: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`field ${k} must be a non-negative integer`);
+  return v;
+}
+
+function text(o: Record<string, unknown>): string {
+  const v = str(o, 'text', MAX_TEXT_BYTES * 4);
+  if (Buffer.byteLength(v, 'utf8') > MAX_TEXT_BYTES) tooLarge();
+  return v;
+}
+
+function bundle(v: unknown): { enc: string; sig: string } {
+  const o = v as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) bad('keys must be an object');
+  return { enc: str(o, 'enc', 4096), sig: str(o, 'sig', 4096) };
+}
+
+function envelope(o: Record<string, unknown>): unknown {
+  const env = o.env;
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) bad('env must be an object');
+  return env;
+}
+
+/** Decodes and validates a message from a client. Throws ProtocolError ('bad_message', 'too_large'). */
+export function decodeClientMessage(buf: Buffer): ClientMessage {
+  const o = parse(buf);
+  switch (o.t) {
+    case 'auth': return { t: 'auth', key: str(o, 'key', 256) };
+    case 'join': {
+      const m: ClientMessage = { t: 'join', name: str(o, 'name', 256), lastSeq: int(o, 'lastSeq') };
+      if (o.keys !== undefined) m.keys = bundle(o.keys);
+      if (o.resume !== undefined) m.resume = str(o, 'resume', 128);
+      return m;
+    }
+    case 'chat': return { t: 'chat', id: str(o, 'id', MAX_ID_CHARS), text: text(o) };
+    case 'enc': return { t: 'enc', id: str(o, 'id', MAX_ID_CHARS), env: envelope(o) };
+    case 'dm': return { t: 'dm', id: str(o, 'id', MAX_ID_CHARS), to: str(o, 'to', 256), env: envelope(o) };
+    case 'keys': {
+      const users = o.users;
+      if (!Array.isArray(users) || users.length > MAX_NAMES || users.some((u) => typeof u !== 'string' || u.length > 256)) bad('users must be a list of names');
+      return { t: 'keys', users: users as string[] };
+    }
+    case 'users': return { t: 'users' };
+    case 'bye': return { t: 'bye' };
+    default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);
+  }
+}
+
+function chat(v: unknown): WireChat {
+  const o = v as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) bad('message entry must be an object');
+  const m: WireChat = { seq: int(o, 'seq'), id: str(o, 'id', MAX_ID_CHARS), from: str(o, 'from', 256), ts: int(o, 'ts') };
+  if (o.text !== undefined) m.text = text(o);
+  if (o.env !== undefined) m.env = envelope(o);
+  if (o.to !== undefined) m.to = str(o, 'to', 256);
+  if (m.text === undefined && m.env === undefined) bad('message entry has neither text nor env');
+  return m;
+}
+
+function users(v: unknown): WireUser[] {
+  if (!Array.isArray(v) || v.length > 100_000) bad('users must be a list');
+  return v.map((u) => {
+    if (typeof u !== 'object' || u === null) bad('user must be an object');
+    return { name: str(u as Record<string, unknown>, 'name', 256), keys: str(u as Record<string, unknown>, 'keys', 256) };
+  });
+}
+
+function presenceEvent(v: unknown): PresenceEvent {
+  const o = v as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null) bad('presence event must be an object');
+  if (o.t === 'join') return { t: 'join', user: users([o.user])[0]! };
+  if (o.t === 'leave') return { t: 'leave', user: str(o, 'user', 256) };
+  bad('presence event must be a join or a leave');
+}
+
+/**
+ * Decodes and validates a message from the server: JSON, or a binary plain room message (see the top
+ * of this file). Throws ProtocolError ('bad_message', or 'too_large' for a text over MAX_TEXT_BYTES).
+ */
+export function decodeServerMessage(buf: Buffer): ServerMessage {
+  const kind = buf[0];
+  if (kind === PLAIN_ROOM_MESSAGE_KIND) return decodePlainRoomMessage(buf);
+  if (kind !== JSON_FIRST_BYTE) bad(kind === undefined ? 'empty message' : `unknown message kind 0x${kind.toString(16).padStart(2, '0')}: neither JSON nor a binary room message`);
+  const o = parse(buf);
+  switch (o.t) {
+    case 'hello': {
+      const pw = o.pw as Record<string, unknown> | null;
+      if (typeof pw !== 'object' || pw === null) bad('pw must be an object');
+      return { t: 'hello', pw: { salt: str(pw, 'salt', 128), N: int(pw, 'N'), r: int(pw, 'r'), p: int(pw, 'p') }, reset: str(o, 'reset', 64) };
+    }
+    case 'auth_ok': return { t: 'auth_ok' };
+    case 'welcome': return { t: 'welcome', name: str(o, 'name', 256), users: users(o.users), resume: str(o, 'resume', 128), lastSeq: int(o, 'lastSeq') };
+    case 'replay': {
+      if (!Array.isArray(o.messages)) bad('messages must be a list');
+      return { t: 'replay', messages: o.messages.map(chat), missed: int(o, 'missed'), done: o.done === true };
+    }
+    case 'msg': return { t: 'msg', m: chat(o.m) };
+    case 'delivered': return { t: 'delivered', id: str(o, 'id', MAX_ID_CHARS), seq: int(o, 'seq') };
+    case 'keys': {
+      const b = o.bundles as Record<string, unknown> | null;
+      if (typeof b !== 'object' || b === null || Array.isArray(b)) bad('bundles must be an object');
+      const bundles: Record<string, { enc: string; sig: string }> = {};
+      for (const [name, v] of Object.entries(b)) bundles[name] = bundle(v);
+      return { t: 'keys', bundles };
+    }
+    case 'users': return o.append === true ? { t: 'users', users: users(o.users), append: true } : { t: 'users', users: users(o.users) };
+    case 'join':
+    case 'leave': return presenceEvent(o);
+    case 'presence': {
+      if (!Array.isArray(o.events) || o.events.length > PRESENCE_PER_MESSAGE) bad(`events must be a list of at most ${PRESENCE_PER_MESSAGE}`);
+      return { t: 'presence', events: o.events.map(presenceEvent) };
+    }
+    case 'notice': return { t: 'notice', text: str(o, 'text', 1024) };
+    case 'error': {
+      const m: ServerMessage = { t: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+      if (o.id !== undefined) m.id = str(o, 'id', MAX_ID_CHARS);
+      if (o.retryAfterMs !== undefined) m.retryAfterMs = int(o, 'retryAfterMs');
+      return m;
+    }
+    default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);
+  }
+}

@@ -1,0 +1,287 @@
+// The room: members, room order, history, fan-out, replay, flood control and idempotent resends.
+// A message is stamped with the next room sequence number, appended to history, and only then
+// acknowledged to its sender ("delivered" means stored) and sent to everyone else.
+import { FLOOD_BURST, FLOOD_RATE_PER_S, MAX_MESSAGE_BYTES, REPLAY_MAX } from '../constants.ts';
+import type { ChatMessage } from './types.ts';
+import { forRecipient } from '../e2e/seal.ts';
+import type { RoomHistory, StoredMessage } from '../history/room.ts';
+import { encodeMessage, encodePlainRoomMessage, PRESENCE_PER_MESSAGE, type PresenceEvent, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
+import { TokenBucket } from '../rate-limit.ts';
+
+/** Most queued (flood-delayed) messages per user before new ones are refused. */
+const FLOOD_QUEUE_MAX = 1_000;
+/** Client message ids remembered for idempotent resends. */
+const DEDUP_MAX = 100_000;
+/** Joins and leaves are announced in batches this far apart, in ms. */
+const ANNOUNCE_BATCH_MS = 50;
+/** Target size of one replay chunk, in bytes of JSON (below the channel's 64 KiB message limit). */
+const REPLAY_CHUNK_BYTES = 48 * 1024;
+
+export interface Member {
+  name: string;
+  /** Case-folded name: the uniqueness key. */
+  key: string;
+  address: string;
+  since: number;
+  keys?: { enc: string; sig: string };
+  keysFp: string;
+  /** False until replay is sent: live fan-out skips it meanwhile. */
+  ready: boolean;
+  /** When it became ready, on the room's announcement clock. */
+  readyAt: number;
+  send: (m: ServerMessage | Buffer) => void;
+  bucket: TokenBucket;
+  queue: Array<() => Promise<void>>;
+  draining: boolean;
+  warnedFlood: boolean;
+}
+
+export interface RoomEvents {
+  message: (m: ChatMessage) => void;
+  log: (line: string) => void;
+}
+
+export class Room {
+  readonly members = new Map<string, Member>();
+  private storedSeq: number;
+  private nextSeq: number;
+  private readonly dedup = new Map<string, number>();
+  private announcements: Array<{ event: PresenceEvent; about: Member; at: number }> = [];
+  /** Cancels the pending announcement flush, if one is scheduled. */
+  private cancelAnnounce: (() => void) | undefined;
+  private lastAnnounced = -Infinity;
+  /** Orders announcements against the moment each member became ready. */
+  private clock = 0;
+
+  constructor(
+    private readonly history: RoomHistory,
+    private readonly on: RoomEvents,
+    private readonly flood = { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.storedSeq = history.lastSeq;
+    this.nextSeq = history.lastSeq + 1;
+  }
+
+  /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice. */
+  async loadRecentIds(): Promise<void> {
+    const { messages } = await this.history.since(0, REPLAY_MAX);
+    for (const m of messages) this.remember(m.from, m.id, m.seq);
+  }
+
+  get lastSeq(): number { return this.storedSeq; }
+
+  userList(): WireUser[] {
+    return [...this.members.values()].filter((m) => m.ready).map((m) => ({ name: m.name, keys: m.keysFp }));
+  }
+
+  newMember(fields: Pick<Member, 'name' | 'key' | 'address' | 'keys' | 'keysFp' | 'send'>): Member {
+    return { ...fields, since: this.now(), ready: false, readyAt: Infinity, bucket: new TokenBucket(this.flood.ratePerS, this.flood.burst, this.now()), queue: [], draining: false, warnedFlood: false };
+  }
+
+  /**
+   * Sends the member what it missed since `lastSeq` (newest REPLAY_MAX, gap-free), then makes it live and
+   * announces it. The name must already be claimed in `members` (synchronously, so racing joins see it).
+   */
+  async admit(member: Member, lastSeq: number): Promise<void> {
+    let after = Math.min(lastSeq, this.storedSeq);
+    let first = true;
+    // Loop until no message was stored during an await: then going live is gap-free.
+    while (first || this.storedSeq > after) {
+      const { messages, missed } = await this.history.since(after, REPLAY_MAX);
+      if (this.members.get(member.key) !== member) return;
+      this.sendReplay(member, messages, first ? missed : 0);
+      after = messages.length ? messages[messages.length - 1]!.seq : this.storedSeq;
+      first = false;
+    }
+    member.send({ t: 'replay', messages: [], missed: 0, done: true });
+    member.ready = true;
+    member.readyAt = ++this.clock;
+    this.announce({ t: 'join', user: { name: member.name, keys: member.keysFp } }, member);
+    this.on.log(`${member.name} joined from ${member.address}`);
+  }
+
+  private sendReplay(member: Member, messages: StoredMessage[], missed: number): void {
+    let chunk: WireChat[] = [];
+    let size = 0;
+    for (const s of messages) {
+      const w = this.toWire(s, member.name);
+      const n = JSON.stringify(w).length;
+      if (chunk.length && size + n > REPLAY_CHUNK_BYTES) {
+        member.send({ t: 'replay', messages: chunk, missed, done: false });
+        chunk = [];
+        size = 0;
+        missed = 0;
+      }
+      chunk.push(w);
+      size += n;
+    }
+    if (chunk.length || missed) member.send({ t: 'replay', messages: chunk, missed, done: false });
+  }
+
+  remove(member: Member, reason: string): void {
+    if (this.members.get(member.key) !== member) return;
+    this.members.delete(member.key);
+    member.queue.length = 0;
+    if (member.ready) this.announce({ t: 'leave', user: member.name }, member);
+    this.on.log(`${member.name} left (${reason})`);
+  }
+
+  /** A plain or encrypted room message from `member`. Flood control delays it; a resend is answered, not stored again. */
+  submit(member: Member, id: string, body: { text: string } | { env: unknown }): void {
+    const seq = this.dedup.get(this.dedupKey(member.name, id));
+    if (seq !== undefined) {
+      if (seq > 0) member.send({ t: 'delivered', id, seq });
+      return;
+    }
+    const size = encodeMessage({ t: 'msg', m: { seq: 1e15, id, from: member.name, ts: 1e13, ...body } }).length;
+    if (size > MAX_MESSAGE_BYTES - 64) {
+      member.send({ t: 'error', code: 'too_large', message: 'message too large', id });
+      return;
+    }
+    if (member.queue.length >= FLOOD_QUEUE_MAX) {
+      member.send({ t: 'error', code: 'flood', message: 'too many messages queued; slow down', id });
+      return;
+    }
+    this.remember(member.name, id, -1);
+    member.queue.push(() => this.stamp(member, id, body));
+    this.drain(member);
+  }
+
+  private drain(member: Member): void {
+    if (member.draining) return;
+    const wait = member.queue.length ? member.bucket.take(this.now()) : 0;
+    const job = member.queue.shift();
+    if (!job) { member.warnedFlood = false; return; }
+    if (wait > 0 && !member.warnedFlood) {
+      member.warnedFlood = true;
+      member.send({ t: 'notice', text: `you are sending fast: your messages are delayed (${this.flood.ratePerS}/s)` });
+    }
+    member.draining = true;
+    // Stamping is synchronous and appends keep their order, so the next message need not wait for storage.
+    const run = (): void => {
+      member.draining = false;
+      if (this.members.get(member.key) !== member) return;
+      job().catch((err: Error) => this.on.log(`could not store a message from ${member.name}: ${err.message}`));
+      this.drain(member);
+    };
+    if (wait > 0) setTimeout(run, wait).unref();
+    else run();
+  }
+
+  private async stamp(member: Member, id: string, body: { text: string } | { env: unknown }): Promise<void> {
+    const seq = this.nextSeq++;
+    const stored: StoredMessage = { seq, id, from: member.name, ts: this.now() };
+    if ('text' in body) stored.text = body.text; else stored.envelope = body.env;
+    try {
+      await this.history.append(stored);
+    } catch (err) {
+      // The batch failed (disk full?): history now expects lastSeq + 1 again, so reuse the numbers.
+      this.nextSeq = this.history.lastSeq + 1;
+      this.dedup.delete(this.dedupKey(member.name, id));
+      member.send({ t: 'error', code: 'store_failed', message: 'the server could not store your message — try again', id });
+      throw err;
+    }
+    this.storedSeq = seq;
+    this.remember(member.name, id, seq);
+    member.send({ t: 'delivered', id, seq });
+    this.fanOut(stored, member);
+    this.on.message({ id, seq, from: member.name, ts: stored.ts, text: stored.text ?? '(encrypted)', encrypted: stored.envelope !== undefined });
+  }
+
+  private fanOut(s: StoredMessage, sender: Member): void {
+    this.flushAnnouncements();
+    if (s.envelope === undefined) {
+      const buf = encodePlainRoomMessage(this.toWire(s, ''));
+      this.broadcast(buf, sender);
+      return;
+    }
+    for (const m of this.members.values()) if (m !== sender && m.ready) m.send({ t: 'msg', m: this.toWire(s, m.name) });
+  }
+
+  /** Sends a direct (encrypted) message to one member; not stored on the server. Returns false if the user is not here. */
+  direct(from: Member, id: string, to: Member | undefined, env: unknown): boolean {
+    if (!to || !to.ready) return false;
+    this.flushAnnouncements();
+    const ts = this.now();
+    to.send({ t: 'msg', m: { seq: 0, id, from: from.name, ts, to: to.name, env: forRecipient(env as never, to.name) } });
+    from.send({ t: 'delivered', id, seq: 0 });
+    this.on.log(`${from.name} → ${to.name}: direct message (encrypted)`);
+    return true;
+  }
+
+  // Joins and leaves are announced at the end of this event-loop turn, and at most once every
+  // ANNOUNCE_BATCH_MS: a lone join goes out at once, but when a class logs in together each member gets
+  // one datagram per batch instead of one per join. Before any chat message goes out the batch is
+  // flushed, so nobody sees a message from someone not yet announced.
+  private announce(event: PresenceEvent, about: Member): void {
+    this.announcements.push({ event, about, at: ++this.clock });
+    if (this.cancelAnnounce) return;
+    const flush = (): void => this.flushAnnouncements();
+    // Capped, so a wall clock set back cannot hold announcements longer than one batch.
+    const wait = Math.min(ANNOUNCE_BATCH_MS, this.lastAnnounced + ANNOUNCE_BATCH_MS - this.now());
+    if (wait > 0) {
+      const timer = setTimeout(flush, wait).unref();
+      this.cancelAnnounce = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(flush);
+      this.cancelAnnounce = () => clearImmediate(immediate);
+    }
+  }
+
+  /**
+   * Sends pending join/leave announcements now, each to the members that were in the room before it, as
+   * `presence` messages: everyone who was here before the batch gets the same encoded message(s); only
+   * those who joined during it get their own (the part after their join, without it).
+   */
+  flushAnnouncements(): void {
+    this.cancelAnnounce?.();
+    this.cancelAnnounce = undefined;
+    const batch = this.announcements;
+    if (!batch.length) return;
+    this.announcements = [];
+    this.lastAnnounced = this.now();
+    const firstAt = batch[0]!.at;
+    const about = new Set(batch.map((a) => a.about));
+    let shared: Buffer[] | undefined;
+    for (const member of this.members.values()) {
+      if (!member.ready) continue;
+      if (member.readyAt < firstAt && !about.has(member)) {
+        shared ??= presenceMessages(batch.map((a) => a.event));
+        for (const buf of shared) member.send(buf);
+        continue;
+      }
+      const mine = batch.filter((a) => a.about !== member && member.readyAt < a.at).map((a) => a.event);
+      for (const buf of presenceMessages(mine)) member.send(buf);
+    }
+  }
+
+  broadcast(m: ServerMessage | Buffer, except?: Member): void {
+    this.flushAnnouncements();
+    const buf = Buffer.isBuffer(m) ? m : encodeMessage(m);
+    for (const member of this.members.values()) if (member !== except && member.ready) member.send(buf);
+  }
+
+  private toWire(s: StoredMessage, forUser: string): WireChat {
+    const w: WireChat = { seq: s.seq, id: s.id, from: s.from, ts: s.ts };
+    if (s.text !== undefined) w.text = s.text;
+    if (s.envelope !== undefined) w.env = forRecipient(s.envelope as never, forUser);
+    return w;
+  }
+
+  private dedupKey(from: string, id: string): string { return `${from.toLowerCase()}\u0000${id}`; }
+
+  private remember(from: string, id: string, seq: number): void {
+    const k = this.dedupKey(from, id);
+    this.dedup.delete(k);
+    this.dedup.set(k, seq);
+    if (this.dedup.size > DEDUP_MAX) this.dedup.delete(this.dedup.keys().next().value!);
+  }
+}
+
+/** Encoded `presence` messages for `events`, at most PRESENCE_PER_MESSAGE each; none for no events. */
+function presenceMessages(events: PresenceEvent[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < events.length; i += PRESENCE_PER_MESSAGE) out.push(encodeMessage({ t: 'presence', events: events.slice(i, i + PRESENCE_PER_MESSAGE) }));
+  return out;
+}

@@ -1,0 +1,278 @@
+// ChatServer: the headless server. Login (password, then a unique name) inside sealed sessions,
+// the room, and a clean stop. Events: ChatServerEvents in chat-types.ts.
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import type { RoomUser, ServerStats } from './types.ts';
+import type { Connection } from '../net/connection.ts';
+import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
+import { parseEnvelope, type Envelope } from '../e2e/seal.ts';
+import { ProtocolError } from '../errors.ts';
+import { RoomHistory } from '../history/room.ts';
+import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
+import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } from './password.ts';
+import { FailureLimiter } from '../rate-limit.ts';
+import { Room, type Member } from './room.ts';
+import { ServerEndpoint } from '../net/server-endpoint.ts';
+import { Reservations } from './reservations.ts';
+import { checkUsername } from './username.ts';
+
+export interface ChatServerOptions {
+  host: string;
+  port: number;
+  password: string;
+  historyDir: string;
+  onProgress?: (text: string) => void;
+  /** Flood control per user; the defaults suit people, a benchmark may raise them. */
+  flood?: { ratePerS: number; burst: number };
+  /** Delete room history older than this many days (default: keep everything). */
+  retentionDays?: number;
+  /** Most connections from one IP address (default 256); a benchmark's many clients on loopback raise it. */
+  maxConnectionsPerIp?: number;
+}
+
+/** CLOSE code sent to clients when the server stops. */
+export const CLOSE_SERVER_STOPPING = 1;
+const CLOSE_REPLACED = 2;
+const CLOSE_TOO_SLOW = 3;
+
+interface Session {
+  conn: Connection;
+  address: string;
+  ip: string;
+  authed: boolean;
+  member?: Member;
+}
+
+type Handler = (s: Session, m: ClientMessage) => void;
+
+export class ChatServer extends EventEmitter {
+  readonly fingerprint: string;
+  private readonly endpoint: ServerEndpoint;
+  private readonly room: Room;
+  private readonly sessions = new Set<Session>();
+  private readonly failures = new FailureLimiter();
+  private readonly bundles = new Map<string, { enc: string; sig: string }>();
+  private messages = 0;
+  private stopping = false;
+
+  private constructor(
+    private readonly opts: ChatServerOptions,
+    identity: RsaKeyPair,
+    private readonly pw: { params: PasswordParams; verifier: Buffer },
+    private readonly history: RoomHistory,
+    private readonly reservations: Reservations,
+  ) {
+    super();
+    this.fingerprint = identity.fingerprint;
+    this.endpoint = new ServerEndpoint({ identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}) });
+    this.endpoint.on('connection', (conn: Connection, address: string, token: Buffer) => this.onConnection(conn, address, token));
+    this.room = new Room(history, {
+      message: (m) => { this.messages++; this.emit('message', m); },
+      log: (line) => this.emit('log', line),
+    }, opts.flood ?? { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST });
+  }
+
+  /** Loads or makes the server key (history/keys/server.pem), the history, and the password verifier. */
+  static async create(opts: ChatServerOptions): Promise<ChatServer> {
+    const warn = (msg: string): void => opts.onProgress?.(`warning: ${msg}`);
+    const [identity, pw, history, reservations] = await Promise.all([
+      loadOrCreateKeyPair(join(opts.historyDir, 'keys', 'server.pem'), SERVER_RSA_BITS,
+        () => opts.onProgress?.('making the server key (first start only)…')),
+      makeVerifier(opts.password),
+      RoomHistory.open(opts.historyDir, { onWarning: warn, ...(opts.retentionDays ? { retentionDays: opts.retentionDays } : {}) }),
+      Reservations.load(join(opts.historyDir, 'online.json')),
+    ]);
+    const server = new ChatServer(opts, identity, pw, history, reservations);
+    await server.room.loadRecentIds();
+    return server;
+  }
+
+  /** Opens the UDP socket; rejects with an Error whose message is for people. */
+  async listen(): Promise<{ host: string; port: number }> {
+    const addr = await this.endpoint.bind(this.opts.host, this.opts.port);
+    // Clients of the previous run (e.g. before a crash) would notice only at their next keepalive.
+    for (const old of this.reservations.lastSessions) this.endpoint.sendReset(old.connId, old.address);
+    this.emit('listening', addr);
+    return addr;
+  }
+
+  users(): RoomUser[] {
+    return [...this.room.members.values()].filter((m) => m.ready).map((m) => ({ name: m.name, keys: m.keysFp, address: m.address, since: m.since }));
+  }
+
+  stats(): ServerStats {
+    return {
+      users: this.room.members.size,
+      connections: this.endpoint.connectionCount,
+      messages: this.messages,
+      datagramsIn: this.endpoint.datagramsIn,
+      datagramsOut: this.endpoint.datagramsOut,
+      dropped: { ...this.endpoint.dropped },
+      retransmits: [...this.sessions].reduce((n, s) => n + s.conn.channel.stats().retransmits, 0),
+    };
+  }
+
+  /** Tells every client the server is stopping, flushes history, closes the socket. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.reservations.save(this.online());
+    for (const s of this.sessions) s.conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
+    this.sessions.clear();
+    await this.history.close();
+    // Give the CLOSE datagrams a moment to leave before the socket goes.
+    await new Promise((r) => setTimeout(r, 20));
+    await this.endpoint.close();
+    this.emit('stopped');
+  }
+
+  private onConnection(conn: Connection, address: string, token: Buffer): void {
+    if (this.stopping) return conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
+    const ip = address.slice(0, address.lastIndexOf(':'));
+    const s: Session = { conn, address, ip, authed: false };
+    this.sessions.add(s);
+    conn.on('message', (buf: Buffer) => this.onMessage(s, buf));
+    conn.once('gone', (reason: string, detail: string) => {
+      this.sessions.delete(s);
+      if (s.member) {
+        this.room.remove(s.member, reason === 'closed' ? 'quit' : `${reason}: ${detail}`);
+        this.emit('leave', { user: s.member.name, reason });
+        // While stopping, online.json already lists everyone: keep it, so their names stay held for them.
+        if (!this.stopping) this.saveReservations();
+      }
+    });
+    this.send(s, { t: 'hello', pw: encodeParams(this.pw.params), reset: token.toString('base64') });
+  }
+
+  private send(s: Session, m: ServerMessage | Buffer): void {
+    try {
+      s.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m));
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      // The client does not read fast enough to keep up: let it go and come back.
+      if (err.code === 'window_full') s.conn.close(CLOSE_TOO_SLOW, 'too slow');
+    }
+  }
+
+  private onMessage(s: Session, buf: Buffer): void {
+    let m: ClientMessage;
+    try {
+      m = decodeClientMessage(buf);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.endpoint.dropped.bad_message = (this.endpoint.dropped.bad_message ?? 0) + 1;
+      return this.send(s, { t: 'error', code: err.code === 'too_large' ? 'too_large' : 'bad_message', message: err.message });
+    }
+    const allowed = m.t === 'auth' ? true : m.t === 'join' ? s.authed : s.member !== undefined;
+    if (!allowed) return this.send(s, { t: 'error', code: 'not_logged_in', message: 'log in first' });
+    this.handlers[m.t](s, m);
+  }
+
+  private readonly handlers: Record<ClientMessage['t'], Handler> = {
+    auth: (s, m) => this.onAuth(s, m as Extract<ClientMessage, { t: 'auth' }>),
+    join: (s, m) => this.onJoin(s, m as Extract<ClientMessage, { t: 'join' }>),
+    chat: (s, m) => { const c = m as Extract<ClientMessage, { t: 'chat' }>; this.room.submit(s.member!, c.id, { text: c.text }); },
+    enc: (s, m) => {
+      const c = m as Extract<ClientMessage, { t: 'enc' }>;
+      if (this.envelopeOk(s, c.id, c.env)) this.room.submit(s.member!, c.id, { env: c.env });
+    },
+    dm: (s, m) => {
+      const c = m as Extract<ClientMessage, { t: 'dm' }>;
+      if (!this.envelopeOk(s, c.id, c.env)) return;
+      const name = checkUsername(c.to);
+      const to = name.ok ? this.room.members.get(name.key) : undefined;
+      if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
+    },
+    keys: (s, m) => {
+      const bundles: Record<string, { enc: string; sig: string }> = {};
+      for (const name of (m as Extract<ClientMessage, { t: 'keys' }>).users) {
+        const c = checkUsername(name);
+        const b = c.ok ? this.bundles.get(c.key) : undefined;
+        if (b) bundles[name] = b;
+      }
+      this.send(s, { t: 'keys', bundles });
+    },
+    users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
+    bye: (s) => s.conn.close(0, 'bye'),
+  };
+
+  // The server cannot read an envelope, but it checks its shape and that it claims the right sender,
+  // so nobody can store or forward an envelope in someone else's name.
+  private envelopeOk(s: Session, id: string, env: unknown): boolean {
+    let e: Envelope;
+    try { e = parseEnvelope(env); } catch { e = undefined as never; }
+    if (e && e.from === s.member!.name && e.id === id) return true;
+    this.send(s, { t: 'error', code: 'bad_message', message: 'malformed encrypted message', id });
+    return false;
+  }
+
+  private onAuth(s: Session, m: Extract<ClientMessage, { t: 'auth' }>): void {
+    if (s.authed) return this.send(s, { t: 'auth_ok' });
+    const now = Date.now();
+    const wait = this.failures.retryAfter(s.ip, now);
+    if (wait > 0) {
+      this.emit('refused', { address: s.address, code: 'rate_limited' });
+      return this.send(s, { t: 'error', code: 'rate_limited', message: `too many wrong passwords — try again in ${Math.ceil(wait / 1000)} s`, retryAfterMs: wait });
+    }
+    if (!checkPasswordKey(this.pw.verifier, Buffer.from(m.key, 'base64'))) {
+      this.failures.fail(s.ip, now);
+      this.emit('refused', { address: s.address, code: 'wrong_password' });
+      this.emit('log', `refused ${s.address}: wrong password`);
+      return this.send(s, { t: 'error', code: 'wrong_password', message: 'wrong password — try again' });
+    }
+    this.failures.succeed(s.ip);
+    s.authed = true;
+    this.send(s, { t: 'auth_ok' });
+  }
+
+  private onJoin(s: Session, m: Extract<ClientMessage, { t: 'join' }>): void {
+    if (s.member) return;
+    const refuse = (code: 'bad_name' | 'name_taken' | 'bad_keys', message: string): void => {
+      this.emit('refused', { address: s.address, code: code === 'bad_keys' ? 'bad_arguments' : code });
+      this.emit('log', `refused ${s.address}: ${message}`);
+      this.send(s, { t: 'error', code, message });
+    };
+    const check = checkUsername(m.name);
+    if (!check.ok) return refuse('bad_name', check.reason);
+    let keysFp = '';
+    if (m.keys) {
+      try { parseBundle(m.keys); keysFp = bundleFingerprint(m.keys); } catch { return refuse('bad_keys', 'your public keys are malformed'); }
+    }
+    const resume = m.resume ? Buffer.from(m.resume, 'base64') : undefined;
+    const holder = this.room.members.get(check.key);
+    if (holder) {
+      // The same person coming back (e.g. after a network change) may take over its stale session.
+      const heldBy = [...this.sessions].find((x) => x.member === holder);
+      if (!resume || !heldBy || !this.reservations.matches(holder.key, resume)) return refuse('name_taken', `the name ${check.name} is taken — pick another`);
+      this.room.remove(holder, 'replaced by a new connection');
+      heldBy.member = undefined;
+      heldBy.conn.close(CLOSE_REPLACED, 'replaced by a new connection');
+    } else if (!this.reservations.admits(check.key, resume, Date.now())) {
+      return refuse('name_taken', `the name ${check.name} is reserved for a moment for the person who had it before the server restarted — pick another or wait`);
+    }
+    const member = this.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x) => this.send(s, x), ...(m.keys ? { keys: m.keys } : {}) });
+    this.room.members.set(check.key, member);
+    s.member = member;
+    if (m.keys) this.bundles.set(check.key, m.keys);
+    const token = this.reservations.issue(check.key);
+    const [first, ...rest] = chunkUsers([{ name: check.name, keys: keysFp }, ...this.room.userList()]);
+    this.send(s, { t: 'welcome', name: check.name, users: first!, resume: token.toString('base64'), lastSeq: this.room.lastSeq });
+    for (const users of rest) this.send(s, { t: 'users', users, append: true });
+    this.room.admit(member, m.lastSeq).then(() => {
+      if (!member.ready) return;
+      this.emit('join', { user: member.name, address: s.address });
+      this.saveReservations();
+    }, (err: Error) => this.emit('log', `replay to ${member.name} failed: ${err.message}`));
+  }
+
+  private online(): Array<{ key: string; conn: string; address: string }> {
+    return [...this.sessions].flatMap((s) => (s.member ? [{ key: s.member.key, conn: s.conn.connId.toString('hex'), address: s.address }] : []));
+  }
+
+  private saveReservations(): void {
+    this.reservations.saveSoon(() => this.online(), (err) => this.emit('log', `could not save online.json: ${err.message}`));
+  }
+}
+

@@ -1,0 +1,236 @@
+// The server's UDP endpoint: stateless cookie handshake, anti-amplification, demultiplexing by
+// connection id, stateless reset, and drop counters. It knows nothing about chat: it hands
+// authenticated connections to its owner through the 'connection' event.
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import type { RsaKeyPair } from '../keyfile.ts';
+import { CONNECTION_ID_BYTES, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES } from '../constants.ts';
+import { ownCopy } from '../bytes.ts';
+import { Gate } from '../gate.ts';
+import { Connection } from './connection.ts';
+import { ProtocolError } from '../errors.ts';
+import { decodePacket, encodePacket, type Packet } from '../wire.ts';
+import { AmplificationGuard } from '../session/amplification.ts';
+import { CookieJar } from '../session/cookie.ts';
+import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript } from '../session/keys.ts';
+import { PacketOpener, PacketSealer } from '../session/protector.ts';
+import { resetKeyFrom, resetToken } from '../session/reset.ts';
+
+/** Most connections (including those mid-handshake) one server holds. */
+export const MAX_CONNECTIONS = 20_000;
+/** Most connections (including those mid-handshake) from one IP address: each cost an RSA signature and
+ * lives ~10 s, so one host that echoes cookies must not take the whole server's share. */
+export const MAX_CONNECTIONS_PER_IP = 256;
+/** Most handshakes being signed at once. */
+const MAX_PENDING_HANDSHAKES = 2_000;
+/** Most stateless resets sent per second. */
+const RESETS_PER_S = 200;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The socket's address lookup. Every address the server sends to is an IP literal taken from a datagram,
+ * so it is passed straight through: dns.lookup would defer every send to the next tick. Names (never
+ * expected) still go to dns.lookup.
+ */
+function literalLookup(address: string, family: unknown, callback: LookupCallback): void {
+  const ipFamily = isIP(address);
+  if (ipFamily !== 0) return callback(null, address, ipFamily);
+  lookup(address, family as number, callback);
+}
+
+export interface ServerEndpointOptions {
+  identity: RsaKeyPair;
+  now?: () => number;
+  /** Most connections from one IP address (default MAX_CONNECTIONS_PER_IP); a benchmark on loopback raises it. */
+  maxPerIp?: number;
+}
+
+interface Entry { conn: Connection; address: string; clientPub: Buffer; serverHello: Buffer; resetToken: Buffer }
+
+/**
+ * Events: 'connection' (conn: Connection, address: string, resetToken: Buffer), 'drop' (reason).
+ * Call bind() to open the socket.
+ */
+export class ServerEndpoint extends EventEmitter {
+  readonly dropped: Record<string, number> = {};
+  datagramsIn = 0;
+  datagramsOut = 0;
+  private socket: dgram.Socket | undefined;
+  private readonly identity: RsaKeyPair;
+  private readonly now: () => number;
+  private readonly cookies: CookieJar;
+  private readonly guard = new AmplificationGuard();
+  private readonly resetKey: Buffer;
+  private readonly conns = new Map<string, Entry>();
+  private readonly pending = new Set<string>();
+  /** Connections and handshakes per IP address. */
+  private readonly perIp = new Map<string, number>();
+  private readonly maxPerIp: number;
+  private resetBudget = { second: 0, used: 0 };
+  private readonly signing = new Gate(MAX_CONCURRENT_SIGNATURES);
+
+  constructor(o: ServerEndpointOptions) {
+    super();
+    this.identity = o.identity;
+    this.now = o.now ?? Date.now;
+    this.maxPerIp = o.maxPerIp ?? MAX_CONNECTIONS_PER_IP;
+    this.cookies = new CookieJar(this.now());
+    this.resetKey = resetKeyFrom(o.identity.privateKey);
+  }
+
+  /** Opens the UDP socket. Resolves with the bound address; rejects with a message for people. */
+  bind(host: string, port: number): Promise<{ host: string; port: number }> {
+    const type = host.includes(':') ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup });
+    this.socket = socket;
+    return new Promise((resolve, reject) => {
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? `port ${port} is already in use — pick another with --port`
+          : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine`
+          : err.code === 'EACCES' ? `not allowed to use port ${port} — pick one above 1024` : err.message;
+        reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
+      });
+      socket.on('message', (msg, rinfo) => this.onDatagram(msg, `${rinfo.address}:${rinfo.port}`, rinfo.address, rinfo.port));
+      socket.bind(port, host, () => {
+        socket.removeAllListeners('error');
+        socket.on('error', () => this.count('socket_error'));
+        const a = socket.address();
+        resolve({ host: a.address, port: a.port });
+      });
+    });
+  }
+
+  /** Sends a stateless reset for a connection of an earlier run (connId, "ip:port"), so its client reconnects at once. */
+  sendReset(connId: Buffer, address: string): void {
+    const i = address.lastIndexOf(':');
+    const port = Number(address.slice(i + 1));
+    if (connId.length !== CONNECTION_ID_BYTES || !Number.isInteger(port) || port < 1 || port > 65535) return;
+    this.sendTo(encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) }), address.slice(0, i), port);
+  }
+
+  /** Connections alive now. */
+  get connectionCount(): number { return this.conns.size; }
+
+  /** Closes the socket (connections should be closed by the owner first). */
+  close(): Promise<void> {
+    for (const e of this.conns.values()) e.conn.kill('local', 'server closing');
+    this.conns.clear();
+    const s = this.socket;
+    this.socket = undefined;
+    return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
+  }
+
+  /** One callback for every send, not a closure per datagram. */
+  private readonly onSent = (err: Error | null): void => { if (err) this.count('send_error'); };
+
+  private count(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+    this.emit('drop', reason);
+  }
+
+  private sendTo(buf: Buffer, ip: string, port: number): void {
+    if (!this.socket) return;
+    this.datagramsOut++;
+    this.socket.send(buf, port, ip, this.onSent);
+  }
+
+  private onDatagram(buf: Buffer, address: string, ip: string, port: number): void {
+    this.datagramsIn++;
+    if (buf.length > MAX_DATAGRAM_BYTES) return this.count('oversized');
+    let packet: Packet;
+    try {
+      packet = decodePacket(buf);
+    } catch (err) {
+      if (err instanceof ProtocolError) return this.count('malformed');
+      throw err;
+    }
+    if (packet.type === 'hello') return this.onHello(packet, buf.length, address, ip, port);
+    if (packet.type !== 'sealed') return this.count('unexpected');
+    const key = packet.connId.toString('hex');
+    const entry = this.conns.get(key);
+    if (!entry) return this.maybeReset(packet.connId, buf.length, ip, port);
+    if (entry.address !== address) return this.count('wrong_address');
+    entry.conn.receiveDatagram(buf);
+  }
+
+  private onHello(p: Extract<Packet, { type: 'hello' }>, size: number, address: string, ip: string, port: number): void {
+    this.guard.received(address, size);
+    if (p.cookie.length === 0 || !this.cookies.verify(p.cookie, address, p.clientPub, this.now())) {
+      if (p.cookie.length > 0) this.count('bad_cookie');
+      const retry = encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: this.cookies.make(address, p.clientPub, this.now()) });
+      if (this.guard.trySend(address, retry.length)) this.sendTo(retry, ip, port);
+      else this.count('amplification');
+      return;
+    }
+    this.guard.validate(address);
+    const key = p.connId.toString('hex');
+    const existing = this.conns.get(key);
+    if (existing) {
+      // A resent HELLO: our SERVER_HELLO was lost. Answer it again, only for the same client.
+      if (existing.address === address && existing.clientPub.equals(p.clientPub)) this.sendTo(existing.serverHello, ip, port);
+      else this.count('conn_id_collision');
+      return;
+    }
+    if (this.pending.has(key)) return;
+    if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
+    if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
+    this.pending.add(key);
+    this.holdIp(ip, 1);
+    this.accept(p, address, ip, port)
+      .then((conn) => { if (conn) conn.once('gone', () => this.holdIp(ip, -1)); else this.holdIp(ip, -1); },
+        () => { this.count('handshake_error'); this.holdIp(ip, -1); })
+      .finally(() => this.pending.delete(key));
+  }
+
+  private holdIp(ip: string, delta: number): void {
+    const n = (this.perIp.get(ip) ?? 0) + delta;
+    if (n > 0) this.perIp.set(ip, n); else this.perIp.delete(ip);
+  }
+
+  /** Signs and sends SERVER_HELLO; resolves with the new connection, or undefined when none was made. */
+  private async accept(p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number): Promise<Connection | undefined> {
+    const eph = makeEphemeral();
+    const transcript = helloTranscript(p.connId, p.clientPub, eph.publicRaw, this.identity.spki);
+    // Derive first: a small-order client key is refused before it costs an RSA signature.
+    let keys: ReturnType<typeof deriveSessionKeys>;
+    try {
+      keys = deriveSessionKeys(eph.privateKey, p.clientPub, transcript);
+    } catch (err) {
+      if (err instanceof ProtocolError) { this.count('bad_key_share'); return undefined; }
+      throw err;
+    }
+    const signature = await this.signing.run(() => signTranscript(this.identity.privateKey, transcript));
+    if (!this.socket) return undefined;
+    const connId = ownCopy(p.connId);
+    const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
+    const conn = new Connection({
+      connId,
+      sealer: new PacketSealer(keys.serverToClient, connId),
+      opener: new PacketOpener(keys.clientToServer, connId),
+      sendDatagram: (d) => this.sendTo(d, ip, port),
+      countDrop: (r) => this.count(r),
+    });
+    const key = connId.toString('hex');
+    const token = resetToken(this.resetKey, connId);
+    this.conns.set(key, { conn, address, clientPub: ownCopy(p.clientPub), serverHello, resetToken: token });
+    conn.once('gone', () => { if (this.conns.get(key)?.conn === conn) this.conns.delete(key); });
+    this.sendTo(serverHello, ip, port);
+    this.emit('connection', conn, address, token);
+    return conn;
+  }
+
+  // A sealed datagram for a connection we do not know (e.g. we restarted): answer with a stateless
+  // reset the client can verify, never larger than what came in, and at a bounded rate.
+  private maybeReset(connId: Buffer, size: number, ip: string, port: number): void {
+    this.count('unknown_connection');
+    const reset = encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) });
+    if (reset.length >= size) return;
+    const second = Math.floor(this.now() / 1000);
+    if (this.resetBudget.second !== second) this.resetBudget = { second, used: 0 };
+    if (this.resetBudget.used++ >= RESETS_PER_S) return;
+    this.sendTo(reset, ip, port);
+  }
+}

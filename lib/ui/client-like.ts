@@ -1,0 +1,31 @@
+// What the client window needs of ChatClient, apart from both, so the app and its controller import it one way.
+import type { ChatClientEvents, ChatMessage } from '../chat/types.ts';
+
+/** What the window needs of ChatClient (lib/chat/client.ts); a fake in tests and the demo. */
+export interface ClientLike {
+  on<K extends keyof ChatClientEvents>(event: K, listener: (...args: ChatClientEvents[K]) => void): unknown;
+  removeAllListeners(): unknown;
+  connect(): Promise<void>;
+  authenticate(password: string): Promise<void>;
+  join(username: string): Promise<void>;
+  send(text: string): string;
+  sendEncrypted(text: string): Promise<string>;
+  sendDirect(to: string, text: string): Promise<string>;
+  users(): string[];
+  history(limit: number): Promise<ChatMessage[]>;
+  readonly serverFingerprint: string;
+  readonly myFingerprint: string;
+  close(): Promise<void>;
+}
+
+/** Options of ChatClient's constructor that the window passes. */
+export interface ClientFactoryOptions {
+  host: string;
+  port: number;
+  historyDir: string;
+  trust: (fingerprint: string, server: string) => Promise<boolean>;
+  onProgress: (text: string) => void;
+}
+
+/** Makes a client as `new ChatClient(opts)` does (may load the module on first use). */
+export type ClientFactory = (opts: ClientFactoryOptions) => Promise<ClientLike>;
