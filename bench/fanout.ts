@@ -1,6 +1,7 @@
 // Fan-out and latency. Fan-out: N clients in one room, a few senders, the offered rate doubled until a step
-// fails (≥ 1% of deliveries late or missing), then bisected; the same search, with the same load
-// generator, against the bare UDP relay (bench/raw-relay.ts) as the machine's limit.
+// fails (bench/load.ts: ≥ 1% late or missing, a long or growing queue), then bisected; the same search,
+// with the same load generator, against two bare UDP relays (bench/raw-relay.ts): one datagram per
+// delivery, and packing up to 8 messages a datagram as Obrolan does (the machine's limit for that packing).
 // Latency: 50 clients at 1,000 messages/s, one-way latency from send to the 'message' event.
 import { performance } from 'node:perf_hooks';
 import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
@@ -47,7 +48,7 @@ function describe(kind: string, n: number, r: Step): string {
   return `  ${kind} N=${n}: ${fmt(r.rate)} msg/s → ${fmt(r.deliveriesPerS)} deliveries/s, ${(100 * r.failFraction).toFixed(2)}% late/missing` +
     (r.datagramsPerDelivery !== undefined ? `, ${r.datagramsPerDelivery.toFixed(2)} datagrams/delivery` : '') +
     `, p50 ${r.p50FirstMs.toFixed(1)}→${r.p50SecondMs.toFixed(1)} ms, p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms` +
-    `, CPU server ${r.serverCpuPct.toFixed(0)}% load ${r.loadCpuPct.toFixed(0)}% others ${r.othersCpuPct.toFixed(0)}% steal ${r.stealPct.toFixed(0)}% ${r.ok ? 'ok' : r.sustained ? 'FAIL' : 'FAIL (latency growing)'}`;
+    `, CPU server ${r.serverCpuPct.toFixed(0)}% load ${r.loadCpuPct.toFixed(0)}% others ${r.othersCpuPct.toFixed(0)}% steal ${r.stealPct.toFixed(0)}% ${r.ok ? 'ok' : !r.sustained ? 'FAIL (latency growing)' : !r.shortQueue ? 'FAIL (long queue)' : 'FAIL'}`;
 }
 
 /** The next rate to try: double until a step fails, then bisect (geometric mean); undefined when done. */
@@ -101,17 +102,30 @@ export async function searchMax(make: FleetMaker, n: number, start: number, ctx:
   return { best, steps };
 }
 
-function fanoutRow(n: number, ob: Search, raw: Search): Row {
+/** Server CPU per delivery, in µs: CPU % of one core × 10,000 / deliveries per second. */
+function usPerDelivery(r: Step | undefined): number {
+  return r && r.deliveriesPerS > 0 ? round2((r.serverCpuPct * 10_000) / r.deliveriesPerS) : NaN;
+}
+
+function fanoutRow(n: number, ob: Search, raw: Search, packed: Search): Row {
   const d = ob.best?.deliveriesPerS ?? 0;
   const rd = raw.best?.deliveriesPerS ?? 0;
-  return {
+  const pd = packed.best?.deliveriesPerS ?? 0;
+  const row: Row = {
     scenario: 'fanout', clients: n, msgs_per_s: ob.best?.rate ?? 0, deliveries_per_s: Math.round(d),
     raw_msgs_per_s: raw.best?.rate ?? 0, raw_deliveries_per_s: Math.round(rd), ratio_vs_raw: rd > 0 ? round2(d / rd) : 0,
+    packed_raw_deliveries_per_s: Math.round(pd), ratio_vs_packed_raw: pd > 0 ? round2(d / pd) : 0,
+    server_us_per_delivery: usPerDelivery(ob.best),
     server_cpu_pct: Math.round(ob.best?.serverCpuPct ?? NaN), load_cpu_pct: Math.round(ob.best?.loadCpuPct ?? NaN),
-    others_cpu_pct: Math.round(ob.best?.othersCpuPct ?? NaN), steal_pct: Math.round(ob.best?.stealPct ?? NaN), raw_relay_cpu_pct: Math.round(raw.best?.serverCpuPct ?? NaN),
+    others_cpu_pct: Math.round(ob.best?.othersCpuPct ?? NaN), steal_pct: Math.round(ob.best?.stealPct ?? NaN),
+    raw_relay_cpu_pct: Math.round(raw.best?.serverCpuPct ?? NaN), raw_steal_pct: Math.round(raw.best?.stealPct ?? NaN),
+    packed_raw_steal_pct: Math.round(packed.best?.stealPct ?? NaN),
     p50_ms: round2(percentile(ob.best?.latencies ?? [], 0.5)), p99_ms: round2(percentile(ob.best?.latencies ?? [], 0.99)),
-    datagrams_per_delivery: round2(ob.best?.datagramsPerDelivery ?? NaN), steps: ob.steps.length + raw.steps.length,
+    datagrams_per_delivery: round2(ob.best?.datagramsPerDelivery ?? NaN), steps: ob.steps.length + raw.steps.length + packed.steps.length,
   };
+  // A search with no passing step measured nothing: an error row, not a 0 that reads like a figure.
+  const none = [['Obrolan', ob], ['raw relay', raw], ['packed raw relay', packed]].filter(([, s]) => !(s as Search).best).map(([k]) => k);
+  return none.length ? { ...row, error: `no passing step for ${none.join(', ')} at ${n} clients` } : row;
 }
 
 /** Fan-out at 10, 50 and 200 clients (10 and 50 with --quick), Obrolan and the raw relay in turn. */
@@ -119,9 +133,12 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const server = await startBenchServer(ctx);
   let relay: Child | undefined;
+  let packedRelay: Child | undefined;
   try {
     relay = await spawnTs('bench/raw-relay.ts', []);
+    packedRelay = await spawnTs('bench/raw-relay.ts', ['--packed']);
     const relayPort = Number(relay.ready.port);
+    const packedPort = Number(packedRelay.ready.port);
     for (const n of ctx.quick ? FANOUT_SIZES_QUICK : FANOUT_SIZES) {
       const dir = await freshDir(ctx.clientRoot, `fanout${n}`);
       let made = 0;
@@ -130,10 +147,13 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Row[]> {
       const ob = await searchMax(makeObrolan, n, START_DELIVERIES_PER_S / (n - 1), ctx, server, true);
       ctx.log(`fan-out, ${n} clients: raw UDP relay`);
       const raw = await searchMax(() => rawFleet(relayPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, relay);
-      rows.push(fanoutRow(n, ob, raw));
+      ctx.log(`fan-out, ${n} clients: packed raw UDP relay`);
+      const packed = await searchMax(() => rawFleet(packedPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, packedRelay);
+      rows.push(fanoutRow(n, ob, raw, packed));
     }
   } finally {
     await relay?.stop();
+    await packedRelay?.stop();
     await server.stop();
   }
   return rows;

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../lib/chat/client.ts';
 import type { ChatMessage } from '../lib/chat/types.ts';
 import type { ClientKeys } from '../lib/e2e/keys.ts';
-import { RAW_CLEAR, RAW_MESSAGE, RAW_REGISTER, RAW_REGISTERED } from './raw-relay.ts';
+import { RAW_CLEAR, RAW_MESSAGE, RAW_PACKED, RAW_REGISTER, RAW_REGISTERED } from './raw-relay.ts';
 
 /** Receive buffer of a raw load socket, in bytes: the same as a ChatClient's (lib/net/client-endpoint.ts). */
 const RAW_RECV_BUFFER_BYTES = 1 << 20;
@@ -166,7 +166,16 @@ export async function rawFleet(port: number, n: number): Promise<Fleet> {
       s.on('error', () => { errors++; });
       await new Promise<void>((resolve) => s.connect(port, '127.0.0.1', () => resolve()));
       await registerRaw(s);
-      s.on('message', (buf: Buffer) => { if (buf[0] === RAW_MESSAGE) fleet.onText(i, buf.toString('latin1', 1)); });
+      s.on('message', (buf: Buffer) => {
+        if (buf[0] === RAW_MESSAGE) fleet.onText(i, buf.toString('latin1', 1));
+        else if (buf[0] === RAW_PACKED) {
+          for (let at = 1; at + 2 <= buf.length;) {
+            const len = buf.readUInt16BE(at);
+            fleet.onText(i, buf.toString('latin1', at + 2, at + 2 + len));
+            at += 2 + len;
+          }
+        }
+      });
     }
   } catch (err) {
     await fleet.close();

@@ -7,10 +7,13 @@
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
 //   --idle-budget S        let the idle ramp run up to S seconds (default 20: the whole run must fit in 3 minutes)
 //   --wait-quiet S         first wait up to S seconds for other processes to leave the CPU (a shared machine)
+//   --save                 also write every row to bench/results/YYYY-MM-DD-HHMM.json (UTC), the file the README
+//                          and docs/PERFORMANCE.md name for each figure they quote
 //   --client-store         load clients also write their own history copy and known users to disk, as each
 //                          person's machine does; all of them in one process then measure that process, not the
 //                          server (by default they keep it in memory: bench/fleet.ts); rows say client_store: true
 // Every child process is killed at the end, also on Ctrl-C.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { makeContext, removeTempDirsSync, type BenchContext, type Row } from './context.ts';
@@ -69,18 +72,28 @@ function machine(): Row {
   };
 }
 
+/** Writes the run's rows to bench/results/YYYY-MM-DD-HHMM.json (UTC); returns the path from the repository root. */
+function saveResults(rows: Row[]): string {
+  const stamp = new Date().toISOString().replace('T', '-').replace(/:/g, '').slice(0, 15);
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const path = `bench/results/${stamp}.json`;
+  writeFileSync(new URL(`${stamp}.json`, dir), JSON.stringify(rows, null, 1) + '\n');
+  return path;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' },
       profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'client-store': { type: 'boolean' }, 'wait-quiet': { type: 'string' },
-      'idle-budget': { type: 'string' },
+      'idle-budget': { type: 'string' }, save: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store]\n');
+    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store] [--save]\n');
     return 0;
   }
   if (values['profile-rate'] !== undefined) profileRate = Number(values['profile-rate']);
@@ -124,6 +137,7 @@ async function main(): Promise<number> {
     await dispose();
   }
   log(`bench finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (values.save) log(`results saved to ${saveResults(rows)}`);
   if (!values.json) process.stdout.write(formatTable(rows));
   return failed ? 1 : 0;
 }
