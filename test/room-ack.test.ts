@@ -6,10 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { MAX_MESSAGE_BYTES } from '../lib/constants.ts';
-import { decodeServerMessage, type ServerMessage } from '../lib/chat/messages.ts';
-import { Room, type Member } from '../lib/chat/room.ts';
-import { RoomHistory, type StoredMessage } from '../lib/history/room.ts';
+import { Room } from '../lib/chat/room.ts';
+import { RoomHistory } from '../lib/history/room.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
+import { holdAppends, received, type Seat, seats } from './support/room-seats.ts';
 
 let dir = '';
 let dirs = 0;
@@ -21,47 +21,11 @@ test.after(async () => {
   await removeDir(dir);
 });
 
-/** One append the test holds: it settles only when the test says so. */
-interface HeldAppend { m: StoredMessage; succeed: () => void; fail: (err: Error) => void }
-
-/**
- * Makes every append on `history` wait for the test: each call is listed in the returned array, and goes on to
- * the real append (`succeed`) or rejects (`fail`) when the test decides.
- */
-function holdAppends(history: RoomHistory): HeldAppend[] {
-  const held: HeldAppend[] = [];
-  const real = history.append.bind(history);
-  history.append = (m: StoredMessage) => new Promise<void>((resolve, reject) => {
-    held.push({ m, succeed: () => { real(m).then(resolve, reject); }, fail: reject });
-  });
-  return held;
-}
-
-interface Seat { member: Member; got: ServerMessage[] }
-
 async function makeRoom(): Promise<{ room: Room; history: RoomHistory }> {
   const history = await RoomHistory.open(join(dir, `room-${dirs++}`), { onWarning: () => {} });
   cleanup.push(() => history.close());
   return { room: new Room(history, { message: () => {}, log: () => {} }), history };
 }
-
-/** Members ani and budi, in the room and announced; what they were sent so far is forgotten. */
-async function seats(room: Room): Promise<[Seat, Seat]> {
-  const out: Seat[] = [];
-  for (const name of ['ani', 'budi']) {
-    const got: ServerMessage[] = [];
-    const member = room.newMember({ name, key: name, address: '127.0.0.1:1', keysFp: `fp-${name}`, send: (m) => { got.push(Buffer.isBuffer(m) ? decodeServerMessage(m) : m); } });
-    room.members.set(member.key, member);
-    await room.admit(member, 0);
-    out.push({ member, got });
-  }
-  room.flushAnnouncements();
-  for (const s of out) s.got.length = 0;
-  return out as [Seat, Seat];
-}
-
-const of = <T extends ServerMessage['t']>(s: Seat, t: T): Array<Extract<ServerMessage, { t: T }>> =>
-  s.got.filter((m): m is Extract<ServerMessage, { t: T }> => m.t === t);
 
 /** Lets pending promise callbacks and timers of this turn run. */
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
@@ -69,7 +33,7 @@ const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 test('sends no delivered while the append is pending, and store_failed with the id when it fails; the others get nothing', async () => {
   const { room, history } = await makeRoom();
   const held = holdAppends(history);
-  const [ani, budi] = await seats(room);
+  const [ani, budi] = await seats(room, ['ani', 'budi']) as [Seat, Seat];
   room.submit(ani.member, 'm1', { text: 'hello' });
   await waitFor(() => held.length === 1, 2_000, 'the append to start');
   await settle();
@@ -78,8 +42,8 @@ test('sends no delivered while the append is pending, and store_failed with the 
 
   held[0]!.fail(new Error('disk full (test)'));
   await settle();
-  assert.equal(of(ani, 'delivered'), [], 'never delivered');
-  const errors = of(ani, 'error');
+  assert.equal(received(ani, 'delivered'), [], 'never delivered');
+  const errors = received(ani, 'error');
   assert.is(errors.length, 1, 'one error');
   assert.is(errors[0]!.code, 'store_failed');
   assert.is(errors[0]!.id, 'm1', 'the error names the message');
@@ -90,16 +54,16 @@ test('sends no delivered while the append is pending, and store_failed with the 
   room.submit(ani.member, 'm1', { text: 'hello' });
   await waitFor(() => held.length === 2, 2_000, 'the second append');
   held[1]!.succeed();
-  await waitFor(() => of(ani, 'delivered').length === 1, 2_000, 'delivered after the retry');
-  assert.equal(of(ani, 'delivered'), [{ t: 'delivered', id: 'm1', seq: 1 }]);
-  assert.equal(of(budi, 'msg').map((m) => [m.m.seq, m.m.text]), [[1, 'hello']]);
+  await waitFor(() => received(ani, 'delivered').length === 1, 2_000, 'delivered after the retry');
+  assert.equal(received(ani, 'delivered'), [{ t: 'delivered', id: 'm1', seq: 1 }]);
+  assert.equal(received(budi, 'msg').map((m) => [m.m.seq, m.m.text]), [[1, 'hello']]);
   assert.is(history.lastSeq, 1, 'stored once');
 });
 
 test('sends delivered only after the append resolves, and then the message to the others', async () => {
   const { room, history } = await makeRoom();
   const held = holdAppends(history);
-  const [ani, budi] = await seats(room);
+  const [ani, budi] = await seats(room, ['ani', 'budi']) as [Seat, Seat];
   room.submit(ani.member, 'a', { text: 'first' });
   room.submit(ani.member, 'b', { text: 'second' });
   await waitFor(() => held.length === 2, 2_000, 'both appends to start');
@@ -107,28 +71,28 @@ test('sends delivered only after the append resolves, and then the message to th
   assert.equal(ani.got, [], 'no delivered before either append resolves');
   assert.equal(budi.got, []);
   held[0]!.succeed();
-  await waitFor(() => of(ani, 'delivered').length === 1, 2_000, 'the first delivered');
+  await waitFor(() => received(ani, 'delivered').length === 1, 2_000, 'the first delivered');
   await settle();
-  assert.equal(of(ani, 'delivered'), [{ t: 'delivered', id: 'a', seq: 1 }], 'only the stored one is acknowledged');
+  assert.equal(received(ani, 'delivered'), [{ t: 'delivered', id: 'a', seq: 1 }], 'only the stored one is acknowledged');
   assert.is(history.lastSeq, 1, 'what was acknowledged is in the history');
   held[1]!.succeed();
-  await waitFor(() => of(ani, 'delivered').length === 2, 2_000, 'the second delivered');
+  await waitFor(() => received(ani, 'delivered').length === 2, 2_000, 'the second delivered');
   assert.is(history.lastSeq, 2);
-  assert.equal(of(budi, 'msg').map((m) => m.m.text), ['first', 'second']);
+  assert.equal(received(budi, 'msg').map((m) => m.m.text), ['first', 'second']);
 });
 
 test('refuses a message too large to relay with too_large and its id, and stores nothing', async () => {
   const { room, history } = await makeRoom();
-  const [ani, budi] = await seats(room);
+  const [ani, budi] = await seats(room, ['ani', 'budi']) as [Seat, Seat];
   // An envelope just under the channel's message limit: relayed with seq, sender and time it would not fit.
   room.submit(ani.member, 'big', { env: { pad: 'x'.repeat(MAX_MESSAGE_BYTES - 80) } });
   room.submit(ani.member, 'small', { text: 'fits' });
-  await waitFor(() => of(ani, 'delivered').length === 1, 2_000, 'the small one delivered');
-  const errors = of(ani, 'error');
+  await waitFor(() => received(ani, 'delivered').length === 1, 2_000, 'the small one delivered');
+  const errors = received(ani, 'error');
   assert.equal(errors.map((e) => [e.code, e.id]), [['too_large', 'big']]);
-  assert.equal(of(ani, 'delivered'), [{ t: 'delivered', id: 'small', seq: 1 }], 'the refused one took no seq');
+  assert.equal(received(ani, 'delivered'), [{ t: 'delivered', id: 'small', seq: 1 }], 'the refused one took no seq');
   assert.is(history.lastSeq, 1, 'only the small one is stored');
-  assert.equal(of(budi, 'msg').map((m) => m.m.id), ['small']);
+  assert.equal(received(budi, 'msg').map((m) => m.m.id), ['small']);
 });
 
 test('over the wire: a client whose message cannot be stored is told store_failed, never delivered, and can send again', async () => {
