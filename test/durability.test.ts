@@ -1,5 +1,7 @@
 // Durability of the room's history across a real server crash: the headless server runs as a child
 // process and is killed with SIGKILL; what it acknowledged ('delivered' = stored) must come back.
+// That 'delivered' leaves only after the append has resolved (so nothing here is acknowledged early) is
+// checked in test/room-ack.test.ts, with a history whose appends the test holds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdir, readFile, writeFile } from 'node:fs/promises';

@@ -8,13 +8,25 @@ import { join } from 'node:path';
 import type { ClientState } from '../lib/chat/types.ts';
 import { ChatClient } from '../lib/chat/client.ts';
 import type { ClientKeys } from '../lib/e2e/keys.ts';
+import { RECONNECT_MAX_MS } from '../lib/constants.ts';
 import { ChatError } from '../lib/errors.ts';
 import { joinClient, PASSWORD, type Recorder, removeDir, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { GateRelay } from './support/gate-relay.ts';
 import { killAll, startServerProcess, type ServerChild } from './support/processes.ts';
 
-/** How soon after the server is back (reachable) a client must be 'ready' again, in ms. */
+/** How soon after the server is back (reachable) a client must be 'ready' again on an idle machine, in ms. */
 const BACK_WITHIN_MS = 5_000;
+
+/**
+ * The bound on "back", relative to how long a fresh client took to join the same server just now
+ * (`joinMs`): a client away retries at least every RECONNECT_MAX_MS, then logs in as the fresh one did; three
+ * such logins of slack. Never below BACK_WITHIN_MS, so an idle machine keeps the 5 s promise, while a loaded
+ * one (logins of seconds) does not fail for being slow. On an idle machine a client that waited for its
+ * keepalive (5 s) or give-up (10 s) timer, instead of the server's reset or its own retries, exceeds it.
+ */
+function backBound(joinMs: number): number {
+  return Math.max(BACK_WITHIN_MS, RECONNECT_MAX_MS + 3 * joinMs);
+}
 
 let dir = '';
 let keys: ClientKeys;
@@ -78,7 +90,7 @@ function texts(w: Watched, from: string): string[] {
 }
 
 for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
-  test(`clients online during a ${signal} restart are back within 5 s of the new server, and what they sent meanwhile arrives once`, async () => {
+  test(`clients online during a ${signal} restart are back soon after the new server (5 s when idle), and what they sent meanwhile arrives once`, async () => {
     const scenario = `direct-${signal}`;
     const serverDir = join(dir, scenario, 'server');
     const first = await startServerProcess(serverDir);
@@ -99,14 +111,16 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     const readiesBefore = [ani.readyAt.length, budi.readyAt.length];
 
     const second = await startServerProcess(serverDir, first.port);
+    const joinStart = Date.now();
     const citra = await watched(second.port, scenario, 'citra');
+    const bound = backBound(Date.now() - joinStart);
     citra.r.client.send('from the restarted server');
     await waitFor(() => ani.readyAt.length > readiesBefore[0]! && budi.readyAt.length > readiesBefore[1]!, 20_000, 'both clients ready again');
     const backAni = ani.readyAt[readiesBefore[0]!]! - second.listeningAt;
     const backBudi = budi.readyAt[readiesBefore[1]!]! - second.listeningAt;
-    console.log(`  ${signal}: back after the new server's "listening" line: ani ${backAni} ms, budi ${backBudi} ms`);
-    assert.ok(backAni <= BACK_WITHIN_MS, `ani back in ${backAni} ms`);
-    assert.ok(backBudi <= BACK_WITHIN_MS, `budi (idle) back in ${backBudi} ms`);
+    console.log(`  ${signal}: back after the new server's "listening" line: ani ${backAni} ms, budi ${backBudi} ms (bound ${bound} ms)`);
+    assert.ok(backAni <= bound, `ani back in ${backAni} ms (bound ${bound} ms)`);
+    assert.ok(backBudi <= bound, `budi (idle) back in ${backBudi} ms (bound ${bound} ms)`);
 
     await waitFor(() => ani.r.client.unacked === 0, 10_000, 'ani\'s messages delivered');
     await waitShown([ani, budi, citra], () => texts(budi, 'ani').length === 4 && texts(citra, 'ani').length === 4
@@ -160,7 +174,9 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     for (const t of down) ani.r.client.send(t);
     const second = await startServerProcess(serverDir, first.port);
     assert.is(await tryName(second.port, join(dir, scenario, 'stranger'), 'ANI'), 'name_taken', 'ani\'s name is held for ani');
+    const joinStart = Date.now();
     const citra = await watched(second.port, scenario, 'citra');
+    const bound = backBound(Date.now() - joinStart);
     const missed = Array.from({ length: 5 }, (_, i) => `missed ${i + 1}`);
     for (const t of missed) citra.r.client.send(t);
     await waitFor(() => citra.r.delivered.length === missed.length, 10_000, 'citra\'s messages stored');
@@ -171,8 +187,8 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     relay.open = true;
     await waitFor(() => ani.readyAt.length > readiesBefore[0]! && budi.readyAt.length > readiesBefore[1]!, 20_000, 'both clients ready again');
     const back = Math.max(ani.readyAt.at(-1)!, budi.readyAt.at(-1)!) - openedAt;
-    console.log(`  ${signal}: back ${back} ms after the server became reachable again`);
-    assert.ok(back <= BACK_WITHIN_MS, `back in ${back} ms`);
+    console.log(`  ${signal}: back ${back} ms after the server became reachable again (bound ${bound} ms)`);
+    assert.ok(back <= bound, `back in ${back} ms (bound ${bound} ms)`);
 
     await waitShown([ani, budi, citra], () => texts(ani, 'citra').length === missed.length && texts(budi, 'citra').length === missed.length
       && texts(budi, 'ani').length === down.length && texts(citra, 'ani').length === down.length, 'every message everywhere');

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientState } from '../lib/chat/types.ts';
 import { ChatClient } from '../lib/chat/client.ts';
-import { GIVE_UP_MS } from '../lib/constants.ts';
+import { GIVE_UP_MS, RECONNECT_INITIAL_MS } from '../lib/constants.ts';
 import { ChatError } from '../lib/errors.ts';
 import { decodeHeader } from '../lib/wire.ts';
 import { joinClient, PASSWORD, Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
@@ -141,7 +141,7 @@ test('100 clients log in at once while two others chat: all get in and the chat 
   await waitFor(() => server.users().length === 2, 15_000, 'the crowd to leave');
 });
 
-test('after a server crash and restart, the client gets a RESET and reconnects by itself well before the give-up timeout', async () => {
+test('after a server crash and restart, the client gets a RESET and reconnects by itself on it, without waiting for the give-up timeout', async () => {
   const serverDir = join(dir, 'reset', 'server');
   const first = await startServerProcess(serverDir);
   const proxy = await UdpProxy.start(first.port);
@@ -151,9 +151,12 @@ test('after a server crash and restart, the client gets a RESET and reconnects b
   cleanup.push(() => rec.client.close());
   const states: ClientState[] = [];
   rec.client.on('state', (s: ClientState) => states.push(s));
+  // How long a login takes on this machine right now: the bound on the reconnect below is relative to it.
+  const loginStart = Date.now();
   await rec.client.connect();
   await rec.client.authenticate(PASSWORD);
   await rec.client.join('penyintas');
+  const loginMs = Date.now() - loginStart;
   assert.is(rec.readies, 1);
 
   // A crash: no CLOSE reaches the client. Then the same server (same key, same history) on the same port.
@@ -170,14 +173,20 @@ test('after a server crash and restart, the client gets a RESET and reconnects b
   const t0 = Date.now();
   proxy.hook = undefined;
   const id = rec.client.send('apakah ada orang?');
-  await waitFor(() => rec.readies === 2, GIVE_UP_MS, 'ready again');
+  await waitFor(() => rec.readies === 2, 60_000, 'ready again');
   const took = Date.now() - t0;
-  console.log(`  ready again ${took} ms after the first datagram to the restarted server`);
+  // One reconnect delay and a login (three logins of slack), never below half the give-up timeout: on an
+  // idle machine a client that waited for its give-up instead of acting on the reset exceeds it, and a
+  // loaded machine whose logins take seconds does not fail for being slow.
+  const bound = Math.max(GIVE_UP_MS / 2, RECONNECT_INITIAL_MS + 3 * loginMs);
+  console.log(`  ready again ${took} ms after the first datagram to the restarted server (a first login took ${loginMs} ms; bound ${bound} ms)`);
   const resets = proxy.captured.filter((c) => c.dir === 'down' && c.at >= t0 && decodeHeader(c.data).type === 'reset');
   assert.ok(resets.length >= 1, 'the restarted server answered with a RESET');
   assert.ok(rec.warnings.some((w) => w.includes('no longer knows this session')), `the client saw the reset: ${rec.warnings.join(' | ')}`);
   assert.equal(states, ['reconnecting', 'connected'], 'state went reconnecting → connected');
-  assert.ok(took < GIVE_UP_MS / 2, `back in ${took} ms, well before the ${GIVE_UP_MS} ms give-up`);
+  const lost = rec.warnings.filter((w) => w.startsWith('connection lost'));
+  assert.ok(lost.length > 0 && lost.every((w) => w.includes('no longer knows this session')), `the link was lost to the reset only, not given up on: ${rec.warnings.join(' | ')}`);
+  assert.ok(took < bound, `back in ${took} ms (bound ${bound} ms; the give-up timeout is ${GIVE_UP_MS} ms)`);
   await waitFor(() => rec.delivered.some((d) => d.id === id), 10_000, 'the pending message delivered after reconnecting');
   assert.is(rec.client.name, 'penyintas', 'the same name, reclaimed');
 });

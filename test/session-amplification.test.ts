@@ -2,16 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AMPLIFICATION_FACTOR } from '../lib/constants.ts';
 import { AmplificationGuard } from '../lib/session/amplification.ts';
-
-// Seeded generator (mulberry32) so a failing sequence can be reproduced.
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from './support/rng.ts';
 
 test('lets an unvalidated address receive three times what it sent and not one byte more', () => {
   const guard = new AmplificationGuard();
@@ -36,15 +27,15 @@ test('an address never heard from gets nothing', () => {
 });
 
 test('never lets bytes sent exceed 3 × bytes received over 20,000 seeded operations', () => {
-  const random = prng(2024);
+  const rng = new Rng(2024); // seeded (test/support/rng.ts): a failing sequence reproduces
   const guard = new AmplificationGuard();
   const addresses = ['a:1', 'b:1', 'c:1', 'd:1', 'e:1'];
   const received = new Map<string, number>();
   const sent = new Map<string, number>();
   for (let step = 0; step < 20_000; step++) {
-    const address = addresses[Math.floor(random() * addresses.length)]!;
-    const bytes = Math.floor(random() * 1300);
-    if (random() < 0.3) {
+    const address = addresses[rng.int(addresses.length)]!;
+    const bytes = rng.int(1300);
+    if (rng.chance(0.3)) {
       guard.received(address, bytes);
       received.set(address, (received.get(address) ?? 0) + bytes);
       continue;

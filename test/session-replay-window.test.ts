@@ -2,16 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MAX_PACKET_NUMBER, REPLAY_WINDOW } from '../lib/constants.ts';
 import { ReplayWindow } from '../lib/session/replay-window.ts';
-
-// Seeded generator (mulberry32) so a failing sequence can be reproduced.
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from './support/rng.ts';
 
 test('accepts a packet number until it is committed, then never again', () => {
   const w = new ReplayWindow();
@@ -63,15 +54,15 @@ test('refuses numbers that are not 48-bit non-negative integers', () => {
 
 test('agrees with a simple set model over 20,000 seeded operations', () => {
   for (const size of [1, 31, 32, 33, 2048]) {
-    const random = prng(size);
+    const rng = new Rng(size); // seeded (test/support/rng.ts): a failing sequence reproduces
     const w = new ReplayWindow(size);
     const seen = new Set<number>();
     let highest = -1;
     for (let step = 0; step < 20_000; step++) {
-      const pn = Math.max(0, highest + Math.floor(random() * (size * 2 + 40)) - size - 20);
+      const pn = Math.max(0, highest + rng.int(size * 2 + 40) - size - 20);
       const expected = !seen.has(pn) && pn > highest - size;
       assert.is(w.accepts(pn), expected, `size ${size} step ${step} pn ${pn} highest ${highest}`);
-      if (expected && random() < 0.8) {
+      if (expected && rng.chance(0.8)) {
         w.commit(pn);
         seen.add(pn);
         highest = Math.max(highest, pn);

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { MAX_ACK_RANGES, MAX_DATAGRAM_BYTES, MAX_PACKET_NUMBER } from '../lib/constants.ts';
 import { ProtocolError } from '../lib/errors.ts';
 import { decodeFrames, decodePacket, encodeFrames, encodePacket, type Frame, type Packet } from '../lib/wire.ts';
-import { Rng } from './support/fuzz-rng.ts';
+import { Rng } from './support/rng.ts';
 import { hex, throwsCode } from './support/protocol-asserts.ts';
 
 const CID = Buffer.from('0102030405060708', 'hex');

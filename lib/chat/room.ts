@@ -31,7 +31,8 @@ export interface Member {
   readyAt: number;
   send: (m: ServerMessage | Buffer) => void;
   bucket: TokenBucket;
-  queue: Array<() => Promise<void>>;
+  /** Messages flood control holds, oldest first, each with its client id. */
+  queue: Array<{ id: string; stamp: () => Promise<void> }>;
   draining: boolean;
   warnedFlood: boolean;
 }
@@ -122,6 +123,8 @@ export class Room {
   remove(member: Member, reason: string): void {
     if (this.members.get(member.key) !== member) return;
     this.members.delete(member.key);
+    // What flood control still held is dropped unstored: forget the ids, so the client's resend is stored.
+    for (const q of member.queue) this.dedup.delete(this.dedupKey(member.name, q.id));
     member.queue.length = 0;
     if (member.ready) this.announce({ t: 'leave', user: member.name }, member);
     this.on.log(`${member.name} left (${reason})`);
@@ -144,25 +147,25 @@ export class Room {
       return;
     }
     this.remember(member.name, id, -1);
-    member.queue.push(() => this.stamp(member, id, body));
+    member.queue.push({ id, stamp: () => this.stamp(member, id, body) });
     this.drain(member);
   }
 
   private drain(member: Member): void {
     if (member.draining) return;
-    const wait = member.queue.length ? member.bucket.take(this.now()) : 0;
-    const job = member.queue.shift();
-    if (!job) { member.warnedFlood = false; return; }
+    if (!member.queue.length) { member.warnedFlood = false; return; }
+    const wait = member.bucket.take(this.now());
     if (wait > 0 && !member.warnedFlood) {
       member.warnedFlood = true;
       member.send({ t: 'notice', text: `you are sending fast: your messages are delayed (${this.flood.ratePerS}/s)` });
     }
     member.draining = true;
     // Stamping is synchronous and appends keep their order, so the next message need not wait for storage.
+    // The job stays queued until it runs, so remove() sees (and forgets) it while it waits.
     const run = (): void => {
       member.draining = false;
       if (this.members.get(member.key) !== member) return;
-      job().catch((err: Error) => this.on.log(`could not store a message from ${member.name}: ${err.message}`));
+      member.queue.shift()!.stamp().catch((err: Error) => this.on.log(`could not store a message from ${member.name}: ${err.message}`));
       this.drain(member);
     };
     if (wait > 0) setTimeout(run, wait).unref();

@@ -1,6 +1,6 @@
-// A small seeded PRNG (splitmix32) for tests and simulations: the same seed gives the same
+// The one seeded PRNG (splitmix32) for every test and simulation: the same seed gives the same
 // sequence on every machine, so a failing random case reproduces from its seed.
-// Never use Math.random for a test's decisions; take one of these and log its seed.
+// Never use Math.random (or a private copy of a generator) for a test's decisions; take one of these.
 
 /** A seeded pseudo-random generator. Not for cryptography. */
 export class Rng {
