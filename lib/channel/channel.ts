@@ -223,6 +223,9 @@ export class Channel {
     this.state = 'closing';
   }
 
+  /** Limits what the peer can make this channel hold (see Receiver.setLimits). */
+  setReceiveLimits(window: number, maxBytes: number): void { this.receiver.setLimits(window, maxBytes); }
+
   /** Nothing queued or unacknowledged. */
   get idle(): boolean {
     return !this.sender.hasQueued && this.sender.inFlight.size === 0;

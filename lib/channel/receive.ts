@@ -57,6 +57,10 @@ export class Receiver {
 
   private readonly buffer = new Map<number, DataFrame>();
   private readonly buffered = new RangeSet();
+  /** Reorder window in fragments, and most bytes held (reorder buffer + a half-assembled message). */
+  private window = RECEIVE_WINDOW;
+  private maxBytes = Infinity;
+  private bufferedBytes = 0;
   private unackedFrames = 0;
   private lastDataAt = 0;
   private partial: Uint8Array[] | null = null;
@@ -71,7 +75,7 @@ export class Receiver {
       this.ackAt(now);
       return;
     }
-    if (f.seq >= this.cumulative + RECEIVE_WINDOW) {
+    if (f.seq >= this.cumulative + this.window) {
       this.dropped++;
       this.ackAt(now);
       return;
@@ -79,6 +83,9 @@ export class Receiver {
     this.lastDataAt = now;
     const hadGap = this.buffer.size > 0;
     if (f.seq > this.cumulative) {
+      // Over the byte budget: not kept and not acked, so the sender resends it once there is room.
+      if (this.bufferedBytes + this.partialBytes + f.data.length > this.maxBytes) { this.dropped++; return; }
+      this.bufferedBytes += f.data.length;
       this.buffer.set(f.seq, f);
       this.buffered.add(f.seq);
       this.ackAt(now); // out of order: tell the sender about the gap at once
@@ -88,6 +95,7 @@ export class Receiver {
     this.cumulative++;
     for (let next = this.buffer.get(this.cumulative); next; next = this.buffer.get(this.cumulative)) {
       this.buffer.delete(this.cumulative);
+      this.bufferedBytes -= next.data.length;
       this.assemble(next, out);
       this.cumulative++;
     }
@@ -95,6 +103,22 @@ export class Receiver {
     this.unackedFrames++;
     if (hadGap || this.unackedFrames >= ACK_EVERY_FRAMES) this.ackAt(now);
     else this.ackAt(Math.min(this.ackDueAt, now + ACK_DELAY_MS));
+  }
+
+  /**
+   * Limits what a peer can make this receiver hold (a server sets small ones before login): frames at most
+   * `window` ahead of the next expected one, and at most `maxBytes` held in the reorder buffer and a
+   * half-assembled message (a longer message is dropped as malformed). Throws RangeError on a bad value.
+   */
+  setLimits(window: number, maxBytes: number): void {
+    if (!Number.isInteger(window) || window < 1 || !(maxBytes > 0)) throw new RangeError('receive window must be ≥ 1 and maxBytes > 0');
+    this.window = window;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Bytes held now: reorder buffer and the message being assembled. */
+  get heldBytes(): number {
+    return this.bufferedBytes + this.partialBytes;
   }
 
   /** A PING asks for an ack, so keepalives prove liveness both ways. */
@@ -149,15 +173,17 @@ export class Receiver {
     }
     this.partial.push(f.data);
     this.partialBytes += f.data.length;
-    if (this.partialBytes > MAX_MESSAGE_BYTES) {
+    if (this.partialBytes > Math.min(MAX_MESSAGE_BYTES, this.maxBytes)) {
       this.malformed++;
       this.partial = null;
+      this.partialBytes = 0;
       this.skipping = !f.last;
       return;
     }
     if (f.last) {
       out.push(Buffer.concat(this.partial, this.partialBytes));
       this.partial = null;
+      this.partialBytes = 0;
     }
   }
 }

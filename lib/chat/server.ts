@@ -15,6 +15,7 @@ import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } fro
 import { FailureLimiter } from '../rate-limit.ts';
 import { Room, type Member } from './room.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
+import type { AdmissionLimits } from '../net/admission.ts';
 import { Reservations } from './reservations.ts';
 import { checkUsername } from './username.ts';
 
@@ -30,6 +31,9 @@ export interface ChatServerOptions {
   retentionDays?: number;
   /** Most connections from one IP address (default 256); a benchmark's many clients on loopback raise it. */
   maxConnectionsPerIp?: number;
+  /** Handshake rates and budgets before login, and addresses exempt from them (tests, benchmarks): lib/net/admission.ts. */
+  admission?: Partial<AdmissionLimits>;
+  exemptIps?: string[];
 }
 
 /** CLOSE code sent to clients when the server stops. */
@@ -66,7 +70,10 @@ export class ChatServer extends EventEmitter {
   ) {
     super();
     this.fingerprint = identity.fingerprint;
-    this.endpoint = new ServerEndpoint({ identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}) });
+    this.endpoint = new ServerEndpoint({
+      identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}),
+      ...(opts.admission ? { admission: opts.admission } : {}), ...(opts.exemptIps ? { exemptIps: opts.exemptIps } : {}),
+    });
     this.endpoint.on('connection', (conn: Connection, address: string, token: Buffer) => this.onConnection(conn, address, token));
     this.room = new Room(history, {
       message: (m) => { this.messages++; this.emit('message', m); },
@@ -111,6 +118,7 @@ export class ChatServer extends EventEmitter {
       datagramsOut: this.endpoint.datagramsOut,
       dropped: { ...this.endpoint.dropped },
       retransmits: [...this.sessions].reduce((n, s) => n + s.conn.channel.stats().retransmits, 0),
+      preLogin: this.endpoint.preLoginCount,
     };
   }
 
@@ -255,6 +263,7 @@ export class ChatServer extends EventEmitter {
     const member = this.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x) => this.send(s, x), ...(m.keys ? { keys: m.keys } : {}) });
     this.room.members.set(check.key, member);
     s.member = member;
+    this.endpoint.markLoggedIn(s.conn);
     if (m.keys) this.bundles.set(check.key, m.keys);
     const token = this.reservations.issue(check.key);
     const [first, ...rest] = chunkUsers([{ name: check.name, keys: keysFp }, ...this.room.userList()]);
