@@ -2,7 +2,7 @@
 // the room, and a clean stop. Events: ChatServerEvents in chat-types.ts.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { FLOOD_BURST, FLOOD_RATE_PER_S, KEYS_BURST, KEYS_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
@@ -12,7 +12,8 @@ import { RoomHistory } from '../history/room.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
 import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } from './password.ts';
-import { FailureLimiter } from '../rate-limit.ts';
+import { FailureLimiter, TokenBucket } from '../rate-limit.ts';
+import { keysReply } from './key-requests.ts';
 import { Room, type Member } from './room.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
 import type { AdmissionLimits } from '../net/admission.ts';
@@ -47,6 +48,8 @@ interface Session {
   ip: string;
   authed: boolean;
   member?: Member;
+  /** `keys` requests allowed (KEYS_RATE_PER_S, KEYS_BURST), made at the first request. */
+  keysRate?: TokenBucket;
 }
 
 type Handler = (s: Session, m: ClientMessage) => void;
@@ -194,13 +197,10 @@ export class ChatServer extends EventEmitter {
       if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
     },
     keys: (s, m) => {
-      const bundles: Record<string, { enc: string; sig: string }> = {};
-      for (const name of (m as Extract<ClientMessage, { t: 'keys' }>).users) {
-        const c = checkUsername(name);
-        const b = c.ok ? this.bundles.get(c.key) : undefined;
-        if (b) bundles[name] = b;
-      }
-      this.send(s, { t: 'keys', bundles });
+      const now = Date.now();
+      const wait = (s.keysRate ??= new TokenBucket(KEYS_RATE_PER_S, KEYS_BURST, now)).take(now, 0);
+      if (wait > 0) return this.send(s, { t: 'error', code: 'rate_limited', message: `too many key requests — try again in ${wait} ms`, retryAfterMs: wait });
+      this.send(s, { t: 'keys', bundles: keysReply((m as Extract<ClientMessage, { t: 'keys' }>).users, this.bundles) });
     },
     users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
     bye: (s) => s.conn.close(0, 'bye'),
