@@ -14,6 +14,7 @@ import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, typ
 import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } from './password.ts';
 import { FailureLimiter, TokenBucket } from '../rate-limit.ts';
 import { keysReply } from './key-requests.ts';
+import { RoomPassword, takePassword } from './room-password.ts';
 import { Room, type Member } from './room.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
 import type { AdmissionLimits } from '../net/admission.ts';
@@ -65,7 +66,9 @@ export class ChatServer extends EventEmitter {
   private stopping = false;
 
   private constructor(
-    private readonly opts: ChatServerOptions,
+    private readonly opts: Omit<ChatServerOptions, 'password'>,
+    /** The room password, in its one place (the options the server keeps do not hold it). */
+    private readonly password: RoomPassword,
     identity: RsaKeyPair,
     private readonly pw: { params: PasswordParams; verifier: Buffer },
     private readonly history: RoomHistory,
@@ -85,16 +88,17 @@ export class ChatServer extends EventEmitter {
   }
 
   /** Loads or makes the server key (history/keys/server.pem), the history, and the password verifier. */
-  static async create(opts: ChatServerOptions): Promise<ChatServer> {
+  static async create(options: ChatServerOptions): Promise<ChatServer> {
+    const { rest: opts, password } = takePassword(options);
     const warn = (msg: string): void => opts.onProgress?.(`warning: ${msg}`);
     const [identity, pw, history, reservations] = await Promise.all([
       loadOrCreateKeyPair(join(opts.historyDir, 'keys', 'server.pem'), SERVER_RSA_BITS,
         () => opts.onProgress?.('making the server key (first start only)…')),
-      makeVerifier(opts.password),
+      makeVerifier(password.reveal()),
       RoomHistory.open(opts.historyDir, { onWarning: warn, ...(opts.retentionDays ? { retentionDays: opts.retentionDays } : {}) }),
       Reservations.load(join(opts.historyDir, 'online.json')),
     ]);
-    const server = new ChatServer(opts, identity, pw, history, reservations);
+    const server = new ChatServer(opts, password, identity, pw, history, reservations);
     await server.room.loadRecentIds();
     return server;
   }
