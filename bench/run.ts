@@ -2,7 +2,7 @@
 // object per line). Flags:
 //   --json                 one JSON object per line on stdout (progress still goes to stderr)
 //   --quick                shorter steps, fewer sizes (for development; the figures are rougher)
-//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile
+//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile, hostile
 //   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
 //   --idle-budget S        let the idle ramp run up to S seconds (default 20: the whole run must fit in 3 minutes)
@@ -10,8 +10,10 @@
 //   --client-store         load clients also write their own history copy and known users to disk, as each
 //                          person's machine does; all of them in one process then measure that process, not the
 //                          server (by default they keep it in memory: bench/fleet.ts); rows say client_store: true
+//   --save                 also write every row to bench/results/YYYY-MM-DD-HHMM.json (UTC), to commit with the figures
 // Every child process is killed at the end, also on Ctrl-C.
 import { parseArgs } from 'node:util';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { makeContext, removeTempDirsSync, type BenchContext, type Row } from './context.ts';
 import { benchE2E } from './e2e.ts';
@@ -22,6 +24,7 @@ import { formatTable } from './report.ts';
 import { idleScenario, stormScenario } from './scale.ts';
 import { clientStartScenario, historyScenario } from './startup.ts';
 import { setLoadClientStore } from './fleet.ts';
+import { hostileScenario } from './hostile.ts';
 
 type Scenario = (ctx: BenchContext, earlier: Row[]) => Promise<Row[]>;
 
@@ -36,6 +39,7 @@ const SCENARIOS: Record<string, Scenario> = {
   e2e: async () => [{ scenario: 'e2e', recipients: 50, ...(await benchE2E()) }],
   client: (ctx) => clientStartScenario(ctx),
   profile: (ctx, earlier) => profileScenario(ctx, earlier, profileRate),
+  hostile: (ctx) => hostileScenario(ctx),
 };
 /** Scenarios whose load clients --client-store changes. */
 const STORE_SENSITIVE = new Set(['fanout', 'latency', 'storm', 'idle', 'profile']);
@@ -74,13 +78,13 @@ async function main(): Promise<number> {
     options: {
       json: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' },
       profile: { type: 'boolean' }, 'profile-rate': { type: 'string' }, 'client-store': { type: 'boolean' }, 'wait-quiet': { type: 'string' },
-      'idle-budget': { type: 'string' },
+      'idle-budget': { type: 'string' }, save: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store]\n');
+    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile,hostile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store] [--save]\n');
     return 0;
   }
   if (values['profile-rate'] !== undefined) profileRate = Number(values['profile-rate']);
@@ -124,8 +128,19 @@ async function main(): Promise<number> {
     await dispose();
   }
   log(`bench finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (values.save) log(`saved ${await saveRows(rows)}`);
   if (!values.json) process.stdout.write(formatTable(rows));
   return failed ? 1 : 0;
+}
+
+/** Writes `rows` to bench/results/YYYY-MM-DD-HHMM.json (UTC, one JSON object a line); returns the path. */
+async function saveRows(rows: Row[]): Promise<string> {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', '-').replace(':', '');
+  const dir = new URL('./results/', import.meta.url).pathname;
+  await mkdir(dir, { recursive: true });
+  const path = `${dir}${stamp}.json`;
+  await writeFile(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return path;
 }
 
 process.on('exit', killAllChildren);

@@ -227,9 +227,9 @@ export class ServerEndpoint extends EventEmitter {
     if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
     if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
     // A cookie starts one handshake; beyond an address's rate or the budget before login, HELLO gets a RETRY.
-    if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, address, ip, port, now);
+    if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, address, ip, port);
     const verdict = this.admission.check(ip, now, this.pending.size);
-    if (verdict !== 'sign') return this.refuse(verdict, p, address, ip, port, now);
+    if (verdict !== 'sign') return this.refuse(verdict, p, address, ip, port);
     this.cookies.redeem(p.cookie, now);
     this.pending.add(key);
     this.holdIp(ip, 1);
@@ -242,9 +242,10 @@ export class ServerEndpoint extends EventEmitter {
       .finally(() => this.pending.delete(key));
   }
 
-  private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number, now: number): void {
+  // The HELLO's own cookie is valid (checked): it goes back as it is, which saves making it again.
+  private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number): void {
     this.count(reason);
-    this.retry(p, address, ip, port, now);
+    this.sendTo(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: p.cookie }), ip, port);
   }
 
   // A RETRY with the cookie for this address, client key and connection id (the same one within a slot,
