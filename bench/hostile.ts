@@ -83,20 +83,25 @@ function sampler(server: Child): { stop(): Promise<{ rssPeak: number; preLoginPe
   return { stop: async () => { running = false; await loop; return { rssPeak, preLoginPeak }; } };
 }
 
-/** Seconds until the server's RSS is within RECOVERED_MARGIN_MB of `beforeMb` (null if not within RECOVERY_MAX_MS). */
-async function recovery(server: Child, beforeMb: number, log: (line: string) => void): Promise<number | null> {
+/**
+ * Seconds until the server's RSS is within RECOVERED_MARGIN_MB of `beforeMb` (null if not within RECOVERY_MAX_MS),
+ * and the live heap (MB) at the end of the wait.
+ */
+async function recovery(server: Child, beforeMb: number, log: (line: string) => void): Promise<{ s: number | null; heapMb: number }> {
   const t0 = performance.now();
-  const seen: number[] = [];
+  const seen: string[] = [];
+  let heapMb = NaN;
   try {
     while (performance.now() - t0 < RECOVERY_MAX_MS) {
       const s = await serverStats(server);
-      seen.push(s.rss_mb ?? NaN);
-      if ((s.rss_mb ?? Infinity) <= beforeMb + RECOVERED_MARGIN_MB) return round2((performance.now() - t0) / 1000);
+      seen.push(`${s.rss_mb}/${s.heap_used_mb}/${s.external_mb}`);
+      heapMb = s.heap_used_mb ?? NaN;
+      if ((s.rss_mb ?? Infinity) <= beforeMb + RECOVERED_MARGIN_MB) return { s: round2((performance.now() - t0) / 1000), heapMb };
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    return null;
+    return { s: null, heapMb };
   } finally {
-    log(`  RSS after the attack, each second: ${seen.join(', ')} MB (before it: ${beforeMb} MB)`);
+    log(`  RSS/heap used/external after the attack, each second: ${seen.join(', ')} MB (RSS before it: ${beforeMb} MB)`);
   }
 }
 
@@ -112,7 +117,9 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
     ctx.log(`  ${MEMBERS} members in; server RSS ${idleMb} MB; baseline…`);
     const base = await phase(fleet, o, 'b', server.pid);
     ctx.log(`  baseline: login p95 ${base.loginP95.toFixed(0)} ms, chat p99 ${base.chatP99.toFixed(1)} ms, lost ${base.lost} (${base.cpu}); attack…`);
-    const beforeMb = (await serverStats(server)).rss_mb!;
+    const pre = await serverStats(server);
+    const beforeMb = pre.rss_mb!;
+    const heapBefore = pre.heap_used_mb!;
     const dir = await freshDir(ctx.clientRoot, 'attacker');
     attacker = await spawnTs('bench/hostile-attacker.ts', [String(server.port), BENCH_PASSWORD, dir, 'm', String(MEMBERS)],
       { readyWhen: (l) => l.includes('"ready"') });
@@ -137,11 +144,11 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
     attacker = undefined;
     const peaks = await samples.stop();
     ctx.log(`  attack: login p95 ${hit.loginP95.toFixed(0)} ms (${hit.loginFailed} failed), chat p99 ${hit.chatP99.toFixed(1)} ms, lost ${hit.lost}, RSS peak ${peaks.rssPeak} MB, ${handshakesPerS.toFixed(0)} forced handshakes/s, ${peaks.preLoginPeak} connections before login; attackers used ${attackerPct.toFixed(0)}% of a core`);
-    const recoveredS = await recovery(server, beforeMb, ctx.log);
+    const recovered = await recovery(server, beforeMb, ctx.log);
     return [{
       scenario: 'hostile', login_p95_ms: round2(hit.loginP95), baseline_login_p95_ms: round2(base.loginP95),
       chat_p99_ms: round2(hit.chatP99), baseline_chat_p99_ms: round2(base.chatP99), lost: hit.lost + base.lost,
-      rss_growth_mb: round2(peaks.rssPeak - idleMb), rss_recovered_s: recoveredS,
+      rss_growth_mb: round2(peaks.rssPeak - idleMb), rss_recovered_s: recovered.s, heap_used_after_mb: recovered.heapMb, heap_used_before_mb: heapBefore,
       attack_handshakes_per_s: round2(handshakesPerS), attack_prelogin_conns: peaks.preLoginPeak,
       login_failed: hit.loginFailed + base.loginFailed,
     }];

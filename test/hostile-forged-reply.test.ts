@@ -35,7 +35,7 @@ async function scripted(signers: RsaKeyPair[], gapMs: number): Promise<number> {
       const eph = makeEphemeral();
       const transcript = helloTranscript(p.connId, p.clientPub, eph.publicRaw, key.spki);
       const signature = await signTranscript(key.privateKey, transcript);
-      s.send(encodePacket({ type: 'server_hello', connId: p.connId, pn: 0, serverPub: eph.publicRaw, serverKey: key.spki, signature }), rinfo.port, rinfo.address);
+      try { s.send(encodePacket({ type: 'server_hello', connId: p.connId, pn: 0, serverPub: eph.publicRaw, serverKey: key.spki, signature }), rinfo.port, rinfo.address); } catch { /* test over */ }
     }, i * gapMs));
   });
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
@@ -62,6 +62,26 @@ test('when only another key answers, the client reports server_key_changed at th
   assert.is((err as ChatError).code, 'server_key_changed');
   assert.ok((err as ChatError).message.includes(forger.fingerprint) && (err as ChatError).message.includes(real.fingerprint));
   assert.ok(Date.now() - started >= 700, 'not before the timeout');
+});
+
+test('a RETRY repeating the cookie the client sent is not answered at once: the client waits for its resend timer', async () => {
+  // A server refusing for its rate answers every HELLO with the same cookie; answering each at once would
+  // make the two bounce HELLO and RETRY as fast as the network allows.
+  const s = dgram.createSocket('udp4');
+  sockets.push(s);
+  let hellos = 0;
+  s.on('message', (buf, rinfo) => {
+    const p = decodePacket(buf);
+    if (p.type !== 'hello') return;
+    hellos++;
+    s.send(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: Buffer.alloc(17, 9) }), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const err = await connectSecure({ host: '127.0.0.1', port: s.address().port, pinned: real.fingerprint, trust: async () => false, timeoutMs: 1_500 })
+    .then(() => undefined, (e: unknown) => e);
+  assert.is((err as ChatError).code, 'timeout');
+  // The first HELLO, the one with the cookie, then the resends at 400 + 800 ms.
+  assert.ok(hellos <= 4, `${hellos} HELLOs in 1.5 s`);
 });
 
 test.run();
