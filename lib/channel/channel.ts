@@ -225,6 +225,8 @@ export class Channel {
 
   /** Limits what the peer can make this channel hold (see Receiver.setLimits). */
   setReceiveLimits(window: number, maxBytes: number): void { this.receiver.setLimits(window, maxBytes); }
+  /** True once the peer sent beyond those limits. */
+  get overLimit(): boolean { return this.receiver.overLimit; }
 
   /** Nothing queued or unacknowledged. */
   get idle(): boolean {

@@ -50,6 +50,8 @@ export class Receiver {
   dropped = 0;
   /** Messages discarded because their fragments did not form a valid message. */
   malformed = 0;
+  /** The peer sent more than the limits of setLimits allow (a fragment beyond the window or the byte budget). */
+  overLimit = false;
   /** Absolute ms when an ack must go out; Infinity when none is due. */
   ackDueAt = Infinity;
   /** Something arrived since the last ack was sent (an ack may be piggybacked). */
@@ -77,6 +79,7 @@ export class Receiver {
     }
     if (f.seq >= this.cumulative + this.window) {
       this.dropped++;
+      this.overLimit = true;
       this.ackAt(now);
       return;
     }
@@ -84,7 +87,7 @@ export class Receiver {
     const hadGap = this.buffer.size > 0;
     if (f.seq > this.cumulative) {
       // Over the byte budget: not kept and not acked, so the sender resends it once there is room.
-      if (this.bufferedBytes + this.partialBytes + f.data.length > this.maxBytes) { this.dropped++; return; }
+      if (this.bufferedBytes + this.partialBytes + f.data.length > this.maxBytes) { this.dropped++; this.overLimit = true; return; }
       this.bufferedBytes += f.data.length;
       this.buffer.set(f.seq, f);
       this.buffered.add(f.seq);
@@ -175,6 +178,7 @@ export class Receiver {
     this.partialBytes += f.data.length;
     if (this.partialBytes > Math.min(MAX_MESSAGE_BYTES, this.maxBytes)) {
       this.malformed++;
+      if (this.partialBytes > this.maxBytes) this.overLimit = true;
       this.partial = null;
       this.partialBytes = 0;
       this.skipping = !f.last;

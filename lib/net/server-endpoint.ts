@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { RsaKeyPair } from '../keyfile.ts';
 import {
-  CONNECTION_ID_BYTES, LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES, PRELOGIN_BUFFER_BYTES,
-  PRELOGIN_RECEIVE_WINDOW, RECEIVE_WINDOW, RESET_REVEALED_MS,
+  LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES, PRELOGIN_BUFFER_BYTES,
+  PRELOGIN_RECEIVE_WINDOW, RECEIVE_WINDOW,
 } from '../constants.ts';
 import { ownCopy } from '../bytes.ts';
 import { Gate } from '../gate.ts';
@@ -20,7 +20,8 @@ import { AmplificationGuard } from '../session/amplification.ts';
 import { CookieJar } from '../session/cookie.ts';
 import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript } from '../session/keys.ts';
 import { PacketOpener, PacketSealer } from '../session/protector.ts';
-import { resetKeyFrom, resetToken } from '../session/reset.ts';
+import { resetKeyFrom } from '../session/reset.ts';
+import { ResetSender } from './reset-sender.ts';
 
 /** Most connections (including those mid-handshake) one server holds. */
 export const MAX_CONNECTIONS = 20_000;
@@ -29,10 +30,10 @@ export const MAX_CONNECTIONS = 20_000;
 export const MAX_CONNECTIONS_PER_IP = 256;
 /** Most handshakes being signed at once. */
 const MAX_PENDING_HANDSHAKES = 2_000;
-/** Most stateless resets sent per second. */
-const RESETS_PER_S = 200;
 /** CLOSE code sent to a connection that did not log in within LOGIN_DEADLINE_MS. */
 export const CLOSE_LOGIN_DEADLINE = 4;
+/** CLOSE code sent to a connection that sent more than its budget before login. */
+export const CLOSE_PRELOGIN_BUDGET = 5;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -73,19 +74,16 @@ export class ServerEndpoint extends EventEmitter {
   private readonly now: () => number;
   private readonly cookies: CookieJar;
   private readonly guard = new AmplificationGuard();
-  private readonly resetKey: Buffer;
+  private readonly resets: ResetSender;
   private readonly conns = new Map<string, Entry>();
   private readonly pending = new Set<string>();
   /** Connections and handshakes per IP address. */
   private readonly perIp = new Map<string, number>();
   private readonly maxPerIp: number;
-  private resetBudget = { second: 0, used: 0 };
   private readonly signing = new Gate(MAX_CONCURRENT_SIGNATURES);
   private readonly admission: Admission;
   /** Connections not logged in yet (by id) and when their login deadline falls; insertion order = deadline order. */
   private readonly loginDue = new Map<string, number>();
-  /** Connection ids whose reset token was sent while they were unknown, and until when they are refused. */
-  private readonly revealed = new Map<string, number>();
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(o: ServerEndpointOptions) {
@@ -94,7 +92,7 @@ export class ServerEndpoint extends EventEmitter {
     this.now = o.now ?? Date.now;
     this.maxPerIp = o.maxPerIp ?? MAX_CONNECTIONS_PER_IP;
     this.cookies = new CookieJar(this.now());
-    this.resetKey = resetKeyFrom(o.identity.privateKey);
+    this.resets = new ResetSender(resetKeyFrom(o.identity.privateKey), this.now, (d, ip, port) => this.sendTo(d, ip, port));
     this.admission = new Admission(o.admission, o.exemptIps);
   }
 
@@ -122,12 +120,7 @@ export class ServerEndpoint extends EventEmitter {
   }
 
   /** Sends a stateless reset for a connection of an earlier run (connId, "ip:port"), so its client reconnects at once. */
-  sendReset(connId: Buffer, address: string): void {
-    const i = address.lastIndexOf(':');
-    const port = Number(address.slice(i + 1));
-    if (connId.length !== CONNECTION_ID_BYTES || !Number.isInteger(port) || port < 1 || port > 65535) return;
-    this.sendTo(encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) }), address.slice(0, i), port);
-  }
+  sendReset(connId: Buffer, address: string): void { this.resets.restart(connId, address); }
 
   /** Connections alive now. */
   get connectionCount(): number { return this.conns.size; }
@@ -201,9 +194,14 @@ export class ServerEndpoint extends EventEmitter {
     const key = packet.connId.toString('hex');
     const entry = this.conns.get(key);
     // While its handshake is being signed, a connection is not established: its reset token must not leak.
-    if (!entry) return this.pending.has(key) ? this.count('handshake_pending') : this.maybeReset(packet.connId, buf.length, ip, port);
+    if (!entry) return this.pending.has(key) ? this.count('handshake_pending') : this.unknown(packet.connId, buf.length, ip, port);
     if (entry.address !== address) return this.count('wrong_address');
     entry.conn.receiveDatagram(buf);
+    // Before login a client sends a few small messages: more than its budget is an attack, not a login.
+    if (entry.preLogin && entry.conn.channel.overLimit) {
+      this.count('prelogin_budget');
+      entry.conn.close(CLOSE_PRELOGIN_BUDGET, 'too much data before login');
+    }
   }
 
   private onHello(p: Extract<Packet, { type: 'hello' }>, size: number, address: string, ip: string, port: number): void {
@@ -223,7 +221,7 @@ export class ServerEndpoint extends EventEmitter {
       return;
     }
     if (this.pending.has(key)) return;
-    if ((this.revealed.get(key) ?? 0) > now) return this.count('reset_revealed');
+    if (this.resets.wasRevealed(key)) return this.count('reset_revealed');
     if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
     if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
     // A cookie starts one handshake; beyond an address's rate or the budget before login, HELLO gets a RETRY.
@@ -285,7 +283,7 @@ export class ServerEndpoint extends EventEmitter {
       countDrop: (r) => this.count(r),
     });
     const key = connId.toString('hex');
-    const token = resetToken(this.resetKey, connId);
+    const token = this.resets.token(connId);
     conn.channel.setReceiveLimits(PRELOGIN_RECEIVE_WINDOW, PRELOGIN_BUFFER_BYTES);
     this.conns.set(key, { conn, address, ip, clientPub: ownCopy(p.clientPub), serverHello, preLogin: true });
     this.loginDue.set(key, this.now() + LOGIN_DEADLINE_MS);
@@ -301,19 +299,9 @@ export class ServerEndpoint extends EventEmitter {
     return conn;
   }
 
-  // A sealed datagram for a connection we do not know (e.g. we restarted): answer with a stateless
-  // reset the client can verify, never larger than what came in, and at a bounded rate.
-  private maybeReset(connId: Buffer, size: number, ip: string, port: number): void {
+  // A sealed datagram for a connection we do not know (e.g. we restarted): a stateless reset, bounded.
+  private unknown(connId: Buffer, size: number, ip: string, port: number): void {
     this.count('unknown_connection');
-    const reset = encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) });
-    if (reset.length >= size) return;
-    const second = Math.floor(this.now() / 1000);
-    if (this.resetBudget.second !== second) this.resetBudget = { second, used: 0 };
-    if (this.resetBudget.used++ >= RESETS_PER_S) return;
-    // This id's token is now known to whoever sent that datagram: it must never name a live connection.
-    const now = this.now();
-    for (const [k, until] of this.revealed) { if (until > now) break; this.revealed.delete(k); }
-    this.revealed.set(connId.toString('hex'), now + RESET_REVEALED_MS);
-    this.sendTo(reset, ip, port);
+    this.resets.answer(connId, size, ip, port);
   }
 }
