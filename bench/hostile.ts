@@ -94,14 +94,14 @@ async function recovery(server: Child, beforeMb: number, log: (line: string) => 
   try {
     while (performance.now() - t0 < RECOVERY_MAX_MS) {
       const s = await serverStats(server);
-      seen.push(`${s.rss_mb}/${s.heap_used_mb}/${s.external_mb}`);
+      seen.push(`${s.rss_mb}/${s.heap_used_mb}/${s.heap_total_mb}/${s.new_space_mb}/${s.external_mb}`);
       heapMb = s.heap_used_mb ?? NaN;
       if ((s.rss_mb ?? Infinity) <= beforeMb + RECOVERED_MARGIN_MB) return { s: round2((performance.now() - t0) / 1000), heapMb };
       await new Promise((r) => setTimeout(r, 1_000));
     }
     return { s: null, heapMb };
   } finally {
-    log(`  RSS/heap used/external after the attack, each second: ${seen.join(', ')} MB (RSS before it: ${beforeMb} MB)`);
+    log(`  RSS/heap used/heap total/new space/external after the attack, each second: ${seen.join(', ')} MB (RSS before it: ${beforeMb} MB)`);
   }
 }
 
