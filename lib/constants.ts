@@ -124,7 +124,7 @@ export const PRELOGIN_MAX_PER_IP = 16;
 export const HANDSHAKE_RATE_PER_S = 4;
 export const HANDSHAKE_BURST = 8;
 /** Handshakes queued for a signature beyond which only addresses that logged in recently are signed for. */
-export const HANDSHAKE_BUSY_QUEUE = 16;
+export const HANDSHAKE_BUSY_QUEUE = 64;
 /** An address whose client logged in within this long keeps priority when the server is busy, in ms. */
 export const RECENT_LOGIN_MS = 10 * 60_000;
 /** IP addresses whose handshake rate and recent login are remembered (the oldest are forgotten). */
