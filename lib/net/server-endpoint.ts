@@ -228,7 +228,7 @@ export class ServerEndpoint extends EventEmitter {
     if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, address, ip, port);
     const verdict = this.admission.check(ip, now, this.pending.size);
     if (verdict !== 'sign') return this.refuse(verdict, p, address, ip, port);
-    this.cookies.redeem(p.cookie, now);
+    if (!this.cookies.redeem(p.cookie, now)) return this.refuse('cookies_full', p, address, ip, port);
     this.pending.add(key);
     this.holdIp(ip, 1);
     this.admission.opened(ip);
