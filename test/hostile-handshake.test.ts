@@ -46,9 +46,9 @@ test('when the signing queue is long, only addresses that logged in recently are
   const a = new Admission(LIMITS);
   a.opened('10.0.0.1');
   a.loggedIn('10.0.0.1', 0);
-  assert.is(a.check('10.0.0.2', 1_000, LIMITS.busyQueue), 'busy');
+  assert.is(a.check('10.0.0.2', 1_000, LIMITS.busyQueue), 'signing_queue');
   assert.is(a.check('10.0.0.1', 1_000, LIMITS.busyQueue), 'sign');
-  assert.is(a.check('10.0.0.1', 1_000 + LIMITS.recentLoginMs, LIMITS.busyQueue + 1), 'busy', 'the priority fades');
+  assert.is(a.check('10.0.0.1', 1_000 + LIMITS.recentLoginMs, LIMITS.busyQueue + 1), 'signing_queue', 'the priority fades');
 });
 
 test('the global budget before login leaves room for recent addresses; exempt addresses have no per-address limit', () => {

@@ -28,7 +28,7 @@ export const DEFAULT_ADMISSION: AdmissionLimits = {
 };
 
 /** 'sign': start the handshake; any other answer is the reason it was not (the HELLO gets a RETRY instead). */
-export type Verdict = 'sign' | 'handshake_rate' | 'prelogin_per_ip' | 'prelogin_full' | 'busy';
+export type Verdict = 'sign' | 'handshake_rate' | 'prelogin_per_ip' | 'prelogin_full' | 'signing_queue';
 
 interface Bucket { tokens: number; last: number }
 
@@ -64,7 +64,7 @@ export class Admission {
     const recent = this.isRecent(ip, now);
     if (!exempt && (this.perIp.get(ip) ?? 0) >= this.limits.preLoginPerIp) return 'prelogin_per_ip';
     if (!recent && !exempt && this.preLogin >= this.limits.preLoginMax) return 'prelogin_full';
-    if (!recent && !exempt && queued >= this.limits.busyQueue) return 'busy';
+    if (!recent && !exempt && queued >= this.limits.busyQueue) return 'signing_queue';
     if (!exempt && !this.take(ip, now)) return 'handshake_rate';
     return 'sign';
   }

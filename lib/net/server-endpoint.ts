@@ -225,10 +225,10 @@ export class ServerEndpoint extends EventEmitter {
     if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
     if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
     // A cookie starts one handshake; beyond an address's rate or the budget before login, HELLO gets a RETRY.
-    if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, address, ip, port);
+    if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, ip, port);
     const verdict = this.admission.check(ip, now, this.pending.size);
-    if (verdict !== 'sign') return this.refuse(verdict, p, address, ip, port);
-    if (!this.cookies.redeem(p.cookie, now)) return this.refuse('cookies_full', p, address, ip, port);
+    if (verdict !== 'sign') return this.refuse(verdict, p, ip, port);
+    if (!this.cookies.redeem(p.cookie, now)) return this.refuse('cookies_full', p, ip, port);
     this.pending.add(key);
     this.holdIp(ip, 1);
     this.admission.opened(ip);
@@ -241,7 +241,7 @@ export class ServerEndpoint extends EventEmitter {
   }
 
   // The HELLO's own cookie is valid (checked): it goes back as it is, which saves making it again.
-  private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number): void {
+  private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, ip: string, port: number): void {
     this.count(reason);
     this.sendTo(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: p.cookie }), ip, port);
   }
