@@ -58,11 +58,11 @@ export async function makeContext(quick: boolean, log: (line: string) => void): 
 }
 
 /** Starts bench/server-proc.ts on 127.0.0.1 with a fresh (or the given) history dir; the child's ready line holds port and timings. */
-export async function startBenchServer(ctx: BenchContext, o: { historyDir?: string; nodeArgs?: string[] } = {}): Promise<Child & { port: number }> {
+export async function startBenchServer(ctx: BenchContext, o: { historyDir?: string; nodeArgs?: string[]; args?: string[] } = {}): Promise<Child & { port: number }> {
   const historyDir = o.historyDir ?? await freshDir(ctx.root, 'server');
   // OBROLAN_BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p") profiles or traces the server of any scenario.
   const nodeArgs = o.nodeArgs ?? process.env.OBROLAN_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean);
-  const child = await spawnTs('bench/server-proc.ts', ['--history-dir', historyDir, '--password', BENCH_PASSWORD], nodeArgs ? { nodeArgs } : {});
+  const child = await spawnTs('bench/server-proc.ts', ['--history-dir', historyDir, '--password', BENCH_PASSWORD, ...(o.args ?? [])], nodeArgs ? { nodeArgs } : {});
   return Object.assign(child, { port: Number(child.ready.port) });
 }
 

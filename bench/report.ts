@@ -64,6 +64,13 @@ function linesOf(r: Row): Line[] {
     }
     case 'client_start':
       return [{ what: 'client.ts --no-ui to ready', figure: `median ${n0(r.median_ms)} ms of ${r.runs}; first start (makes keys) ${n0(r.first_ms)} ms`, goal: '', verdict: '' }];
+    case 'hostile':
+      return [{
+        what: 'under attack (8 addresses + keys flood)',
+        figure: `login p95 ${n0(r.login_p95_ms)} ms (baseline ${n0(r.baseline_login_p95_ms)}), chat p99 ${n1(r.chat_p99_ms)} ms (baseline ${n1(r.baseline_chat_p99_ms)}), lost ${n0(r.lost)}; RSS +${n1(r.rss_growth_mb)} MB, back in ${n1(r.rss_recovered_s)} s; attack ${n0(r.attack_handshakes_per_s)} handshakes/s, ${n0(r.attack_prelogin_conns)} held before login`,
+        goal: 'login ≤ 1 s, chat ≤ 50 ms, 0 lost, RSS ≤ +60 MB back ≤ 15 s',
+        verdict: verdict([r.login_p95_ms, (v) => v <= 1000], [r.chat_p99_ms, (v) => v <= 50], [r.lost, (v) => v === 0], [r.rss_growth_mb, (v) => v <= 60], [r.rss_recovered_s, (v) => v <= 15]),
+      }];
     default:
       return r.error ? [{ what: r.scenario, figure: `error: ${String(r.error)}`, goal: '', verdict: 'FAIL' }] : [];
   }

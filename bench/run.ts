@@ -2,7 +2,7 @@
 // object per line). Flags:
 //   --json                 one JSON object per line on stdout (progress still goes to stderr)
 //   --quick                shorter steps, fewer sizes (for development; the figures are rougher)
-//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile
+//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile, hostile
 //   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
 //   --idle-budget S        let the idle ramp run up to S seconds (default 20: the whole run must fit in 3 minutes)
@@ -12,9 +12,10 @@
 //   --client-store         load clients also write their own history copy and known users to disk, as each
 //                          person's machine does; all of them in one process then measure that process, not the
 //                          server (by default they keep it in memory: bench/fleet.ts); rows say client_store: true
+//   --save                 also write every row to bench/results/YYYY-MM-DD-HHMM.json (UTC), to commit with the figures
 // Every child process is killed at the end, also on Ctrl-C.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { makeContext, removeTempDirsSync, type BenchContext, type Row } from './context.ts';
 import { benchE2E } from './e2e.ts';
@@ -25,6 +26,7 @@ import { formatTable } from './report.ts';
 import { idleScenario, stormScenario } from './scale.ts';
 import { clientStartScenario, historyScenario } from './startup.ts';
 import { setLoadClientStore } from './fleet.ts';
+import { hostileScenario } from './hostile.ts';
 
 type Scenario = (ctx: BenchContext, earlier: Row[]) => Promise<Row[]>;
 
@@ -39,6 +41,7 @@ const SCENARIOS: Record<string, Scenario> = {
   e2e: async () => [{ scenario: 'e2e', recipients: 50, ...(await benchE2E()) }],
   client: (ctx) => clientStartScenario(ctx),
   profile: (ctx, earlier) => profileScenario(ctx, earlier, profileRate),
+  hostile: (ctx) => hostileScenario(ctx),
 };
 /** Scenarios whose load clients --client-store changes. */
 const STORE_SENSITIVE = new Set(['fanout', 'latency', 'storm', 'idle', 'profile']);
@@ -72,16 +75,6 @@ function machine(): Row {
   };
 }
 
-/** Writes the run's rows to bench/results/YYYY-MM-DD-HHMM.json (UTC); returns the path from the repository root. */
-function saveResults(rows: Row[]): string {
-  const stamp = new Date().toISOString().replace('T', '-').replace(/:/g, '').slice(0, 15);
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const path = `bench/results/${stamp}.json`;
-  writeFileSync(new URL(`${stamp}.json`, dir), JSON.stringify(rows, null, 1) + '\n');
-  return path;
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -93,7 +86,7 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store] [--save]\n');
+    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile,hostile] [--profile] [--profile-rate N] [--idle-budget S] [--wait-quiet S] [--client-store] [--save]\n');
     return 0;
   }
   if (values['profile-rate'] !== undefined) profileRate = Number(values['profile-rate']);
@@ -137,9 +130,19 @@ async function main(): Promise<number> {
     await dispose();
   }
   log(`bench finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (values.save) log(`results saved to ${saveResults(rows)}`);
+  if (values.save) log(`saved ${await saveRows(rows)}`);
   if (!values.json) process.stdout.write(formatTable(rows));
   return failed ? 1 : 0;
+}
+
+/** Writes `rows` to bench/results/YYYY-MM-DD-HHMM.json (UTC, one JSON object a line); returns the path. */
+async function saveRows(rows: Row[]): Promise<string> {
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', '-').replace(':', '');
+  const dir = new URL('./results/', import.meta.url).pathname;
+  await mkdir(dir, { recursive: true });
+  const path = `${dir}${stamp}.json`;
+  await writeFile(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return path;
 }
 
 process.on('exit', killAllChildren);

@@ -3,7 +3,9 @@
 //   {"type":"listening","port":P,"pid":N,"create_ms":…,"listen_ms":…}   once, when ready
 //   {"type":"stats",…ServerStats,"rss_mb":…}                         on SIGUSR2
 // SIGTERM/SIGINT stop the server and exit 0 (so `node --cpu-prof` writes its profile).
-// Usage: node --import tsx bench/server-proc.ts --history-dir DIR [--password S] [--port N]
+// --hostile (the hostile scenario): the default limits before login for every address, 127.0.0.1 included;
+// otherwise 127.0.0.1, where every load client is, is exempt from the per-address limits before login.
+// Usage: node --import tsx bench/server-proc.ts --history-dir DIR [--password S] [--port N] [--hostile]
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -20,7 +22,7 @@ const line = (o: Record<string, unknown>): void => { process.stdout.write(JSON.s
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { 'history-dir': { type: 'string' }, password: { type: 'string' }, port: { type: 'string' } },
+    options: { 'history-dir': { type: 'string' }, password: { type: 'string' }, port: { type: 'string' }, hostile: { type: 'boolean' } },
     strict: true,
   });
   const historyDir = values['history-dir'];
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const server = await ChatServer.create({
     host: '127.0.0.1', port: Number(values.port ?? 0), password: values.password ?? 'bench', historyDir, flood: BENCH_FLOOD, maxConnectionsPerIp: BENCH_MAX_PER_IP,
+    exemptIps: values.hostile ? [] : ['127.0.0.1'],
     onProgress: (text) => process.stderr.write(`${text}\n`),
   });
   const created = performance.now();

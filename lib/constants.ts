@@ -107,3 +107,36 @@ export const RECONNECT_MAX_MS = 2_000;
 // ── end-to-end ───────────────────────────────────────────────────────
 /** Client RSA key size for OAEP and PSS key pairs, in bits. */
 export const CLIENT_RSA_BITS = 3072;
+
+// ── hostile peers (issue 12): login deadline, memory budget before login, handshake rates ──
+/** A connection that has not logged in (password and name) this long after its handshake is closed, in ms. */
+export const LOGIN_DEADLINE_MS = 10_000;
+/** Receive window of a connection before login, in fragments (RECEIVE_WINDOW after login). */
+export const PRELOGIN_RECEIVE_WINDOW = 16;
+/** Bytes one connection may hold in its reorder buffer and a half-assembled message before login. */
+export const PRELOGIN_BUFFER_BYTES = 16 * 1024;
+/** Connections not yet logged in, in all (beyond it only addresses that logged in recently may add one). */
+export const PRELOGIN_MAX_CONNECTIONS = 1_024;
+/** Connections not yet logged in (including handshakes being signed) from one IP address. */
+export const PRELOGIN_MAX_PER_IP = 16;
+/** New handshakes (RSA signatures) per IP address: sustained rate per second and burst; beyond it HELLO
+ * gets a RETRY, not a signature. A login gives its token back. */
+export const HANDSHAKE_RATE_PER_S = 4;
+export const HANDSHAKE_BURST = 8;
+/** Handshakes queued for a signature beyond which only addresses that logged in recently are signed for. */
+export const HANDSHAKE_BUSY_QUEUE = 64;
+/** An address whose client logged in within this long keeps priority when the server is busy, in ms. */
+export const RECENT_LOGIN_MS = 10 * 60_000;
+/** IP addresses whose handshake rate and recent login are remembered (the oldest are forgotten). */
+export const ADMISSION_MAX_ADDRESSES = 10_000;
+/** `keys` requests per connection: sustained rate per second and burst. */
+export const KEYS_RATE_PER_S = 5;
+export const KEYS_BURST = 20;
+/** Most names one `keys` request may carry (a client asks in several requests beyond it). */
+export const KEYS_MAX_NAMES = 32;
+/** Spent cookies remembered (each starts at most one handshake while it is valid, ≤ 60 s). */
+export const COOKIES_SPENT_MAX = 100_000;
+/** How often connections past their login deadline are closed, in ms. */
+export const LOGIN_SWEEP_MS = 500;
+/** A connection id whose reset token was sent (it was unknown then) cannot start a handshake for this long, in ms. */
+export const RESET_REVEALED_MS = 60_000;

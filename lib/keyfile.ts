@@ -1,6 +1,6 @@
 // RSA key pairs kept in PEM files (mode 0600), made once on first use.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface RsaKeyPair {
@@ -37,7 +37,8 @@ export function generateRsaKeyPair(bits: number): Promise<RsaKeyPair> {
 /**
  * Loads the RSA private key at `path` (PKCS#8 PEM), or makes one of `bits` bits and saves it with mode 0600
  * (written to a temporary file and renamed, so a crash never leaves half a key). `onGenerate` is called
- * before a key is generated, which takes a second or so. Throws if the file exists but is not a key.
+ * before a key is generated, which takes a second or so. An existing file readable by others is made 0600
+ * first (POSIX; where modes mean nothing, as on Windows, this does nothing). Throws if the file exists but is not a key.
  */
 export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate?: () => void): Promise<RsaKeyPair> {
   let pem: string | undefined;
@@ -47,6 +48,7 @@ export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (pem !== undefined) {
+    await tightenMode(path);
     try {
       return keyPairFrom(createPrivateKey(pem));
     } catch {
@@ -60,4 +62,10 @@ export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate
   await writeFile(tmp, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   await rename(tmp, path);
   return pair;
+}
+
+/** Makes `path` readable and writable by its owner only, if group or others have any access to it. */
+async function tightenMode(path: string): Promise<void> {
+  const { mode } = await stat(path);
+  if ((mode & 0o077) !== 0) await chmod(path, 0o600);
 }

@@ -223,6 +223,11 @@ export class Channel {
     this.state = 'closing';
   }
 
+  /** Limits what the peer can make this channel hold (see Receiver.setLimits). */
+  setReceiveLimits(window: number, maxBytes: number): void { this.receiver.setLimits(window, maxBytes); }
+  /** True once the peer sent beyond those limits. */
+  get overLimit(): boolean { return this.receiver.overLimit; }
+
   /** Nothing queued or unacknowledged. */
   get idle(): boolean {
     return !this.sender.hasQueued && this.sender.inFlight.size === 0;

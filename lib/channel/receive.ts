@@ -50,6 +50,8 @@ export class Receiver {
   dropped = 0;
   /** Messages discarded because their fragments did not form a valid message. */
   malformed = 0;
+  /** The peer sent more than the limits of setLimits allow (a fragment beyond the window or the byte budget). */
+  overLimit = false;
   /** Absolute ms when an ack must go out; Infinity when none is due. */
   ackDueAt = Infinity;
   /** Something arrived since the last ack was sent (an ack may be piggybacked). */
@@ -57,6 +59,10 @@ export class Receiver {
 
   private readonly buffer = new Map<number, DataFrame>();
   private readonly buffered = new RangeSet();
+  /** Reorder window in fragments, and most bytes held (reorder buffer + a half-assembled message). */
+  private window = RECEIVE_WINDOW;
+  private maxBytes = Infinity;
+  private bufferedBytes = 0;
   private unackedFrames = 0;
   private lastDataAt = 0;
   private partial: Uint8Array[] | null = null;
@@ -71,14 +77,18 @@ export class Receiver {
       this.ackAt(now);
       return;
     }
-    if (f.seq >= this.cumulative + RECEIVE_WINDOW) {
+    if (f.seq >= this.cumulative + this.window) {
       this.dropped++;
+      this.overLimit = true;
       this.ackAt(now);
       return;
     }
     this.lastDataAt = now;
     const hadGap = this.buffer.size > 0;
     if (f.seq > this.cumulative) {
+      // Over the byte budget: not kept and not acked, so the sender resends it once there is room.
+      if (this.bufferedBytes + this.partialBytes + f.data.length > this.maxBytes) { this.dropped++; this.overLimit = true; return; }
+      this.bufferedBytes += f.data.length;
       this.buffer.set(f.seq, f);
       this.buffered.add(f.seq);
       this.ackAt(now); // out of order: tell the sender about the gap at once
@@ -88,6 +98,7 @@ export class Receiver {
     this.cumulative++;
     for (let next = this.buffer.get(this.cumulative); next; next = this.buffer.get(this.cumulative)) {
       this.buffer.delete(this.cumulative);
+      this.bufferedBytes -= next.data.length;
       this.assemble(next, out);
       this.cumulative++;
     }
@@ -95,6 +106,22 @@ export class Receiver {
     this.unackedFrames++;
     if (hadGap || this.unackedFrames >= ACK_EVERY_FRAMES) this.ackAt(now);
     else this.ackAt(Math.min(this.ackDueAt, now + ACK_DELAY_MS));
+  }
+
+  /**
+   * Limits what a peer can make this receiver hold (a server sets small ones before login): frames at most
+   * `window` ahead of the next expected one, and at most `maxBytes` held in the reorder buffer and a
+   * half-assembled message (a longer message is dropped as malformed). Throws RangeError on a bad value.
+   */
+  setLimits(window: number, maxBytes: number): void {
+    if (!Number.isInteger(window) || window < 1 || !(maxBytes > 0)) throw new RangeError('receive window must be ≥ 1 and maxBytes > 0');
+    this.window = window;
+    this.maxBytes = maxBytes;
+  }
+
+  /** Bytes held now: reorder buffer and the message being assembled. */
+  get heldBytes(): number {
+    return this.bufferedBytes + this.partialBytes;
   }
 
   /** A PING asks for an ack, so keepalives prove liveness both ways. */
@@ -149,15 +176,18 @@ export class Receiver {
     }
     this.partial.push(f.data);
     this.partialBytes += f.data.length;
-    if (this.partialBytes > MAX_MESSAGE_BYTES) {
+    if (this.partialBytes > Math.min(MAX_MESSAGE_BYTES, this.maxBytes)) {
       this.malformed++;
+      if (this.partialBytes > this.maxBytes) this.overLimit = true;
       this.partial = null;
+      this.partialBytes = 0;
       this.skipping = !f.last;
       return;
     }
     if (f.last) {
       out.push(Buffer.concat(this.partial, this.partialBytes));
       this.partial = null;
+      this.partialBytes = 0;
     }
   }
 }

@@ -1,7 +1,7 @@
 // ChatClient: the headless client. Secure session, login, history, sending with idempotent resend,
 // end-to-end encrypted room and direct messages, and reconnecting by itself. Events: ChatClientEvents.
 import { EventEmitter } from 'node:events';
-import { HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
+import { HANDSHAKE_TIMEOUT_MS, KEYS_MAX_NAMES } from '../constants.ts';
 import type { ChatClientOptions, ChatMessage, ClientState } from './types.ts';
 import type { ClientKeys } from '../e2e/keys.ts';
 export type { ChatClientOptions } from './types.ts';
@@ -195,11 +195,19 @@ export class ChatClient extends EventEmitter {
     }
   }
 
+  // At most KEYS_MAX_NAMES names a request (the server's limit); a request refused for its rate is tried again once.
   private async fetchKeys(names: string[]): Promise<Record<string, { enc: string; sig: string }>> {
-    const reply = this.waiters.wait((m) => m.t === 'keys', 10_000);
-    this.sendRaw({ t: 'keys', users: names });
-    const r = await reply;
-    return r.t === 'keys' ? r.bundles : {};
+    const out: Record<string, { enc: string; sig: string }> = {};
+    for (let i = 0; i < names.length; i += KEYS_MAX_NAMES) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const reply = this.waiters.wait((m) => m.t === 'keys' || (m.t === 'error' && m.code === 'rate_limited'), 10_000);
+        this.sendRaw({ t: 'keys', users: names.slice(i, i + KEYS_MAX_NAMES) });
+        const r = await reply;
+        if (r.t === 'keys') { Object.assign(out, r.bundles); break; }
+        if (r.t === 'error') await new Promise((ok) => setTimeout(ok, Math.min(r.retryAfterMs ?? 1_000, 2_000)));
+      }
+    }
+    return out;
   }
 
   // An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen.

@@ -8,7 +8,7 @@
 //   message boundaries). Encrypted, direct and replayed messages stay JSON.
 //
 // The decoders validate every field a peer could get wrong and throw ProtocolError('bad_message' or 'too_large').
-import { MAX_TEXT_BYTES } from '../constants.ts';
+import { KEYS_MAX_NAMES, MAX_TEXT_BYTES } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 
 /** A room or direct message as it travels from the server to a client. */
@@ -69,8 +69,6 @@ export function chunkUsers(list: WireUser[]): WireUser[][] {
 
 /** Longest client message id, in characters. */
 export const MAX_ID_CHARS = 64;
-/** Most users one request may name. */
-const MAX_NAMES = 4096;
 
 /** First byte of a binary plain room message. */
 export const PLAIN_ROOM_MESSAGE_KIND = 0x01;
@@ -212,7 +210,7 @@ export function decodeClientMessage(buf: Buffer): ClientMessage {
     case 'dm': return { t: 'dm', id: str(o, 'id', MAX_ID_CHARS), to: str(o, 'to', 256), env: envelope(o) };
     case 'keys': {
       const users = o.users;
-      if (!Array.isArray(users) || users.length > MAX_NAMES || users.some((u) => typeof u !== 'string' || u.length > 256)) bad('users must be a list of names');
+      if (!Array.isArray(users) || users.length > KEYS_MAX_NAMES || users.some((u) => typeof u !== 'string' || u.length > 256)) bad(`users must be a list of at most ${KEYS_MAX_NAMES} names`);
       return { t: 'keys', users: users as string[] };
     }
     case 'users': return { t: 'users' };

@@ -2,7 +2,7 @@
 // the room, and a clean stop. Events: ChatServerEvents in chat-types.ts.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { FLOOD_BURST, FLOOD_RATE_PER_S, KEYS_BURST, KEYS_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
@@ -12,9 +12,12 @@ import { RoomHistory } from '../history/room.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
 import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } from './password.ts';
-import { FailureLimiter } from '../rate-limit.ts';
+import { FailureLimiter, TokenBucket } from '../rate-limit.ts';
+import { keysReply } from './key-requests.ts';
+import { RoomPassword, takePassword } from './room-password.ts';
 import { Room, type Member } from './room.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
+import type { AdmissionLimits } from '../net/admission.ts';
 import { Reservations } from './reservations.ts';
 import { checkUsername } from './username.ts';
 
@@ -30,6 +33,9 @@ export interface ChatServerOptions {
   retentionDays?: number;
   /** Most connections from one IP address (default 256); a benchmark's many clients on loopback raise it. */
   maxConnectionsPerIp?: number;
+  /** Handshake rates and budgets before login, and addresses exempt from them (tests, benchmarks): lib/net/admission.ts. */
+  admission?: Partial<AdmissionLimits>;
+  exemptIps?: string[];
 }
 
 /** CLOSE code sent to clients when the server stops. */
@@ -43,6 +49,8 @@ interface Session {
   ip: string;
   authed: boolean;
   member?: Member;
+  /** `keys` requests allowed (KEYS_RATE_PER_S, KEYS_BURST), made at the first request. */
+  keysRate?: TokenBucket;
 }
 
 type Handler = (s: Session, m: ClientMessage) => void;
@@ -58,7 +66,9 @@ export class ChatServer extends EventEmitter {
   private stopping = false;
 
   private constructor(
-    private readonly opts: ChatServerOptions,
+    private readonly opts: Omit<ChatServerOptions, 'password'>,
+    /** The room password, in its one place (the options the server keeps do not hold it). */
+    private readonly password: RoomPassword,
     identity: RsaKeyPair,
     private readonly pw: { params: PasswordParams; verifier: Buffer },
     private readonly history: RoomHistory,
@@ -66,7 +76,10 @@ export class ChatServer extends EventEmitter {
   ) {
     super();
     this.fingerprint = identity.fingerprint;
-    this.endpoint = new ServerEndpoint({ identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}) });
+    this.endpoint = new ServerEndpoint({
+      identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}),
+      ...(opts.admission ? { admission: opts.admission } : {}), ...(opts.exemptIps ? { exemptIps: opts.exemptIps } : {}),
+    });
     this.endpoint.on('connection', (conn: Connection, address: string, token: Buffer) => this.onConnection(conn, address, token));
     this.room = new Room(history, {
       message: (m) => { this.messages++; this.emit('message', m); },
@@ -75,16 +88,17 @@ export class ChatServer extends EventEmitter {
   }
 
   /** Loads or makes the server key (history/keys/server.pem), the history, and the password verifier. */
-  static async create(opts: ChatServerOptions): Promise<ChatServer> {
+  static async create(options: ChatServerOptions): Promise<ChatServer> {
+    const { rest: opts, password } = takePassword(options);
     const warn = (msg: string): void => opts.onProgress?.(`warning: ${msg}`);
     const [identity, pw, history, reservations] = await Promise.all([
       loadOrCreateKeyPair(join(opts.historyDir, 'keys', 'server.pem'), SERVER_RSA_BITS,
         () => opts.onProgress?.('making the server key (first start only)…')),
-      makeVerifier(opts.password),
+      makeVerifier(password.reveal()),
       RoomHistory.open(opts.historyDir, { onWarning: warn, ...(opts.retentionDays ? { retentionDays: opts.retentionDays } : {}) }),
       Reservations.load(join(opts.historyDir, 'online.json')),
     ]);
-    const server = new ChatServer(opts, identity, pw, history, reservations);
+    const server = new ChatServer(opts, password, identity, pw, history, reservations);
     await server.room.loadRecentIds();
     return server;
   }
@@ -111,6 +125,7 @@ export class ChatServer extends EventEmitter {
       datagramsOut: this.endpoint.datagramsOut,
       dropped: { ...this.endpoint.dropped },
       retransmits: [...this.sessions].reduce((n, s) => n + s.conn.channel.stats().retransmits, 0),
+      preLogin: this.endpoint.preLoginCount,
     };
   }
 
@@ -186,13 +201,10 @@ export class ChatServer extends EventEmitter {
       if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
     },
     keys: (s, m) => {
-      const bundles: Record<string, { enc: string; sig: string }> = {};
-      for (const name of (m as Extract<ClientMessage, { t: 'keys' }>).users) {
-        const c = checkUsername(name);
-        const b = c.ok ? this.bundles.get(c.key) : undefined;
-        if (b) bundles[name] = b;
-      }
-      this.send(s, { t: 'keys', bundles });
+      const now = Date.now();
+      const wait = (s.keysRate ??= new TokenBucket(KEYS_RATE_PER_S, KEYS_BURST, now)).take(now, 0);
+      if (wait > 0) return this.send(s, { t: 'error', code: 'rate_limited', message: `too many key requests — try again in ${wait} ms`, retryAfterMs: wait });
+      this.send(s, { t: 'keys', bundles: keysReply((m as Extract<ClientMessage, { t: 'keys' }>).users, this.bundles) });
     },
     users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
     bye: (s) => s.conn.close(0, 'bye'),
@@ -255,6 +267,7 @@ export class ChatServer extends EventEmitter {
     const member = this.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x) => this.send(s, x), ...(m.keys ? { keys: m.keys } : {}) });
     this.room.members.set(check.key, member);
     s.member = member;
+    this.endpoint.markLoggedIn(s.conn);
     if (m.keys) this.bundles.set(check.key, m.keys);
     const token = this.reservations.issue(check.key);
     const [first, ...rest] = chunkUsers([{ name: check.name, keys: keysFp }, ...this.room.userList()]);

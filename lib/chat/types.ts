@@ -57,6 +57,8 @@ export interface ServerStats {
   dropped: Record<string, number>;
   /** Data fragments sent again (lost or late acks) on the connections open now. */
   retransmits: number;
+  /** Connections (and handshakes being signed) not logged in yet. */
+  preLogin?: number;
 }
 
 /** Options of ChatClient (lib/chat/client.ts). */

@@ -33,7 +33,8 @@ export interface SecureLink {
 
 /**
  * Runs the handshake with the server at host:port. Rejects with ChatError:
- * 'server_key_changed' (message names both fingerprints), 'timeout' (no answer), 'server_gone' (socket error),
+ * 'server_key_changed' (only a key other than the pinned one answered before the timeout; the message names
+ * both fingerprints), 'timeout' (no answer), 'server_gone' (socket error),
  * or 'verify_failed' (the user refused to trust the key).
  */
 export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
@@ -48,9 +49,18 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
   let verifying = false;
+  // A reply signed by another key than the pinned one: anyone can send that, so it is only reported when
+  // no reply signed by the pinned key came before the handshake's timeout.
+  let mismatch: string | undefined;
 
   return new Promise<SecureLink>((resolve, reject) => {
-    const deadline = setTimeout(() => fail(new ChatError('timeout', `no answer from ${o.host}:${o.port} — is the server running, and does a firewall let UDP through?`)), o.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    const deadline = setTimeout(() => fail(mismatch ? keyChanged(mismatch)
+      : new ChatError('timeout', `no answer from ${o.host}:${o.port} — is the server running, and does a firewall let UDP through?`)), o.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    function keyChanged(fingerprint: string): ChatError {
+      return new ChatError('server_key_changed',
+        `server key changed since last time: pinned ${o.pinned}, now ${fingerprint}. If the server was reinstalled on purpose, remove its line from known_servers in the history dir; otherwise someone may be impersonating it.`,
+        { pinned: o.pinned, offered: fingerprint });
+    }
     function cleanup(): void {
       clearTimeout(deadline);
       if (timer) clearTimeout(timer);
@@ -74,9 +84,8 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
       if (!verifyTranscript(p.serverKey, transcript, p.signature)) return count('bad_signature');
       const fingerprint = fingerprintOf(p.serverKey);
       if (o.pinned && o.pinned !== fingerprint) {
-        return fail(new ChatError('server_key_changed',
-          `server key changed since last time: pinned ${o.pinned}, now ${fingerprint}. If the server was reinstalled on purpose, remove its line from known_servers in the history dir; otherwise someone may be impersonating it.`,
-          { pinned: o.pinned, offered: fingerprint }));
+        mismatch ??= fingerprint;
+        return count('key_mismatch');
       }
       if (!o.pinned) {
         // The person may take a while to decide: stop resending and stop the handshake clock meanwhile.
@@ -129,6 +138,8 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
       try { p = decodePacket(buf); } catch (err) { if (err instanceof ProtocolError) return count('malformed'); throw err; }
       if (!p.connId.equals(connId)) return count('unknown_connection');
       if (p.type === 'retry') {
+        // The same cookie again: the server is refusing for now (rate, budget); resend on the timer, not at once.
+        if (cookie.equals(p.cookie)) return count('retry_again');
         cookie = Buffer.from(p.cookie);
         if (timer) clearTimeout(timer);
         resendMs = HANDSHAKE_RESEND_MS;

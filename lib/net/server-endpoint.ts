@@ -6,9 +6,13 @@ import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { RsaKeyPair } from '../keyfile.ts';
-import { CONNECTION_ID_BYTES, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES } from '../constants.ts';
+import {
+  LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES, PRELOGIN_BUFFER_BYTES,
+  PRELOGIN_RECEIVE_WINDOW, RECEIVE_WINDOW,
+} from '../constants.ts';
 import { ownCopy } from '../bytes.ts';
 import { Gate } from '../gate.ts';
+import { Admission, type AdmissionLimits } from './admission.ts';
 import { Connection } from './connection.ts';
 import { ProtocolError } from '../errors.ts';
 import { decodePacket, encodePacket, type Packet } from '../wire.ts';
@@ -16,7 +20,8 @@ import { AmplificationGuard } from '../session/amplification.ts';
 import { CookieJar } from '../session/cookie.ts';
 import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript } from '../session/keys.ts';
 import { PacketOpener, PacketSealer } from '../session/protector.ts';
-import { resetKeyFrom, resetToken } from '../session/reset.ts';
+import { resetKeyFrom } from '../session/reset.ts';
+import { ResetSender } from './reset-sender.ts';
 
 /** Most connections (including those mid-handshake) one server holds. */
 export const MAX_CONNECTIONS = 20_000;
@@ -25,8 +30,10 @@ export const MAX_CONNECTIONS = 20_000;
 export const MAX_CONNECTIONS_PER_IP = 256;
 /** Most handshakes being signed at once. */
 const MAX_PENDING_HANDSHAKES = 2_000;
-/** Most stateless resets sent per second. */
-const RESETS_PER_S = 200;
+/** CLOSE code sent to a connection that did not log in within LOGIN_DEADLINE_MS. */
+export const CLOSE_LOGIN_DEADLINE = 4;
+/** CLOSE code sent to a connection that sent more than its budget before login. */
+export const CLOSE_PRELOGIN_BUDGET = 5;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -46,9 +53,13 @@ export interface ServerEndpointOptions {
   now?: () => number;
   /** Most connections from one IP address (default MAX_CONNECTIONS_PER_IP); a benchmark on loopback raises it. */
   maxPerIp?: number;
+  /** Handshake rates and connection budgets before login (defaults: lib/constants.ts); tests lower them. */
+  admission?: Partial<AdmissionLimits>;
+  /** IP addresses free of the per-address limits before login: a benchmark's load clients, all on one address. */
+  exemptIps?: string[];
 }
 
-interface Entry { conn: Connection; address: string; clientPub: Buffer; serverHello: Buffer; resetToken: Buffer }
+interface Entry { conn: Connection; address: string; ip: string; clientPub: Buffer; serverHello: Buffer; preLogin: boolean }
 
 /**
  * Events: 'connection' (conn: Connection, address: string, resetToken: Buffer), 'drop' (reason).
@@ -63,14 +74,17 @@ export class ServerEndpoint extends EventEmitter {
   private readonly now: () => number;
   private readonly cookies: CookieJar;
   private readonly guard = new AmplificationGuard();
-  private readonly resetKey: Buffer;
+  private readonly resets: ResetSender;
   private readonly conns = new Map<string, Entry>();
   private readonly pending = new Set<string>();
   /** Connections and handshakes per IP address. */
   private readonly perIp = new Map<string, number>();
   private readonly maxPerIp: number;
-  private resetBudget = { second: 0, used: 0 };
   private readonly signing = new Gate(MAX_CONCURRENT_SIGNATURES);
+  private readonly admission: Admission;
+  /** Connections not logged in yet (by id) and when their login deadline falls; insertion order = deadline order. */
+  private readonly loginDue = new Map<string, number>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(o: ServerEndpointOptions) {
     super();
@@ -78,7 +92,8 @@ export class ServerEndpoint extends EventEmitter {
     this.now = o.now ?? Date.now;
     this.maxPerIp = o.maxPerIp ?? MAX_CONNECTIONS_PER_IP;
     this.cookies = new CookieJar(this.now());
-    this.resetKey = resetKeyFrom(o.identity.privateKey);
+    this.resets = new ResetSender(resetKeyFrom(o.identity.privateKey), this.now, (d, ip, port) => this.sendTo(d, ip, port));
+    this.admission = new Admission(o.admission, o.exemptIps);
   }
 
   /** Opens the UDP socket. Resolves with the bound address; rejects with a message for people. */
@@ -95,6 +110,7 @@ export class ServerEndpoint extends EventEmitter {
       });
       socket.on('message', (msg, rinfo) => this.onDatagram(msg, `${rinfo.address}:${rinfo.port}`, rinfo.address, rinfo.port));
       socket.bind(port, host, () => {
+        this.sweeper = setInterval(() => this.sweepLogins(), LOGIN_SWEEP_MS).unref();
         socket.removeAllListeners('error');
         socket.on('error', () => this.count('socket_error'));
         const a = socket.address();
@@ -104,18 +120,44 @@ export class ServerEndpoint extends EventEmitter {
   }
 
   /** Sends a stateless reset for a connection of an earlier run (connId, "ip:port"), so its client reconnects at once. */
-  sendReset(connId: Buffer, address: string): void {
-    const i = address.lastIndexOf(':');
-    const port = Number(address.slice(i + 1));
-    if (connId.length !== CONNECTION_ID_BYTES || !Number.isInteger(port) || port < 1 || port > 65535) return;
-    this.sendTo(encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) }), address.slice(0, i), port);
-  }
+  sendReset(connId: Buffer, address: string): void { this.resets.restart(connId, address); }
 
   /** Connections alive now. */
   get connectionCount(): number { return this.conns.size; }
 
+  /** Connections (and handshakes being signed) that have not logged in yet. */
+  get preLoginCount(): number { return this.admission.preLogin; }
+
+  /**
+   * The owner says `conn` logged in: its login deadline and small receive budget end, its handshake token
+   * comes back, and its address gets priority when the server is busy.
+   */
+  markLoggedIn(conn: Connection): void {
+    const key = conn.connId.toString('hex');
+    const e = this.conns.get(key);
+    if (!e || e.conn !== conn || !e.preLogin) return;
+    e.preLogin = false;
+    this.loginDue.delete(key);
+    this.admission.loggedIn(e.ip, this.now());
+    conn.channel.setReceiveLimits(RECEIVE_WINDOW, Infinity);
+  }
+
+  /** Closes every connection past its login deadline (a timer calls it every LOGIN_SWEEP_MS). */
+  sweepLogins(): void {
+    const now = this.now();
+    for (const [key, due] of this.loginDue) {
+      if (due > now) break;
+      this.loginDue.delete(key);
+      const e = this.conns.get(key);
+      if (!e?.preLogin) continue;
+      this.count('login_deadline');
+      e.conn.close(CLOSE_LOGIN_DEADLINE, `no login within ${LOGIN_DEADLINE_MS / 1000} s`);
+    }
+  }
+
   /** Closes the socket (connections should be closed by the owner first). */
   close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const e of this.conns.values()) e.conn.kill('local', 'server closing');
     this.conns.clear();
     const s = this.socket;
@@ -151,19 +193,23 @@ export class ServerEndpoint extends EventEmitter {
     if (packet.type !== 'sealed') return this.count('unexpected');
     const key = packet.connId.toString('hex');
     const entry = this.conns.get(key);
-    if (!entry) return this.maybeReset(packet.connId, buf.length, ip, port);
+    // While its handshake is being signed, a connection is not established: its reset token must not leak.
+    if (!entry) return this.pending.has(key) ? this.count('handshake_pending') : this.unknown(packet.connId, buf.length, ip, port);
     if (entry.address !== address) return this.count('wrong_address');
     entry.conn.receiveDatagram(buf);
+    // Before login a client sends a few small messages: more than its budget is an attack, not a login.
+    if (entry.preLogin && entry.conn.channel.overLimit) {
+      this.count('prelogin_budget');
+      entry.conn.close(CLOSE_PRELOGIN_BUDGET, 'too much data before login');
+    }
   }
 
   private onHello(p: Extract<Packet, { type: 'hello' }>, size: number, address: string, ip: string, port: number): void {
     this.guard.received(address, size);
-    if (p.cookie.length === 0 || !this.cookies.verify(p.cookie, address, p.clientPub, this.now())) {
+    const now = this.now();
+    if (p.cookie.length === 0 || !this.cookies.verify(p.cookie, address, p.clientPub, p.connId, now)) {
       if (p.cookie.length > 0) this.count('bad_cookie');
-      const retry = encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: this.cookies.make(address, p.clientPub, this.now()) });
-      if (this.guard.trySend(address, retry.length)) this.sendTo(retry, ip, port);
-      else this.count('amplification');
-      return;
+      return this.retry(p, address, ip, port, now);
     }
     this.guard.validate(address);
     const key = p.connId.toString('hex');
@@ -175,14 +221,37 @@ export class ServerEndpoint extends EventEmitter {
       return;
     }
     if (this.pending.has(key)) return;
+    if (this.resets.wasRevealed(key)) return this.count('reset_revealed');
     if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
     if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
+    // A cookie starts one handshake; beyond an address's rate or the budget before login, HELLO gets a RETRY.
+    if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, ip, port);
+    const verdict = this.admission.check(ip, now, this.pending.size);
+    if (verdict !== 'sign') return this.refuse(verdict, p, ip, port);
+    if (!this.cookies.redeem(p.cookie, now)) return this.refuse('cookies_full', p, ip, port);
     this.pending.add(key);
     this.holdIp(ip, 1);
+    this.admission.opened(ip);
+    const release = (): void => { this.holdIp(ip, -1); this.admission.closed(ip); };
     this.accept(p, address, ip, port)
-      .then((conn) => { if (conn) conn.once('gone', () => this.holdIp(ip, -1)); else this.holdIp(ip, -1); },
-        () => { this.count('handshake_error'); this.holdIp(ip, -1); })
+      .then((conn) => {
+        if (conn) conn.once('gone', () => this.holdIp(ip, -1)); else release();
+      }, () => { this.count('handshake_error'); release(); })
       .finally(() => this.pending.delete(key));
+  }
+
+  // The HELLO's own cookie is valid (checked): it goes back as it is, which saves making it again.
+  private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, ip: string, port: number): void {
+    this.count(reason);
+    this.sendTo(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: p.cookie }), ip, port);
+  }
+
+  // A RETRY with the cookie for this address, client key and connection id (the same one within a slot,
+  // so a client whose HELLO was refused for its rate sees its own cookie again and keeps its resend timer).
+  private retry(p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number, now: number): void {
+    const retry = encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: this.cookies.make(address, p.clientPub, p.connId, now) });
+    if (this.guard.trySend(address, retry.length)) this.sendTo(retry, ip, port);
+    else this.count('amplification');
   }
 
   private holdIp(ip: string, delta: number): void {
@@ -214,23 +283,25 @@ export class ServerEndpoint extends EventEmitter {
       countDrop: (r) => this.count(r),
     });
     const key = connId.toString('hex');
-    const token = resetToken(this.resetKey, connId);
-    this.conns.set(key, { conn, address, clientPub: ownCopy(p.clientPub), serverHello, resetToken: token });
-    conn.once('gone', () => { if (this.conns.get(key)?.conn === conn) this.conns.delete(key); });
+    const token = this.resets.token(connId);
+    conn.channel.setReceiveLimits(PRELOGIN_RECEIVE_WINDOW, PRELOGIN_BUFFER_BYTES);
+    this.conns.set(key, { conn, address, ip, clientPub: ownCopy(p.clientPub), serverHello, preLogin: true });
+    this.loginDue.set(key, this.now() + LOGIN_DEADLINE_MS);
+    conn.once('gone', () => {
+      const e = this.conns.get(key);
+      if (e?.conn !== conn) return;
+      this.conns.delete(key);
+      this.loginDue.delete(key);
+      if (e.preLogin) this.admission.closed(ip);
+    });
     this.sendTo(serverHello, ip, port);
     this.emit('connection', conn, address, token);
     return conn;
   }
 
-  // A sealed datagram for a connection we do not know (e.g. we restarted): answer with a stateless
-  // reset the client can verify, never larger than what came in, and at a bounded rate.
-  private maybeReset(connId: Buffer, size: number, ip: string, port: number): void {
+  // A sealed datagram for a connection we do not know (e.g. we restarted): a stateless reset, bounded.
+  private unknown(connId: Buffer, size: number, ip: string, port: number): void {
     this.count('unknown_connection');
-    const reset = encodePacket({ type: 'reset', connId, pn: 0, token: resetToken(this.resetKey, connId) });
-    if (reset.length >= size) return;
-    const second = Math.floor(this.now() / 1000);
-    if (this.resetBudget.second !== second) this.resetBudget = { second, used: 0 };
-    if (this.resetBudget.used++ >= RESETS_PER_S) return;
-    this.sendTo(reset, ip, port);
+    this.resets.answer(connId, size, ip, port);
   }
 }

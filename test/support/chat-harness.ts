@@ -22,7 +22,9 @@ export async function removeDir(dir: string): Promise<void> {
 /** Starts a server on 127.0.0.1, port 0 (or `port`). */
 export async function startServer(historyDir: string, extra: Partial<ChatServerOptions> = {}): Promise<{ server: ChatServer; port: number }> {
   await prepareServerKey(historyDir);
-  const server = await ChatServer.create({ host: '127.0.0.1', port: 0, password: PASSWORD, historyDir, ...extra });
+  // Every test client comes from 127.0.0.1: free it of the per-address limits before login (test/hostile-*
+  // tests pass exemptIps: [] to see them).
+  const server = await ChatServer.create({ host: '127.0.0.1', port: 0, password: PASSWORD, historyDir, exemptIps: ['127.0.0.1'], ...extra });
   const { port } = await server.listen();
   return { server, port };
 }
