@@ -65,7 +65,8 @@ export class ServerLogin {
   private y!: KeyObject;
   message!: Buffer;
 
-  constructor(password: string, private readonly binding: LoginBinding) {
+  /** `sample` makes each attempt's scalar (fixed ones only in the worked example of docs/PROTOCOL.md). */
+  constructor(password: string, private readonly binding: LoginBinding, private readonly sample: () => KeyObject = sampleScalar) {
     this.g = generator(password, binding);
     this.renew();
   }
@@ -88,7 +89,7 @@ export class ServerLogin {
   }
 
   private renew(): void {
-    this.y = sampleScalar();
+    this.y = this.sample();
     this.message = prefixFreeCat(scalarMultVfy(this.y, this.g), SERVER_AD);
   }
 }
@@ -106,12 +107,11 @@ export interface ClientAnswer {
 /**
  * The client's side of one attempt: answers the server's CPace message `serverMsg` (MSGa). Returns
  * undefined when that message is malformed or its share has low order — no server that follows the
- * protocol sends one.
+ * protocol sends one. `y` is the client's fresh scalar (a fixed one only in the worked example).
  */
-export function answerLogin(password: string, binding: LoginBinding, serverMsg: Buffer): ClientAnswer | undefined {
+export function answerLogin(password: string, binding: LoginBinding, serverMsg: Buffer, y: KeyObject = sampleScalar()): ClientAnswer | undefined {
   const ya = shareOf(serverMsg, SERVER_AD);
   if (!ya) return undefined;
-  const y = sampleScalar();
   const message = prefixFreeCat(scalarMultVfy(y, generator(password, binding)), CLIENT_AD);
   const k = scalarMultVfy(y, ya);
   if (isIdentity(k)) return undefined;
