@@ -102,13 +102,21 @@ export function encodeUCoordinate(u: bigint): Buffer {
   return Buffer.from(mod(u).toString(16).padStart(2 * FIELD_BYTES, '0'), 'hex').reverse();
 }
 
-/** map_to_curve_elligator2 (RFC 9380 §6.7.1) for Curve25519: the u coordinate of the point for field element `r`. */
+/**
+ * map_to_curve_elligator2 (RFC 9380 §6.7.1) for Curve25519: the u coordinate of the point for field element `r`.
+ * x1 = -A / d with d = 1 + Z r^2 (never 0: -1/2 is not a square mod p); x = x1 if g(x1) = x1^3 + A x1^2 + x1
+ * is a square, else -x1 - A. One exponentiation gives both 1/d and the Legendre symbol of g(x1):
+ * g(x1) = N / d^4 with N = -A d (A^2 - A^2 d + d^2), and with R = (N d^2)^((p-3)/2),
+ * R N d^2 = (N d^2)^((p-1)/2) = legendre(N) and legendre(N) R N d = 1/d.
+ */
 export function elligator2(r: bigint): bigint {
-  // 1 + Z r^2 is never 0: -1/2 is not a square mod p.
-  const x1 = mod(-A * pow(1n + Z * r * r, P - 2n));
-  const gx1 = mod(x1 * x1 * x1 + A * x1 * x1 + x1);
-  const legendre = pow(gx1, (P - 1n) / 2n);
-  return legendre === P - 1n ? mod(-x1 - A) : x1;
+  const d = mod(1n + Z * r * r);
+  const n = mod(-A * d % P * mod(A * A - A * A % P * d + d * d));
+  const nd = n * d % P;
+  const rr = pow(nd * d, (P - 3n) / 2n);
+  const legendre = rr * nd % P * d % P;
+  const x1 = mod(-A * (legendre * rr % P * nd % P));
+  return legendre === 1n ? x1 : mod(-x1 - A);
 }
 
 /** calculate_generator(H, PRS, CI, sid): Elligator 2 of the first 32 bytes of SHA-512(generator_string). */
