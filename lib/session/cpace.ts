@@ -80,14 +80,30 @@ function mod(x: bigint): bigint {
   return r < 0n ? r + P : r;
 }
 
-function pow(base: bigint, exp: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  for (let e = exp; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-  }
-  return result;
+/** x^(2^n) mod p: n squarings. */
+function square(x: bigint, n: number): bigint {
+  let r = x;
+  for (let i = 0; i < n; i++) r = (r * r) % P;
+  return r;
+}
+
+/**
+ * x^((p-3)/2) = x^(2^254 - 11) mod p by a fixed addition chain (254 squarings, 12 multiplications, half the
+ * work of square-and-multiply). a(k) = x^(2^k - 1); the result is a(250)^16 · x^5.
+ */
+function powPMinus3Over2(x: bigint): bigint {
+  const a1 = mod(x);
+  const a2 = (square(a1, 1) * a1) % P;
+  const a4 = (square(a2, 2) * a2) % P;
+  const a5 = (square(a4, 1) * a1) % P;
+  const a10 = (square(a5, 5) * a5) % P;
+  const a20 = (square(a10, 10) * a10) % P;
+  const a40 = (square(a20, 20) * a20) % P;
+  const a50 = (square(a40, 10) * a10) % P;
+  const a100 = (square(a50, 50) * a50) % P;
+  const a200 = (square(a100, 100) * a100) % P;
+  const a250 = (square(a200, 50) * a50) % P;
+  return (square(a250, 4) * ((square(a1, 2) * a1) % P)) % P;
 }
 
 /** decodeUCoordinate (RFC 7748): little-endian, bit 255 ignored. */
@@ -113,7 +129,7 @@ export function elligator2(r: bigint): bigint {
   const d = mod(1n + Z * r * r);
   const n = mod(-A * d % P * mod(A * A - A * A % P * d + d * d));
   const nd = n * d % P;
-  const rr = pow(nd * d, (P - 3n) / 2n);
+  const rr = powPMinus3Over2(nd * d);
   const legendre = rr * nd % P * d % P;
   const x1 = mod(-A * (legendre * rr % P * nd % P));
   return legendre === 1n ? x1 : mod(-x1 - A);
