@@ -28,10 +28,8 @@ export class ChatClient extends EventEmitter {
   private link: SecureLink | undefined;
   /** How the server key was trusted at the last login: pinned now by the PAKE proof, or known before. */
   verified: 'password' | 'pinned' | undefined;
-  /** The server's CPace message for the next login attempt. */
-  private serverShare: Buffer | undefined;
-  /** Pins the server key on first contact; called once the server proved it knows the password. */
-  private pinOnProof: (() => Promise<void>) | undefined;
+  private serverShare: Buffer | undefined; // the server's CPace message for the next login attempt
+  private pinOnProof: (() => Promise<void>) | undefined; // first contact: pins the key once the server proved the password
   private password: string | undefined;
   private username: string | undefined;
   private resume: string | undefined;
@@ -78,9 +76,8 @@ export class ChatClient extends EventEmitter {
   }
 
   /**
-   * Proves the password by CPace (lib/chat/pake.ts) and checks the server's proof; on first contact pins the
-   * server key once proved. Rejects ChatError wrong_password (wrong password, or a server that does not
-   * know it: nothing is pinned) or rate_limited (the message says when to retry). May be called again.
+   * Proves the password by CPace (lib/chat/pake.ts), checks the server's proof, then pins a new server's key.
+   * Rejects ChatError wrong_password (or a server that does not know it: nothing pinned) or rate_limited. May be called again.
    */
   async authenticate(password: string): Promise<void> {
     const link = this.link;
