@@ -88,7 +88,7 @@ function square(x: bigint, n: number): bigint {
 }
 
 /**
- * x^((p-3)/2) = x^(2^254 - 11) mod p by a fixed addition chain (254 squarings, 12 multiplications, half the
+ * x^((p-3)/2) = x^(2^254 - 11) mod p by a fixed addition chain (255 squarings, 12 multiplications, half the
  * work of square-and-multiply). a(k) = x^(2^k - 1); the result is a(250)^16 · x^5.
  */
 function powPMinus3Over2(x: bigint): bigint {
