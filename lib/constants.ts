@@ -74,12 +74,6 @@ export const MAX_CONCURRENT_SIGNATURES = 2;
 export const SERVER_RSA_BITS = 3072;
 
 // ── login ────────────────────────────────────────────────────────────
-/** scrypt cost parameters for the password verifier. */
-export const SCRYPT_N = 2 ** 15;
-export const SCRYPT_R = 8;
-export const SCRYPT_P = 1;
-/** scrypt memory limit, in bytes (N = 2^15 fails under Node's default). */
-export const SCRYPT_MAXMEM = 64 * 1024 * 1024;
 /** Wrong passwords allowed per client address per window. */
 export const LOGIN_MAX_FAILURES = 5;
 /** The window over which wrong passwords are counted, in ms. */

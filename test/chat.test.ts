@@ -148,6 +148,10 @@ test('a text over 16 KiB is refused with too_large and the session stays up', as
   assert.throws(() => a!.client.send('x'.repeat(16 * 1024 + 1)), (e: unknown) => (e as ChatError).code === 'too_large');
   a!.client.send('still here');
   await waitFor(() => b!.texts().includes('still here'), 5000, 'message after refusal');
+  // A client that skips its own check: the server's too_large names the refused message's id.
+  (a!.client as unknown as { sendRaw(m: unknown): void }).sendRaw({ t: 'chat', id: 'big-1', text: 'x'.repeat(16 * 1024 + 1) });
+  await waitFor(() => a!.errors.some((e) => e.code === 'too_large'), 5000, 'the too_large error');
+  assert.match(a!.errors.find((e) => e.code === 'too_large')!.message, 'big-1');
 });
 
 test('a flood is delayed, not dropped, and the sender is told', async () => {

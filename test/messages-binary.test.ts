@@ -120,7 +120,7 @@ test('rejects a message whose first byte is neither the binary kind nor the star
     throwsCode(() => decodeServerMessage(bytes), 'bad_message', `first byte 0x${first.toString(16)}`);
   }
   throwsCode(() => decodeServerMessage(Buffer.from(' {"t":"auth_ok"}')), 'bad_message', 'JSON after a space');
-  assert.equal(decodeServerMessage(Buffer.from('{"t":"auth_ok"}')), { t: 'auth_ok' });
+  assert.equal(decodeServerMessage(Buffer.from('{"t":"auth_ok","mac":"AA=="}')), { t: 'auth_ok', mac: 'AA==' });
 });
 
 test('refuses to encode what the layout cannot carry, with a RangeError naming the field', () => {

@@ -15,7 +15,8 @@ export async function runLineClient(o: LineOptions): Promise<number> {
     process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : text + '\n');
   };
   const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(t + '\n') });
-  client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint }, `* joined ${client.server} as ${client.name}`));
+  client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint, verified: client.verified },
+    `* joined ${client.server} as ${client.name}${client.verified === 'password' ? ` — server key ${client.serverFingerprint} verified by the room password` : ''}`));
   client.on('message', (m: ChatMessage) => out('message', { id: m.id, seq: m.seq, from: m.from, text: m.text, encrypted: m.encrypted, ts: m.ts, ...(m.to ? { to: m.to } : {}) },
     `[${new Date(m.ts).toTimeString().slice(0, 5)}] ${m.to ? `(to ${m.to}) ` : ''}${m.from}${m.encrypted ? ' 🔒' : ''}: ${m.text}`));
   client.on('delivered', (d: { id: string; seq: number }) => out('delivered', d, `  ✓ delivered #${d.seq}`));

@@ -16,7 +16,7 @@ import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMess
 import { reconnectLoop } from './reconnect.ts';
 import { Roster } from './roster.ts';
 import { newId, Outbox } from './outbox.ts';
-import { decodeParams, derivePasswordKey, type PasswordParams } from './password.ts';
+import { answerLogin, serverProved } from './pake.ts';
 import { Inbox } from './inbox.ts';
 import { ReplayGuard } from '../e2e/seal.ts';
 import { Waiters } from '../waiters.ts';
@@ -26,7 +26,10 @@ export class ChatClient extends EventEmitter {
   state: ClientState = 'closed';
   readonly server: string;
   private link: SecureLink | undefined;
-  private params: PasswordParams | undefined;
+  /** How the server key was trusted at the last login: pinned now by the PAKE proof, or known before. */
+  verified: 'password' | 'pinned' | undefined;
+  private serverShare: Buffer | undefined; // the server's CPace message for the next login attempt
+  private pinOnProof: (() => Promise<void>) | undefined; // first contact: pins the key once the server proved the password
   private password: string | undefined;
   private username: string | undefined;
   private resume: string | undefined;
@@ -56,29 +59,41 @@ export class ChatClient extends EventEmitter {
   get myFingerprint(): string { return this.keys?.fingerprint ?? ''; }
   get name(): string | undefined { return this.username; }
 
-  /** Runs the secure handshake (asking `trust` on first contact). Rejects ChatError: server_key_changed, timeout, server_gone, verify_failed. */
+  /** Runs the secure handshake (a new server's key is pinned only by the login's proof). Rejects ChatError: server_key_changed, timeout, server_gone. */
   async connect(): Promise<void> {
     this.closing = false;
     this.setState(this.reconnecting ? 'reconnecting' : 'connecting');
-    const link = await connectTrusted(this.opts);
+    const { link, known, pin } = await connectTrusted(this.opts);
     this.link = link;
+    this.pinOnProof = known ? undefined : pin;
     this.serverFingerprint = link.fingerprint;
     const hello = this.waiters.wait((m) => m.t === 'hello', HANDSHAKE_TIMEOUT_MS);
     link.conn.on('message', (buf: Buffer) => this.onData(buf));
     link.conn.once('gone', (reason: string, detail: string) => this.onGone(link, reason, detail));
     const h = await hello as Extract<ServerMessage, { t: 'hello' }>;
     link.setResetToken(Buffer.from(h.reset, 'base64'));
-    this.params = decodeParams(h.pw);
+    this.serverShare = Buffer.from(h.pake, 'base64');
   }
 
-  /** Proves the password. Rejects ChatError wrong_password or rate_limited (the message says when to retry). */
+  /**
+   * Proves the password by CPace (lib/chat/pake.ts), checks the server's proof, then pins a new server's key.
+   * Rejects ChatError wrong_password (or a server that does not know it: nothing pinned) or rate_limited. May be called again.
+   */
   async authenticate(password: string): Promise<void> {
-    if (!this.params) throw new ChatError('not_logged_in', 'not connected: call connect() first');
-    const key = await derivePasswordKey(password, this.params);
+    const link = this.link;
+    if (!link || !this.serverShare) throw new ChatError('not_logged_in', 'not connected: call connect() first');
+    const refused = new ChatError('wrong_password', 'wrong password — or this server is not the room you meant');
+    const answer = answerLogin(password, { sid: link.conn.sessionHash, fingerprint: link.fingerprint, connId: link.conn.connId }, this.serverShare);
+    if (!answer) throw refused;
     const reply = this.waiters.wait((m) => m.t === 'auth_ok' || (m.t === 'error' && ['wrong_password', 'rate_limited'].includes(m.code)));
-    this.sendRaw({ t: 'auth', key: key.toString('base64') });
+    this.sendRaw({ t: 'auth', pake: answer.message.toString('base64'), mac: answer.tag.toString('base64') });
     const r = await reply;
-    if (r.t === 'error') throw new ChatError(r.code as ChatErrorCode, r.message, r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : undefined);
+    if (r.t === 'error' && r.pake) this.serverShare = Buffer.from(r.pake, 'base64');
+    if (r.t === 'error' && r.code === 'rate_limited') throw new ChatError('rate_limited', r.message, r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : undefined);
+    if (r.t !== 'auth_ok' || !serverProved(answer, Buffer.from(r.mac, 'base64'))) throw refused;
+    this.verified = this.pinOnProof ? 'password' : 'pinned';
+    await this.pinOnProof?.();
+    this.pinOnProof = undefined;
     this.password = password;
   }
 

@@ -26,7 +26,7 @@ export interface WireUser { name: string; keys: string }
 
 /** Client → server. */
 export type ClientMessage =
-  | { t: 'auth'; key: string }
+  | { t: 'auth'; pake: string; mac: string }
   | { t: 'join'; name: string; lastSeq: number; keys?: { enc: string; sig: string }; resume?: string }
   | { t: 'chat'; id: string; text: string }
   | { t: 'enc'; id: string; env: unknown }
@@ -37,8 +37,8 @@ export type ClientMessage =
 
 /** Server → client. */
 export type ServerMessage =
-  | { t: 'hello'; pw: { salt: string; N: number; r: number; p: number }; reset: string }
-  | { t: 'auth_ok' }
+  | { t: 'hello'; pake: string; reset: string }
+  | { t: 'auth_ok'; mac: string }
   | { t: 'welcome'; name: string; users: WireUser[]; resume: string; lastSeq: number }
   | { t: 'replay'; messages: WireChat[]; missed: number; done: boolean }
   | { t: 'msg'; m: WireChat }
@@ -49,7 +49,7 @@ export type ServerMessage =
   | { t: 'leave'; user: string }
   | { t: 'presence'; events: PresenceEvent[] }
   | { t: 'notice'; text: string }
-  | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number };
+  | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number; pake?: string };
 
 /** A join or a leave, alone or (the server's way) batched in a `presence` message. */
 export type PresenceEvent = { t: 'join'; user: WireUser } | { t: 'leave'; user: string };
@@ -69,6 +69,8 @@ export function chunkUsers(list: WireUser[]): WireUser[][] {
 
 /** Longest client message id, in characters. */
 export const MAX_ID_CHARS = 64;
+/** Longest base64 login field (a CPace message is 50 bytes, a tag 64), in characters. */
+const MAX_LOGIN_FIELD_CHARS = 128;
 
 /** First byte of a binary plain room message. */
 export const PLAIN_ROOM_MESSAGE_KIND = 0x01;
@@ -176,10 +178,12 @@ function int(o: Record<string, unknown>, k: string): number {
   return v;
 }
 
-function text(o: Record<string, unknown>): string {
+/** The text field; a text over MAX_TEXT_BYTES throws `too_large`, naming the message `id` when given. */
+function text(o: Record<string, unknown>, id?: string): string {
   const v = str(o, 'text', MAX_TEXT_BYTES * 4);
-  if (Buffer.byteLength(v, 'utf8') > MAX_TEXT_BYTES) tooLarge();
-  return v;
+  if (Buffer.byteLength(v, 'utf8') <= MAX_TEXT_BYTES) return v;
+  if (id === undefined) tooLarge();
+  throw new ProtocolError('too_large', `text of message ${id} exceeds ${MAX_TEXT_BYTES} bytes`, { id });
 }
 
 function bundle(v: unknown): { enc: string; sig: string } {
@@ -198,14 +202,14 @@ function envelope(o: Record<string, unknown>): unknown {
 export function decodeClientMessage(buf: Buffer): ClientMessage {
   const o = parse(buf);
   switch (o.t) {
-    case 'auth': return { t: 'auth', key: str(o, 'key', 256) };
+    case 'auth': return { t: 'auth', pake: str(o, 'pake', MAX_LOGIN_FIELD_CHARS), mac: str(o, 'mac', MAX_LOGIN_FIELD_CHARS) };
     case 'join': {
       const m: ClientMessage = { t: 'join', name: str(o, 'name', 256), lastSeq: int(o, 'lastSeq') };
       if (o.keys !== undefined) m.keys = bundle(o.keys);
       if (o.resume !== undefined) m.resume = str(o, 'resume', 128);
       return m;
     }
-    case 'chat': return { t: 'chat', id: str(o, 'id', MAX_ID_CHARS), text: text(o) };
+    case 'chat': { const id = str(o, 'id', MAX_ID_CHARS); return { t: 'chat', id, text: text(o, id) }; }
     case 'enc': return { t: 'enc', id: str(o, 'id', MAX_ID_CHARS), env: envelope(o) };
     case 'dm': return { t: 'dm', id: str(o, 'id', MAX_ID_CHARS), to: str(o, 'to', 256), env: envelope(o) };
     case 'keys': {
@@ -256,12 +260,8 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
   if (kind !== JSON_FIRST_BYTE) bad(kind === undefined ? 'empty message' : `unknown message kind 0x${kind.toString(16).padStart(2, '0')}: neither JSON nor a binary room message`);
   const o = parse(buf);
   switch (o.t) {
-    case 'hello': {
-      const pw = o.pw as Record<string, unknown> | null;
-      if (typeof pw !== 'object' || pw === null) bad('pw must be an object');
-      return { t: 'hello', pw: { salt: str(pw, 'salt', 128), N: int(pw, 'N'), r: int(pw, 'r'), p: int(pw, 'p') }, reset: str(o, 'reset', 64) };
-    }
-    case 'auth_ok': return { t: 'auth_ok' };
+    case 'hello': return { t: 'hello', pake: str(o, 'pake', MAX_LOGIN_FIELD_CHARS), reset: str(o, 'reset', 64) };
+    case 'auth_ok': return { t: 'auth_ok', mac: str(o, 'mac', MAX_LOGIN_FIELD_CHARS) };
     case 'welcome': return { t: 'welcome', name: str(o, 'name', 256), users: users(o.users), resume: str(o, 'resume', 128), lastSeq: int(o, 'lastSeq') };
     case 'replay': {
       if (!Array.isArray(o.messages)) bad('messages must be a list');
@@ -288,6 +288,7 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
       const m: ServerMessage = { t: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
       if (o.id !== undefined) m.id = str(o, 'id', MAX_ID_CHARS);
       if (o.retryAfterMs !== undefined) m.retryAfterMs = int(o, 'retryAfterMs');
+      if (o.pake !== undefined) m.pake = str(o, 'pake', MAX_LOGIN_FIELD_CHARS);
       return m;
     }
     default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);

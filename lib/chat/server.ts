@@ -11,7 +11,7 @@ import { ProtocolError } from '../errors.ts';
 import { RoomHistory } from '../history/room.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
 import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
-import { checkPasswordKey, encodeParams, makeVerifier, type PasswordParams } from './password.ts';
+import { ServerLogin } from './pake.ts';
 import { FailureLimiter, TokenBucket } from '../rate-limit.ts';
 import { keysReply } from './key-requests.ts';
 import { RoomPassword, takePassword } from './room-password.ts';
@@ -48,6 +48,8 @@ interface Session {
   address: string;
   ip: string;
   authed: boolean;
+  /** The CPace login in progress (lib/chat/pake.ts); dropped once logged in. */
+  login?: ServerLogin;
   member?: Member;
   /** `keys` requests allowed (KEYS_RATE_PER_S, KEYS_BURST), made at the first request. */
   keysRate?: TokenBucket;
@@ -70,7 +72,6 @@ export class ChatServer extends EventEmitter {
     /** The room password, in its one place (the options the server keeps do not hold it). */
     private readonly password: RoomPassword,
     identity: RsaKeyPair,
-    private readonly pw: { params: PasswordParams; verifier: Buffer },
     private readonly history: RoomHistory,
     private readonly reservations: Reservations,
   ) {
@@ -87,18 +88,17 @@ export class ChatServer extends EventEmitter {
     }, opts.flood ?? { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST });
   }
 
-  /** Loads or makes the server key (history/keys/server.pem), the history, and the password verifier. */
+  /** Loads or makes the server key (history/keys/server.pem) and the history. */
   static async create(options: ChatServerOptions): Promise<ChatServer> {
     const { rest: opts, password } = takePassword(options);
     const warn = (msg: string): void => opts.onProgress?.(`warning: ${msg}`);
-    const [identity, pw, history, reservations] = await Promise.all([
+    const [identity, history, reservations] = await Promise.all([
       loadOrCreateKeyPair(join(opts.historyDir, 'keys', 'server.pem'), SERVER_RSA_BITS,
         () => opts.onProgress?.('making the server key (first start only)…')),
-      makeVerifier(password.reveal()),
       RoomHistory.open(opts.historyDir, { onWarning: warn, ...(opts.retentionDays ? { retentionDays: opts.retentionDays } : {}) }),
       Reservations.load(join(opts.historyDir, 'online.json')),
     ]);
-    const server = new ChatServer(opts, password, identity, pw, history, reservations);
+    const server = new ChatServer(opts, password, identity, history, reservations);
     await server.room.loadRecentIds();
     return server;
   }
@@ -146,7 +146,8 @@ export class ChatServer extends EventEmitter {
   private onConnection(conn: Connection, address: string, token: Buffer): void {
     if (this.stopping) return conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
     const ip = address.slice(0, address.lastIndexOf(':'));
-    const s: Session = { conn, address, ip, authed: false };
+    const login = new ServerLogin(this.password.reveal(), { sid: conn.sessionHash, fingerprint: this.fingerprint, connId: conn.connId });
+    const s: Session = { conn, address, ip, authed: false, login };
     this.sessions.add(s);
     conn.on('message', (buf: Buffer) => this.onMessage(s, buf));
     conn.once('gone', (reason: string, detail: string) => {
@@ -158,7 +159,7 @@ export class ChatServer extends EventEmitter {
         if (!this.stopping) this.saveReservations();
       }
     });
-    this.send(s, { t: 'hello', pw: encodeParams(this.pw.params), reset: token.toString('base64') });
+    this.send(s, { t: 'hello', pake: login.message.toString('base64'), reset: token.toString('base64') });
   }
 
   private send(s: Session, m: ServerMessage | Buffer): void {
@@ -178,7 +179,8 @@ export class ChatServer extends EventEmitter {
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.endpoint.dropped.bad_message = (this.endpoint.dropped.bad_message ?? 0) + 1;
-      return this.send(s, { t: 'error', code: err.code === 'too_large' ? 'too_large' : 'bad_message', message: err.message });
+      const id = typeof err.data?.id === 'string' ? { id: err.data.id } : {};
+      return this.send(s, { t: 'error', code: err.code === 'too_large' ? 'too_large' : 'bad_message', message: err.message, ...id });
     }
     const allowed = m.t === 'auth' ? true : m.t === 'join' ? s.authed : s.member !== undefined;
     if (!allowed) return this.send(s, { t: 'error', code: 'not_logged_in', message: 'log in first' });
@@ -221,22 +223,25 @@ export class ChatServer extends EventEmitter {
   }
 
   private onAuth(s: Session, m: Extract<ClientMessage, { t: 'auth' }>): void {
-    if (s.authed) return this.send(s, { t: 'auth_ok' });
+    if (!s.login) return this.send(s, { t: 'error', code: 'bad_message', message: 'already logged in' });
     const now = Date.now();
     const wait = this.failures.retryAfter(s.ip, now);
     if (wait > 0) {
       this.emit('refused', { address: s.address, code: 'rate_limited' });
       return this.send(s, { t: 'error', code: 'rate_limited', message: `too many wrong passwords — try again in ${Math.ceil(wait / 1000)} s`, retryAfterMs: wait });
     }
-    if (!checkPasswordKey(this.pw.verifier, Buffer.from(m.key, 'base64'))) {
+    // A wrong guess costs the guesser this whole round trip and counts against its address.
+    const proof = s.login.check(Buffer.from(m.pake, 'base64'), Buffer.from(m.mac, 'base64'));
+    if (!proof) {
       this.failures.fail(s.ip, now);
       this.emit('refused', { address: s.address, code: 'wrong_password' });
       this.emit('log', `refused ${s.address}: wrong password`);
-      return this.send(s, { t: 'error', code: 'wrong_password', message: 'wrong password — try again' });
+      return this.send(s, { t: 'error', code: 'wrong_password', message: 'wrong password — try again', pake: s.login.message.toString('base64') });
     }
     this.failures.succeed(s.ip);
     s.authed = true;
-    this.send(s, { t: 'auth_ok' });
+    s.login = undefined;
+    this.send(s, { t: 'auth_ok', mac: proof.toString('base64') });
   }
 
   private onJoin(s: Session, m: Extract<ClientMessage, { t: 'join' }>): void {

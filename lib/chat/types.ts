@@ -66,8 +66,6 @@ export interface ChatClientOptions {
   host: string;
   port: number;
   historyDir: string;
-  /** Asked on first contact with a server; resolve true to trust (and pin) its key. Default: trust. */
-  trust?: (fingerprint: string, server: string) => Promise<boolean>;
   onProgress?: (text: string) => void;
   /** Keys to use instead of loading them from the history dir (many clients in one process share them). */
   keys?: ClientKeys;

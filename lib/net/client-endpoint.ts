@@ -7,7 +7,7 @@ import { Connection } from './connection.ts';
 import { ChatError, ProtocolError } from '../errors.ts';
 import { fingerprintOf } from '../keyfile.ts';
 import { decodePacket, encodePacket, type Packet } from '../wire.ts';
-import { deriveSessionKeys, helloTranscript, makeEphemeral, verifyTranscript } from '../session/keys.ts';
+import { deriveSessionKeys, helloTranscript, makeEphemeral, transcriptHash, verifyTranscript } from '../session/keys.ts';
 import { PacketOpener, PacketSealer } from '../session/protector.ts';
 
 export interface SecureConnectOptions {
@@ -104,6 +104,7 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
       let token: Buffer | undefined;
       const conn = new Connection({
         connId,
+        sessionHash: transcriptHash(transcript),
         sealer: new PacketSealer(keys.clientToServer, connId),
         opener: new PacketOpener(keys.serverToClient, connId),
         sendDatagram: (d) => { try { socket.send(d); } catch { count('send_error'); } },

@@ -9,6 +9,8 @@ import type { PacketOpener, PacketSealer } from '../session/protector.ts';
 
 export interface ConnectionOptions {
   connId: Buffer;
+  /** SHA-256 of the handshake transcript: names this session (the login's CPace sid). */
+  sessionHash: Buffer;
   sealer: PacketSealer;
   opener: PacketOpener;
   /** Sends one whole datagram to the peer. */
@@ -25,6 +27,8 @@ export type GoneReason = 'timeout' | 'idle' | 'closed' | 'reset' | 'local';
  */
 export class Connection extends EventEmitter {
   readonly connId: Buffer;
+  /** SHA-256 of the handshake transcript (lib/session/transcript.ts), the same on both sides. */
+  readonly sessionHash: Buffer;
   readonly channel: Channel;
   private readonly sealer: PacketSealer;
   private readonly opener: PacketOpener;
@@ -40,6 +44,7 @@ export class Connection extends EventEmitter {
   constructor(o: ConnectionOptions) {
     super();
     this.connId = o.connId;
+    this.sessionHash = o.sessionHash;
     this.sealer = o.sealer;
     this.opener = o.opener;
     this.sendDatagram = o.sendDatagram;

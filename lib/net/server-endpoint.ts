@@ -18,7 +18,7 @@ import { ProtocolError } from '../errors.ts';
 import { decodePacket, encodePacket, type Packet } from '../wire.ts';
 import { AmplificationGuard } from '../session/amplification.ts';
 import { CookieJar } from '../session/cookie.ts';
-import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript } from '../session/keys.ts';
+import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript, transcriptHash } from '../session/keys.ts';
 import { PacketOpener, PacketSealer } from '../session/protector.ts';
 import { resetKeyFrom } from '../session/reset.ts';
 import { ResetSender } from './reset-sender.ts';
@@ -277,6 +277,7 @@ export class ServerEndpoint extends EventEmitter {
     const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
     const conn = new Connection({
       connId,
+      sessionHash: transcriptHash(transcript),
       sealer: new PacketSealer(keys.serverToClient, connId),
       opener: new PacketOpener(keys.clientToServer, connId),
       sendDatagram: (d) => this.sendTo(d, ip, port),

@@ -1,11 +1,12 @@
 // Session keys: one X25519 exchange per connection, expanded with HKDF-SHA256
 // into an AES-256-GCM key and IV for each direction.
-import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
 import { ProtocolError } from '../errors.ts';
 import { X25519_PUBLIC_BYTES } from '../wire.ts';
 
 // The transcript belongs to the same step of the handshake; callers may import it from either module.
-export { helloTranscript, signTranscript, verifyTranscript } from './transcript.ts';
+export { helloTranscript, signTranscript, transcriptHash, verifyTranscript } from './transcript.ts';
+import { transcriptHash } from './transcript.ts';
 
 /** AES-256 key, in bytes. */
 const AES_KEY_BYTES = 32;
@@ -77,7 +78,7 @@ function sharedSecret(myPrivate: KeyObject, peerPublicRaw: Buffer): Buffer {
  */
 export function deriveSessionKeys(myPrivate: KeyObject, peerPublicRaw: Buffer, transcript: Buffer): SessionKeys {
   const ikm = sharedSecret(myPrivate, peerPublicRaw);
-  const salt = createHash('sha256').update(transcript).digest();
+  const salt = transcriptHash(transcript);
   const expand = (label: string, bytes: number): Buffer => Buffer.from(hkdfSync('sha256', ikm, salt, label, bytes));
   return {
     clientToServer: { key: expand(LABEL.c2sKey, AES_KEY_BYTES), iv: expand(LABEL.c2sIv, GCM_IV_BYTES) },

@@ -1,6 +1,6 @@
 // The server's proof of identity: an RSA-PSS signature over everything the
 // handshake agreed on, so neither ephemeral key nor connection can be swapped.
-import { createPublicKey, sign, verify, constants, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify, constants, type KeyObject } from 'node:crypto';
 
 // Domain separation: this signature can never be mistaken for one over another kind of message.
 const HELLO_LABEL = 'obrolan/1 server hello';
@@ -31,6 +31,11 @@ export function helloTranscript(connId: Buffer, clientPub: Buffer, serverPub: Bu
     ...field(Buffer.from(HELLO_LABEL)),
     ...field(connId), ...field(clientPub), ...field(serverPub), ...field(serverSpki),
   ]);
+}
+
+/** SHA-256 of a transcript: the HKDF salt of the session keys, and the session's name (the login's sid). */
+export function transcriptHash(transcript: Buffer): Buffer {
+  return createHash('sha256').update(transcript).digest();
 }
 
 /**

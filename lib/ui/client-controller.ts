@@ -133,6 +133,7 @@ export class ClientController {
     const held = this.held ?? [];
     this.held = undefined;
     for (const m of held) this.show(m);
+    if (this.client!.verified === 'password') this.win.system(`server key ${this.client!.serverFingerprint} verified by the room password`);
     this.win.system(`you joined ${this.target} as ${this.me} — type /help for commands`);
   }
 

@@ -14,6 +14,8 @@ export interface ClientLike {
   users(): string[];
   history(limit: number): Promise<ChatMessage[]>;
   readonly serverFingerprint: string;
+  /** 'password' when this login pinned the server key by the password proof, 'pinned' when known before. */
+  readonly verified?: 'password' | 'pinned' | undefined;
   readonly myFingerprint: string;
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export interface ClientFactoryOptions {
   host: string;
   port: number;
   historyDir: string;
+  /** Asked on first contact by clients that ask (the fakes); ChatClient pins by the password proof instead. */
   trust: (fingerprint: string, server: string) => Promise<boolean>;
   onProgress: (text: string) => void;
 }
