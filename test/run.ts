@@ -10,7 +10,7 @@
 // process group (servers, clients, anything it spawned) and counts as failed.
 //
 // Usage: node --import tsx test/run.ts [filter] [--dir=test] [--match=.test.ts] [--timeout=ms]
-//   filter     run only files whose path contains it
+//   filter     run only files whose path contains it (several: separated by commas)
 //   --dir      the folder to search (default test/); test/runner.test.ts points it at test/fixtures/runner
 //   --match    the file-name ending that makes a file a suite (default .test.ts)
 //   --timeout  per-file limit in ms (default OBROLAN_TEST_TIMEOUT_MS, else 180000)
@@ -31,17 +31,20 @@ interface FileResult { file: string; verdict: Verdict; passed: number; failed: n
 /** What a uvu summary said; undefined when the output holds none. */
 interface Summary { total: number; passed: number; skipped: number }
 
+const USAGE = 'usage: node --import tsx test/run.ts [filter[,filter…]] [--dir=test] [--match=.test.ts] [--timeout=ms]\n';
+
 function parseArgs(argv: string[]): Options {
   const flags = new Map<string, string>();
   let filter: string | undefined;
   for (const a of argv) {
     const m = /^--(\w+)=(.*)$/.exec(a);
-    if (m) flags.set(m[1]!, m[2]!);
-    else if (a.startsWith('--')) throw new Error(`unknown flag ${a} (flags: --dir=, --match=, --timeout=)`);
+    if (m && ['dir', 'match', 'timeout'].includes(m[1]!)) flags.set(m[1]!, m[2]!);
+    else if (a === '--help' || a === '-h') { process.stdout.write(USAGE); process.exit(0); }
+    else if (a.startsWith('-')) { process.stderr.write(`unknown flag ${a}\n${USAGE}`); process.exit(2); }
     else filter = a;
   }
   const timeoutMs = Number(flags.get('timeout') ?? process.env.OBROLAN_TEST_TIMEOUT_MS ?? 180_000);
-  if (!(timeoutMs > 0)) throw new Error(`--timeout must be a number of ms, got ${flags.get('timeout')}`);
+  if (!(timeoutMs > 0)) { process.stderr.write(`--timeout must be a number of ms, got ${flags.get('timeout')}\n`); process.exit(2); }
   return { filter, dir: resolve(ROOT, flags.get('dir') ?? 'test'), match: flags.get('match') ?? '.test.ts', timeoutMs };
 }
 
@@ -125,7 +128,7 @@ function report(r: FileResult): void {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const files = findTests(o.dir, o.match).filter((f) => !o.filter || f.includes(o.filter));
+  const files = findTests(o.dir, o.match).filter((f) => !o.filter || o.filter.split(',').some((part) => f.includes(part)));
   const queue = [...files];
   const results: FileResult[] = [];
   async function worker(): Promise<void> {
