@@ -107,3 +107,9 @@ export const RECONNECT_MAX_MS = 2_000;
 // ── end-to-end ───────────────────────────────────────────────────────
 /** Client RSA key size for OAEP and PSS key pairs, in bits. */
 export const CLIENT_RSA_BITS = 3072;
+
+// ── names (issue 14: one rule, one folding, look-alikes refused) ──────
+/** Most combining marks in a row in a name (Thai and Devanagari need 2–3; "Zalgo" text stacks dozens). */
+export const NAME_MAX_MARKS_IN_ROW = 3;
+/** Most names a server remembers as known (seen in the room), for refusing look-alikes of absent users. */
+export const KNOWN_NAMES_MAX = 10_000;
