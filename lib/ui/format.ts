@@ -2,6 +2,7 @@
 // Nothing here touches the terminal, so all of it is tested without one.
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { ChatMessage, RoomUser, ServerStats } from '../chat/types.ts';
+import { foldName } from '../names.ts';
 
 /** Readable foreground colours on dark and light backgrounds, as blessed hex tags. */
 const NAME_COLOURS = [
@@ -58,10 +59,10 @@ export function formatDay(ts: number): string {
   return `{gray-fg}── ${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ──{/gray-fg}`;
 }
 
-/** A colour for a user name that is the same in every window and every run (FNV-1a of the lower-cased name). */
+/** A colour for a user name that is the same in every window and every run (FNV-1a of the name's key, lib/names.ts foldName). */
 export function nameColour(name: string): string {
   let h = 0x811c9dc5;
-  for (const ch of name.toLowerCase()) {
+  for (const ch of foldName(name)) {
     h ^= ch.codePointAt(0)!;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
