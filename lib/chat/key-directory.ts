@@ -6,7 +6,7 @@ import { foldName } from '../names.ts';
 import type { WireUser } from './messages.ts';
 
 export class KeyDirectory {
-  /** Fingerprint the server lists for each user now online (lower-cased name → fingerprint). */
+  /** Fingerprint the server lists for each user now online (folded name, foldName → fingerprint). */
   private readonly listed = new Map<string, string>();
   private readonly cache = new Map<string, { fp: string; keys: UserKeys }>();
 

@@ -3,7 +3,6 @@
 import type { PresenceEvent, ServerMessage, WireUser } from './messages.ts';
 import { foldName } from '../names.ts';
 
-
 /** What the roster tells its owner. */
 export interface RosterEvents {
   /** A user's keys fingerprint was seen (a list entry or a join). */
