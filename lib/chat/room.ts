@@ -64,10 +64,11 @@ export class Room {
     this.nextSeq = history.lastSeq + 1;
   }
 
-  /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice. */
-  async loadRecentIds(): Promise<void> {
+  /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice; resolves with the senders. */
+  async loadRecentIds(): Promise<string[]> {
     const { messages } = await this.history.since(0, REPLAY_MAX);
     for (const m of messages) this.remember(m.from, m.id, m.seq);
+    return messages.map((m) => m.from);
   }
 
   get lastSeq(): number { return this.storedSeq; }
