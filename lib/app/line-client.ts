@@ -4,6 +4,7 @@ import type { ChatMessage } from '../chat/types.ts';
 import { EXIT } from './cli.ts';
 import { ChatClient } from '../chat/client.ts';
 import { ChatError } from '../errors.ts';
+import { showControls } from '../visible-text.ts';
 
 export interface LineOptions { host: string; port: number; password: string; username: string; historyDir: string; json: boolean }
 
@@ -12,9 +13,11 @@ const LOGIN_REFUSED = new Set(['wrong_password', 'name_taken', 'bad_name', 'rate
 /** Logs in, then runs stdin commands until /quit or end of input; resolves with the exit code. */
 export async function runLineClient(o: LineOptions): Promise<number> {
   const out = (type: string, fields: Record<string, unknown>, text: string): void => {
-    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : text + '\n');
+    // Without --json every event is exactly one line: names and texts from peers have their control
+    // characters shown as symbols and their newlines as ⏎, so none can clear the screen or forge a line.
+    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : showControls(text) + '\n');
   };
-  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(t + '\n') });
+  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(showControls(t) + '\n') });
   client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint }, `* joined ${client.server} as ${client.name}`));
   client.on('message', (m: ChatMessage) => out('message', { id: m.id, seq: m.seq, from: m.from, text: m.text, encrypted: m.encrypted, ts: m.ts, ...(m.to ? { to: m.to } : {}) },
     `[${new Date(m.ts).toTimeString().slice(0, 5)}] ${m.to ? `(to ${m.to}) ` : ''}${m.from}${m.encrypted ? ' 🔒' : ''}: ${m.text}`));
@@ -62,12 +65,12 @@ async function login(client: ChatClient, o: LineOptions): Promise<number | undef
   } catch (err) {
     if (!(err instanceof ChatError)) {
       // Not a refusal but a local failure (e.g. the history dir cannot be written): say it plainly.
-      process.stderr.write(`error: ${(err as Error).message}\n`);
+      process.stderr.write(`error: ${showControls((err as Error).message)}\n`);
       return EXIT.FAILED;
     }
     const line = JSON.stringify({ type: 'error', code: err.code, message: err.message });
     if (o.json) process.stdout.write(line + '\n');
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${showControls(err.message)}\n`);
     if (err.code === 'server_key_changed') return EXIT.SERVER_KEY_CHANGED;
     if (LOGIN_REFUSED.has(err.code)) return EXIT.LOGIN_REFUSED;
     return EXIT.FAILED;
