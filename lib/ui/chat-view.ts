@@ -3,9 +3,10 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
-  dayKey, escapeTags, formatDay, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
+  dayKey, escapeTags, formatDay, formatMessage, formatSystem, peerText, shortFingerprint, stripTags,
 } from './format.ts';
 import { FocusRing } from './keys.ts';
+import { foldName } from '../names.ts';
 import { atBottom, button, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
@@ -122,7 +123,7 @@ export class ChatView {
 
   private pickUser(index: number): void {
     const name = this.userNames[index];
-    if (name === undefined || name === this.me) return;
+    if (name === undefined || foldName(name) === foldName(this.me)) return;
     this.input.setValue(`/msg ${name} `);
     this.ring.focus(this.input);
   }
@@ -159,7 +160,8 @@ export class ChatView {
   setUsers(names: string[]): void {
     this.userNames = [...names].sort((a, b) => a.localeCompare(b));
     const selected = (this.users as unknown as { selected: number }).selected;
-    this.users.setItems(this.userNames.map((n) => escapeTags(stripControls(n)) + (n === this.me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
+    const me = foldName(this.me);
+    this.users.setItems(this.userNames.map((n) => peerText(n).replace(/\n/g, ' ') + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();
@@ -173,7 +175,7 @@ export class ChatView {
     let fpChars = 50;
     while (fpChars > 12 && plain(fpChars).length > Number(this.box.screen.width) - 1) fpChars--;
     const fp = (f: string) => `{gray-fg}${escapeTags(shortFingerprint(f, fpChars))}{/gray-fg}`;
-    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${escapeTags(stripControls(this.me))} ${fp(s.myFingerprint)}`);
+    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${peerText(this.me).replace(/\n/g, ' ')} ${fp(s.myFingerprint)}`);
     this.box.screen.render();
   }
 
