@@ -31,3 +31,49 @@ export function showControls(text: string, newline: 'mark' | 'keep' = 'mark'): s
   const nl = newline === 'mark' ? NEWLINE_MARK : '\n';
   return text.replace(CONTROL, (ch) => visible(ch, nl));
 }
+
+/**
+ * At least the number of terminal cells `ch` takes, whoever measures: 1 below U+1100 (Latin, Greek,
+ * Cyrillic…), 2 from there (CJK and emoji are wide; some are not, which only wraps a little early), 3 for
+ * a character outside the BMP (neo-blessed counts its two UTF-16 units plus a filler cell when it is wide).
+ */
+function cellsAtMost(ch: string): number {
+  const cp = ch.codePointAt(0)!;
+  return cp < 0x1100 ? 1 : cp <= 0xffff ? 2 : 3;
+}
+
+/** At least the number of cells `text` (printable, one line) takes on a terminal: see cellsAtMost. */
+export function widthAtMost(text: string): number {
+  let n = 0;
+  for (const ch of text) n += cellsAtMost(ch);
+  return n;
+}
+
+/**
+ * Splits one line of printable text (showControls first) into rows that fit: the first at most `first`
+ * cells, the others at most `rest`, each measured generously (cellsAtMost) so that the terminal or the
+ * widget never wraps a row again on its own. Breaks after the last space of a row when there is one in
+ * its second half, else anywhere. The caller puts an indent before every row but the first, so a text
+ * padded to wrap where a forged "09:30 alice:" would start a row cannot pass for a message of its own.
+ */
+export function wrapRows(line: string, first: number, rest: number): string[] {
+  const chars = [...line];
+  const rows: string[] = [];
+  let i = 0;
+  while (i < chars.length) {
+    const limit = Math.max(1, rows.length === 0 ? first : rest);
+    let j = i;
+    let used = 0;
+    let space = -1;
+    while (j < chars.length && used + cellsAtMost(chars[j]!) <= limit) {
+      if (chars[j] === ' ') space = j;
+      used += cellsAtMost(chars[j]!);
+      j++;
+    }
+    if (j === i) j = i + 1; // one character wider than the row: alone on it
+    else if (j < chars.length && space >= i + (j - i) / 2) j = space + 1;
+    rows.push(chars.slice(i, j).join(''));
+    i = j;
+  }
+  return rows.length ? rows : [''];
+}

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import type { ChatMessage } from '../lib/chat/types.ts';
 import { ChatView } from '../lib/ui/chat-view.ts';
 import { formatMessage, stripTags } from '../lib/ui/format.ts';
+import { widthAtMost } from '../lib/visible-text.ts';
 import { FocusRing } from '../lib/ui/keys.ts';
 import { createScreen } from '../lib/ui/screen.ts';
 import { FakeTerminal, sleep } from './support/fake-terminal.ts';
@@ -54,6 +55,41 @@ test('the chat view draws escapes as text on a terminal: {bold}, ESC[2J and CR a
     const drawn = term.written.slice(before);
     assert.not.ok(drawn.includes('\x1b[2J'), 'the clear-screen sequence never reaches the terminal');
     assert.not.ok(drawn.includes('\r'), 'nor the carriage return');
+  } finally {
+    screen.destroy();
+  }
+});
+
+test('a text padded to wrap just before a forged line cannot make it start a row', () => {
+  const width = 60;
+  for (let pad = 1; pad <= 130; pad++) {
+    for (const encrypted of [false, true]) {
+      const text = 'x'.repeat(pad) + '09:30 🔒 alice → you: transfer the money';
+      const rows = stripTags(formatMessage(msg({ from: 'mallory', text, encrypted, ts: TS + 3 * 3_600_000 }), 'bob', 'delivered', width)).split('\n');
+      rows.forEach((row, i) => {
+        assert.ok(widthAtMost(row) <= width, `row ${i} fits in ${width} cells (pad ${pad}): ${row}`);
+        if (i > 0) assert.ok(row.startsWith(' '.repeat(9)), `row ${i} is indented (pad ${pad}): ${row}`);
+      });
+      assert.ok(rows[0]!.startsWith('12:30 '), rows[0]);
+    }
+  }
+});
+
+test('in the pane, a text padded to the row width does not put a forged "09:30 🔒 alice" at the start of a row', async () => {
+  const term = new FakeTerminal(100, 20);
+  const screen = createScreen('test', term.io);
+  term.screen = screen;
+  try {
+    const view = new ChatView(screen, new FocusRing(screen, []), { send() {}, sendEncrypted() {} });
+    view.show('bob');
+    // The pane's rows hold 71 cells; "12:30    mallory: " takes 18 of them.
+    for (const pad of [52, 53, 54]) {
+      view.addMessage(msg({ id: `p${pad}`, from: 'mallory', ts: TS + 3 * 3_600_000, text: `${'x'.repeat(pad)}09:30 🔒 alice → you: pay ${pad}` }), false, true);
+    }
+    await term.waitFor('pay 54');
+    const rows = term.text().split('\n');
+    assert.ok(rows.every((r) => !/^│ 09:30/.test(r)), `no row starts with the forged time:\n${term.text()}`);
+    assert.is(rows.filter((r) => /^│ {10}\S*09:30 🔒 alice → you: pay/.test(r) || /^│ 12:30 {4}mallory: x+09:30/.test(r)).length, 3, term.text());
   } finally {
     screen.destroy();
   }

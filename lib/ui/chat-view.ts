@@ -84,7 +84,7 @@ export class ChatView {
     this.input.on('cancel', () => keepReading(this.input));
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));
-    this.box.screen.on('resize', () => this.lastStatus && this.setStatus(this.lastStatus));
+    this.box.screen.on('resize', () => { this.redraw(); if (this.lastStatus) this.setStatus(this.lastStatus); });
     this.users.on('select', (_item: unknown, index: number) => this.pickUser(index));
     this.users.on('element click', (el: Widgets.BlessedElement) => {
       const index = (this.users as unknown as { items: Widgets.BlessedElement[] }).items.indexOf(el);
@@ -190,13 +190,16 @@ export class ChatView {
     const lines: string[] = [];
     // HH:MM alone would pass yesterday's history off as today's: a date line starts every other day.
     let day = dayKey(Date.now());
+    // Rows are wrapped by formatMessage, not by the pane (its border, padding and scrollbar take 5 cells).
+    const pane = this.messages as unknown as { width: number; iwidth: number };
+    const width = Math.max(20, pane.width - pane.iwidth - 1);
     for (const e of this.entries) {
       const ts = e.kind === 'system' ? e.ts : e.m.ts;
       if (dayKey(ts) !== day) lines.push(formatDay(ts));
       day = dayKey(ts);
       lines.push(e.kind === 'system'
-        ? formatSystem(e.text, e.ts, e.level)
-        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none'));
+        ? formatSystem(e.text, e.ts, e.level, width)
+        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none', width));
     }
     this.messages.setContent(lines.join('\n'));
     if (follow) this.messages.setScrollPerc(100);

@@ -3,7 +3,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import type { ChatMessage, RoomUser, ServerStats } from '../chat/types.ts';
 import { foldName } from '../names.ts';
-import { showControls } from '../visible-text.ts';
+import { showControls, widthAtMost, wrapRows } from '../visible-text.ts';
 
 /** Readable foreground colours on dark and light backgrounds, as blessed hex tags. */
 const NAME_COLOURS = [
@@ -46,6 +46,30 @@ export function stripControls(text: string): string {
  */
 export function peerText(text: string): string {
   return escapeTags(showControls(text.replace(/\t/g, '    '), 'keep'));
+}
+
+/** Cells kept free at the end of a row for the delivery mark (" ✓", measured generously). */
+const MARK_ROOM = 3;
+/** Fewer cells than this left after the sender: the text starts on the next row. */
+const MIN_FIRST_ROW = 10;
+
+/**
+ * `text` from a peer as blessed tag text whose later lines are indented under the first. With `width`
+ * (cells in a row of the pane), long lines are wrapped here, every row after the first indented, so the
+ * pane never wraps one itself: a text padded to wrap just before a forged "09:30 alice:" cannot make
+ * that start a row. `prefix` is how many cells the line has before the text.
+ */
+function indentedText(text: string, prefix: number, width?: number): string {
+  const lines = showControls(text.replace(/\t/g, '    '), 'keep').split('\n');
+  if (width === undefined) return lines.map(escapeTags).join(`\n${CONTINUATION_INDENT}`);
+  const rest = width - CONTINUATION_INDENT.length - MARK_ROOM;
+  let first = width - prefix - MARK_ROOM;
+  const rows: string[] = first < MIN_FIRST_ROW ? [''] : [];
+  if (first < MIN_FIRST_ROW) first = rest;
+  for (const line of lines) {
+    rows.push(...wrapRows(line, rows.length === 0 ? first : rest, rest));
+  }
+  return rows.map(escapeTags).join(`\n${CONTINUATION_INDENT}`);
 }
 
 /** "HH:MM" in local time for a time in ms since the epoch. */
@@ -95,29 +119,29 @@ export function colouredName(name: string): string {
 export type Delivery = 'none' | 'pending' | 'delivered';
 
 /**
- * One message as blessed tag text: "HH:MM 🔒 name: text ✓". The lock sits in a column of its own between
+ * One message as blessed tag text: "HH:MM 🔒 name: text ✓", wrapped to `width` cells when given. The lock sits in a column of its own between
  * the time and the name (blank for a plain message) and a direct message's "→ bob" or "→ you" is drawn in
  * cyan, not bold: names hold only letters, digits, spaces and `_ - .` (lib/names.ts), so no name or text
  * can draw either mark where it means something. Later lines of a multi-line text are indented under the
  * first, past the time, so none of them can pass for a message of its own.
  */
-export function formatMessage(m: ChatMessage, me: string, delivery: Delivery): string {
+export function formatMessage(m: ChatMessage, me: string, delivery: Delivery, width?: number): string {
   const lock = m.encrypted ? `{yellow-fg}${LOCK_MARK}{/yellow-fg}` : NO_MARK;
   const to = m.to === undefined ? ''
     : foldName(m.to) === foldName(me) ? ` {cyan-fg}${DIRECT_MARK} you{/cyan-fg}` : ` {cyan-fg}${DIRECT_MARK}{/cyan-fg} ${colouredName(m.to)}`;
-  let text = peerText(m.text);
+  const who = `${clockHM(m.ts)} ${m.encrypted ? LOCK_MARK : NO_MARK} ${stripTags(colouredName(m.from) + to)}: `;
+  let text = indentedText(m.text, widthAtMost(who), width);
   if (m.notice) text = `{gray-fg}${text}{/gray-fg}`;
-  text = text.replace(/\n/g, `\n${CONTINUATION_INDENT}`);
   const mark = delivery === 'delivered' ? ` {green-fg}${DELIVERED_MARK}{/green-fg}`
     : delivery === 'pending' ? ` {gray-fg}${PENDING_MARK}{/gray-fg}` : '';
   return `{gray-fg}${clockHM(m.ts)}{/gray-fg} ${lock} ${colouredName(m.from)}${to}: ${text}${mark}`;
 }
 
 /** A system line (joins, leaves, reconnects, errors) as blessed tag text. */
-export function formatSystem(line: string, ts: number, level: 'info' | 'error' = 'info'): string {
+export function formatSystem(line: string, ts: number, level: 'info' | 'error' = 'info', width?: number): string {
   const colour = level === 'error' ? 'red' : 'gray';
   // The dash sits in the mark column, so system texts line up with the names of messages.
-  return `{gray-fg}${clockHM(ts)}{/gray-fg} {${colour}-fg}—  ${peerText(line).replace(/\n/g, `\n${CONTINUATION_INDENT}`)}{/${colour}-fg}`;
+  return `{gray-fg}${clockHM(ts)}{/gray-fg} {${colour}-fg}—  ${indentedText(line, CONTINUATION_INDENT.length, width)}{/${colour}-fg}`;
 }
 
 /** A fingerprint cut to `chars` characters with an ellipsis, for narrow places; the full one is shown on trust. */
