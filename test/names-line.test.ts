@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { joinClient, PASSWORD, removeDir, tempDir, testKeys, type Recorder } from './support/chat-harness.ts';
 import { type Child, killAll, spawnLineClient, spawnScript, startLineClient, startServerProcess, type ServerChild } from './support/processes.ts';
 import { showControls } from '../lib/visible-text.ts';
+import { printableLine } from '../lib/app/line-client.ts';
 
 const EVENT_MS = 20_000;
 let dir = '';
@@ -75,6 +76,17 @@ test('showControls pictures C0, DEL, C1 and bidi controls, and keeps or marks ne
   assert.is(showControls('1\n2\r\n3\u20284'), '1⏎2⏎3⏎4');
   assert.is(showControls('1\n2\r\n3', 'keep'), '1\n2\n3');
   assert.is(showControls('plain {bold} text 🔒 →'), 'plain {bold} text 🔒 →');
+});
+
+test('on a terminal, a line padded to its width cannot start a row with a forged message', () => {
+  for (let pad = 1; pad <= 100; pad++) {
+    const out = printableLine(`[12:30] mallory: ${'x'.repeat(pad)}[09:30] alice 🔒: pay`, 40);
+    const rows = out.slice(0, -1).split('\n');
+    assert.ok(rows[0]!.startsWith('[12:30] mallory: '));
+    for (const row of rows.slice(1)) assert.ok(row.startsWith('        '), `pad ${pad}: ${JSON.stringify(row)}`);
+    assert.ok(rows.every((r) => [...r].length < 40), `pad ${pad}: every row fits`);
+  }
+  assert.is(printableLine('[12:30] bob: a\x1b[2Jb\nc'), '[12:30] bob: a␛[2Jb⏎c\n', 'not a terminal: one line, never wrapped');
 });
 
 test('a look-alike of a known name exits 3 (name_taken) in line mode, saying whom it looks like', async () => {

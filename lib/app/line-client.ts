@@ -4,18 +4,31 @@ import type { ChatMessage } from '../chat/types.ts';
 import { EXIT } from './cli.ts';
 import { ChatClient } from '../chat/client.ts';
 import { ChatError } from '../errors.ts';
-import { showControls } from '../visible-text.ts';
+import { showControls, wrapRows } from '../visible-text.ts';
 
 export interface LineOptions { host: string; port: number; password: string; username: string; historyDir: string; json: boolean }
 
 const LOGIN_REFUSED = new Set(['wrong_password', 'name_taken', 'bad_name', 'rate_limited']);
 
+/** Indent of the rows after the first when a line is wrapped for a terminal: the width of "[HH:MM] ". */
+const ROW_INDENT = ' '.repeat(8);
+
+/**
+ * One event as text for a person, ending in a newline: control characters from peers shown as symbols
+ * and newlines as ⏎ (lib/visible-text.ts), so the event is one line and can neither clear the screen nor
+ * forge another. On a terminal `columns` wide, the line is wrapped here with every later row indented,
+ * so a text padded to the terminal's width cannot start a row with a forged "[09:30] alice: …".
+ */
+export function printableLine(text: string, columns?: number): string {
+  const line = showControls(text);
+  if (!columns || columns < 20) return `${line}\n`;
+  return `${wrapRows(line, columns - 1, columns - 1 - ROW_INDENT.length).join(`\n${ROW_INDENT}`)}\n`;
+}
+
 /** Logs in, then runs stdin commands until /quit or end of input; resolves with the exit code. */
 export async function runLineClient(o: LineOptions): Promise<number> {
   const out = (type: string, fields: Record<string, unknown>, text: string): void => {
-    // Without --json every event is exactly one line: names and texts from peers have their control
-    // characters shown as symbols and their newlines as ⏎, so none can clear the screen or forge a line.
-    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : showControls(text) + '\n');
+    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : printableLine(text, process.stdout.isTTY ? process.stdout.columns : undefined));
   };
   const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(showControls(t) + '\n') });
   client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint }, `* joined ${client.server} as ${client.name}`));
