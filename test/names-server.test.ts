@@ -96,6 +96,10 @@ test('refuses look-alikes of a known user who is away, also after a restart, and
     assert.is(err?.code, 'name_taken', `${JSON.stringify(name)} is refused while alice is away`);
     assert.match(err!.message, /looks like alice, who has been in this room before/);
   }
+  for (const name of BLANKS) {
+    const err = await tryJoin(name);
+    assert.is(err?.code, 'bad_name', `${JSON.stringify(name)} is refused as bad_name while alice is away`);
+  }
   await first.server.stop();
   cleanup.splice(0);
   const names = JSON.parse(await readFile(join(home, 'names.json'), 'utf8')) as { names: string[] };

@@ -3,7 +3,7 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
-  dayKey, escapeTags, formatDay, formatMessage, formatSystem, peerText, shortFingerprint, stripTags,
+  dayKey, escapeTags, formatDay, formatMessage, formatSystem, peerName, shortFingerprint, stripTags,
 } from './format.ts';
 import { FocusRing } from './keys.ts';
 import { foldName } from '../names.ts';
@@ -161,7 +161,7 @@ export class ChatView {
     this.userNames = [...names].sort((a, b) => a.localeCompare(b));
     const selected = (this.users as unknown as { selected: number }).selected;
     const me = foldName(this.me);
-    this.users.setItems(this.userNames.map((n) => peerText(n).replace(/\n/g, ' ') + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
+    this.users.setItems(this.userNames.map((n) => peerName(n) + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();
@@ -175,7 +175,7 @@ export class ChatView {
     let fpChars = 50;
     while (fpChars > 12 && plain(fpChars).length > Number(this.box.screen.width) - 1) fpChars--;
     const fp = (f: string) => `{gray-fg}${escapeTags(shortFingerprint(f, fpChars))}{/gray-fg}`;
-    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${peerText(this.me).replace(/\n/g, ' ')} ${fp(s.myFingerprint)}`);
+    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${peerName(this.me)} ${fp(s.myFingerprint)}`);
     this.box.screen.render();
   }
 

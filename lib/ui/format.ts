@@ -40,12 +40,11 @@ export function stripControls(text: string): string {
 }
 
 /**
- * Text from a peer (a name, a message) as blessed tag text that shows exactly what was sent and does
- * nothing else: tags escaped, every control character shown as a symbol (␛ ␍ ␡, "<U+202E>"), newlines
- * kept (the caller indents what follows) and tabs as four spaces.
+ * A name from a peer as blessed tag text on one line that shows exactly what was sent and does nothing
+ * else: tags escaped, every control character shown as a symbol (␛ ␍ ␉ ␡, "<U+202E>"), newlines as ⏎.
  */
-export function peerText(text: string): string {
-  return escapeTags(showControls(text.replace(/\t/g, '    '), 'keep'));
+export function peerName(name: string): string {
+  return escapeTags(showControls(name));
 }
 
 /** Cells kept free at the end of a row for the delivery mark (" ✓", measured generously). */
@@ -112,7 +111,7 @@ export function nameColour(name: string): string {
 /** A user name in its colour, as a blessed tag string. */
 export function colouredName(name: string): string {
   const colour = nameColour(name);
-  return `{${colour}-fg}{bold}${peerText(name).replace(/\n/g, ' ')}{/bold}{/${colour}-fg}`;
+  return `{${colour}-fg}{bold}${peerName(name)}{/bold}{/${colour}-fg}`;
 }
 
 /** How an own message stands: not own, waiting for the server, or stored. */
