@@ -15,6 +15,8 @@ const ALLOWED = /^[\p{L}\p{Nd}\p{M} _.\-]*$/u;
  * Khmer U+17B4 U+17B5…), plus the blank braille pattern U+2800 and the object replacement U+FFFC.
  */
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Zl}\p{Zp}\u2800\uFFFC]/u;
+/** Letters drawn like punctuation a line is read by: colons (ː ˑ ꞉), the equals-like ꞊, and the click letters ǀ ǁ ǂ ǃ. */
+const PUNCTUATION_LIKE = /[\u01C0-\u01C3\u02D0\u02D1\uA789\uA78A]/u;
 /** Any space-like character other than the plain space (NFKC already maps most, e.g. U+00A0 and U+3000). */
 const ODD_SPACE = /(?! )[\s\p{Zs}]/u;
 /** A combining mark with nothing to sit on: at the start, or after a space or `_ - .`. */
@@ -86,6 +88,8 @@ export function checkName(raw: string): NameCheck {
   if (name.includes('  ')) return refuse('A name cannot contain two spaces in a row.');
   const odd = chars.find((c) => !ALLOWED.test(c));
   if (odd) return refuse(`A name can only hold letters, digits, spaces and _ - . ("${odd}", ${codePointLabel(odd)}, is not allowed).`);
+  const fake = chars.find((c) => PUNCTUATION_LIKE.test(c));
+  if (fake) return refuse(`A name cannot hold letters drawn like punctuation ("${fake}", ${codePointLabel(fake)}).`);
   if (!/[\p{L}\p{Nd}]/u.test(name)) return refuse('A name needs at least one letter or a digit.');
   if (LONE_MARK.test(name)) return refuse('A name cannot have an accent or other mark on nothing, at its start or after a space or _ - .');
   if (MARK_RUN.test(name)) return refuse(`A name can stack at most ${NAME_MAX_MARKS_IN_ROW} accents or marks on one letter.`);

@@ -18,6 +18,7 @@ test('refuses the forged-lock name "🔒 alice → you" and other symbols, emoji
     reason(raw);
   }
   assert.match(reason('...'), /letter or a digit/);
+  for (const raw of ['bob\ua789 hi', '09\u02d030', 'alice\u01c3', 'a\u01c0b']) assert.match(reason(raw), /drawn like punctuation|only hold letters/);
   assert.ok(checkName('alice…').ok, 'NFKC makes the ellipsis three dots, which are allowed');
 });
 
