@@ -37,6 +37,15 @@ test('keeps at most `max` names, forgetting the least recently seen', async () =
   assert.equal((JSON.parse(await readFile(join(dir, 'b.json'), 'utf8')) as { names: string[] }).names, ['citra', 'anna', 'dewi']);
 });
 
+test('never forgets a name that is in the room, however many others come', async () => {
+  const k = await KnownNames.load(join(dir, 'e.json'), 3);
+  k.isPresent = (key) => key === 'alice';
+  k.remember('alice', fail);
+  for (let i = 0; i < 20; i++) k.remember(`user${i}`, fail);
+  assert.is(k.size, 3);
+  assert.is(k.lookalike('\u0430lice'), 'alice');
+});
+
 test('a damaged file holds nobody, and names that break the rule are skipped', async () => {
   await writeFile(join(dir, 'c.json'), '{"names": ["alice", 42, "🔒 bob", "ok\\u3164"');
   assert.is((await KnownNames.load(join(dir, 'c.json'))).size, 0);

@@ -11,6 +11,11 @@ export class KnownNames {
   private readonly byKey = new Map<string, string>();
   /** skeleton → key of the name it was seen on. */
   private readonly bySkeleton = new Map<string, string>();
+  /**
+   * Tells whether a key is in the room now: such a name is never forgotten, so nobody can push a member
+   * out of the list by joining under many names and then take a look-alike of hers.
+   */
+  isPresent: (key: string) => boolean = () => false;
   private writing: Promise<void> = Promise.resolve();
   private queued = false;
 
@@ -65,11 +70,18 @@ export class KnownNames {
     this.byKey.delete(check.key);
     this.byKey.set(check.key, check.name);
     for (const s of nameSkeletons(check.name)) if (!this.bySkeleton.has(s)) this.bySkeleton.set(s, check.key);
-    while (this.byKey.size > this.max) {
-      const [oldKey, oldName] = this.byKey.entries().next().value as [string, string];
-      this.byKey.delete(oldKey);
-      for (const s of nameSkeletons(oldName)) if (this.bySkeleton.get(s) === oldKey) this.bySkeleton.delete(s);
+    while (this.byKey.size > this.max) this.forgetOldest();
+  }
+
+  private forgetOldest(): void {
+    let oldest: [string, string] | undefined;
+    for (const entry of this.byKey) {
+      oldest ??= entry;
+      if (!this.isPresent(entry[0])) { oldest = entry; break; }
     }
+    const [oldKey, oldName] = oldest!;
+    this.byKey.delete(oldKey);
+    for (const s of nameSkeletons(oldName)) if (this.bySkeleton.get(s) === oldKey) this.bySkeleton.delete(s);
   }
 
   /** Writes the file now (temporary file, then rename); writes never overlap. */

@@ -88,6 +88,7 @@ export class ChatServer extends EventEmitter {
       KnownNames.load(join(opts.historyDir, 'names.json')),
     ]);
     const server = new ChatServer(opts, identity, pw, history, reservations, known);
+    known.isPresent = (key) => server.room.members.has(key);
     known.learn(await server.room.loadRecentIds());
     return server;
   }
