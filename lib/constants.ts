@@ -134,3 +134,9 @@ export const COOKIES_SPENT_MAX = 100_000;
 export const LOGIN_SWEEP_MS = 500;
 /** A connection id whose reset token was sent (it was unknown then) cannot start a handshake for this long, in ms. */
 export const RESET_REVEALED_MS = 60_000;
+
+// ── names (issue 14: one rule, one folding, look-alikes refused) ──────
+/** Most combining marks in a row in a name (Thai and Devanagari need 2–3; "Zalgo" text stacks dozens). */
+export const NAME_MAX_MARKS_IN_ROW = 3;
+/** Most names a server remembers as known (seen in the room), for refusing look-alikes of absent users. */
+export const KNOWN_NAMES_MAX = 10_000;

@@ -193,7 +193,7 @@ test('text from peers cannot inject blessed tags or terminal escapes', async () 
   const alice = await loggedIn(room, 'alice');
   try {
     room.say('mallory', '{red-fg}fake{/red-fg} \x1b[2Jok');
-    await alice.term.waitFor('mallory: {red-fg}fake{/red-fg} [2Jok');
+    await alice.term.waitFor('mallory: {red-fg}fake{/red-fg} ␛[2Jok');
   } finally {
     await quit(alice);
   }

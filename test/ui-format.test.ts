@@ -24,10 +24,10 @@ test('a name always gets the same colour, whatever its case, and names spread ov
 
 test('a message line has time, name and text; encrypted ones a lock; own ones … then ✓', () => {
   const plain = stripTags(formatMessage(msg(), 'bob', 'none'));
-  assert.is(plain, '09:05 alice: hello');
+  assert.is(plain, '09:05    alice: hello');
   assert.is(stripTags(formatMessage(msg({ encrypted: true }), 'bob', 'none')), '09:05 🔒 alice: hello');
-  assert.is(stripTags(formatMessage(msg(), 'alice', 'pending')), '09:05 alice: hello …');
-  assert.is(stripTags(formatMessage(msg(), 'alice', 'delivered')), '09:05 alice: hello ✓');
+  assert.is(stripTags(formatMessage(msg(), 'alice', 'pending')), '09:05    alice: hello …');
+  assert.is(stripTags(formatMessage(msg(), 'alice', 'delivered')), '09:05    alice: hello ✓');
 });
 
 test('a direct message names both ends, "you" for the reader', () => {
@@ -39,17 +39,17 @@ test('peer text cannot open blessed tags or send terminal escapes', () => {
   const line = formatMessage(msg({ text: '{bold}x{/bold}\x1b[31m\x07', from: '{red-fg}eve' }), 'bob', 'none');
   assert.not.ok(line.includes('{bold}x'), line);
   assert.not.ok(line.includes('\x1b'), line);
-  assert.is(stripTags(line), '09:05 {red-fg}eve: {bold}x{/bold}[31m');
+  assert.is(stripTags(line), '09:05    {red-fg}eve: {bold}x{/bold}␛[31m␇');
   assert.is(escapeTags('{a}'), '{open}a{close}');
   assert.is(stripControls('a\x00b\x9bc\nd\te'), 'abc\nd\te');
 });
 
 test('later lines of a multi-line message are indented under the first', () => {
-  assert.is(stripTags(formatMessage(msg({ text: 'one\ntwo' }), 'bob', 'none')), '09:05 alice: one\n      two');
+  assert.is(stripTags(formatMessage(msg({ text: 'one\ntwo' }), 'bob', 'none')), '09:05    alice: one\n         two');
 });
 
 test('system lines carry the time and a dash', () => {
-  assert.is(stripTags(formatSystem('bob joined', at(10, 0))), '10:00 — bob joined');
+  assert.is(stripTags(formatSystem('bob joined', at(10, 0))), '10:00 —  bob joined');
   assert.match(formatSystem('oops', at(10, 0), 'error'), '{red-fg}');
 });
 

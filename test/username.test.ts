@@ -19,7 +19,7 @@ function refused(raw: string, what = JSON.stringify(raw)): string {
 }
 
 test('accepts ordinary names and keeps how they are written', () => {
-  for (const name of ['budi', 'Budi Santoso', 'Siti_99', 'José', 'Ñoño', '李小龙', 'Ана', 'a', 'x'.repeat(USERNAME_MAX_CHARS), '🙂 smile']) {
+  for (const name of ['budi', 'Budi Santoso', 'Siti_99', 'José', 'Ñoño', '李小龙', 'Ана', 'a', 'x'.repeat(USERNAME_MAX_CHARS), 'ส้ม', 'क्षि', 'a.b-c_d']) {
     assert.is(accepted(name).name, name);
   }
 });
@@ -34,9 +34,9 @@ test('refuses an empty name or one of only spaces', () => {
 
 test('refuses a name longer than 32 characters, counting code points', () => {
   assert.match(refused('x'.repeat(USERNAME_MAX_CHARS + 1)), /at most 32/);
-  // 32 emoji are 64 UTF-16 units but 32 characters.
-  accepted('🙂'.repeat(USERNAME_MAX_CHARS));
-  refused('🙂'.repeat(USERNAME_MAX_CHARS + 1));
+  // 32 astral letters are 64 UTF-16 units but 32 characters.
+  accepted('𐐀'.repeat(USERNAME_MAX_CHARS));
+  assert.match(refused('𐐀'.repeat(USERNAME_MAX_CHARS + 1)), /at most 32/);
   refused('x'.repeat(100_000), 'a huge name');
 });
 
@@ -58,7 +58,7 @@ test('refuses control characters and line breaks', () => {
 
 test('refuses zero-width joiners and other invisible format characters', () => {
   for (const raw of ['bu\u200ddi', 'bu\u200bdi', 'bu\u200cdi', 'bu\u2060di', '\u202eidub', 'bu\u00addi', 'budi\ufeff\u200d!', 'bu\u{e0041}di']) {
-    assert.match(refused(raw, JSON.stringify(raw)), /invisible or control/);
+    assert.match(refused(raw, JSON.stringify(raw)), /invisible/);
   }
 });
 

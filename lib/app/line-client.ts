@@ -4,17 +4,33 @@ import type { ChatMessage } from '../chat/types.ts';
 import { EXIT } from './cli.ts';
 import { ChatClient } from '../chat/client.ts';
 import { ChatError } from '../errors.ts';
+import { showControls, wrapRows } from '../visible-text.ts';
 
 export interface LineOptions { host: string; port: number; password: string; username: string; historyDir: string; json: boolean }
 
 const LOGIN_REFUSED = new Set(['wrong_password', 'name_taken', 'bad_name', 'rate_limited']);
 
+/** Indent of the rows after the first when a line is wrapped for a terminal: the width of "[HH:MM] ". */
+const ROW_INDENT = ' '.repeat(8);
+
+/**
+ * One event as text for a person, ending in a newline: control characters from peers shown as symbols
+ * and newlines as ⏎ (lib/visible-text.ts), so the event is one line and can neither clear the screen nor
+ * forge another. On a terminal `columns` wide, the line is wrapped here with every later row indented,
+ * so a text padded to the terminal's width cannot start a row with a forged "[09:30] alice: …".
+ */
+export function printableLine(text: string, columns?: number): string {
+  const line = showControls(text);
+  if (!columns || columns < 20) return `${line}\n`;
+  return `${wrapRows(line, columns - 1, columns - 1 - ROW_INDENT.length).join(`\n${ROW_INDENT}`)}\n`;
+}
+
 /** Logs in, then runs stdin commands until /quit or end of input; resolves with the exit code. */
 export async function runLineClient(o: LineOptions): Promise<number> {
   const out = (type: string, fields: Record<string, unknown>, text: string): void => {
-    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : text + '\n');
+    process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : printableLine(text, process.stdout.isTTY ? process.stdout.columns : undefined));
   };
-  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(t + '\n') });
+  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(showControls(t) + '\n') });
   client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint, verified: client.verified },
     `* joined ${client.server} as ${client.name}${client.verified === 'password' ? ` — server key ${client.serverFingerprint} verified by the room password` : ''}`));
   client.on('message', (m: ChatMessage) => out('message', { id: m.id, seq: m.seq, from: m.from, text: m.text, encrypted: m.encrypted, ts: m.ts, ...(m.to ? { to: m.to } : {}) },
@@ -63,12 +79,12 @@ async function login(client: ChatClient, o: LineOptions): Promise<number | undef
   } catch (err) {
     if (!(err instanceof ChatError)) {
       // Not a refusal but a local failure (e.g. the history dir cannot be written): say it plainly.
-      process.stderr.write(`error: ${(err as Error).message}\n`);
+      process.stderr.write(`error: ${showControls((err as Error).message)}\n`);
       return EXIT.FAILED;
     }
     const line = JSON.stringify({ type: 'error', code: err.code, message: err.message });
     if (o.json) process.stdout.write(line + '\n');
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${showControls(err.message)}\n`);
     if (err.code === 'server_key_changed') return EXIT.SERVER_KEY_CHANGED;
     if (LOGIN_REFUSED.has(err.code)) return EXIT.LOGIN_REFUSED;
     return EXIT.FAILED;

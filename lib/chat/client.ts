@@ -20,6 +20,7 @@ import { answerLogin, serverProved } from './pake.ts';
 import { Inbox } from './inbox.ts';
 import { ReplayGuard } from '../e2e/seal.ts';
 import { Waiters } from '../waiters.ts';
+import { foldName } from '../names.ts';
 
 export class ChatClient extends EventEmitter {
   serverFingerprint = '';
@@ -101,7 +102,7 @@ export class ChatClient extends EventEmitter {
   async join(username: string): Promise<void> {
     this.keys ??= this.opts.keys ?? await loadOrCreateClientKeys(this.opts.historyDir, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
     await this.inbox?.idle();
-    if (!this.store || this.username?.toLowerCase() !== username.toLowerCase()) {
+    if (!this.store || foldName(this.username ?? '') !== foldName(username)) {
       await this.store?.close();
       this.store = this.opts.persist === false ? new MemoryHistory()
         : await ClientHistory.open(this.opts.historyDir, this.server, username, { onWarning: (w: string) => this.emit('warning', w) });

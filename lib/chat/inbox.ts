@@ -4,6 +4,7 @@ import type { ChatMessage } from './types.ts';
 import { describeFailure, openEnvelope, ReplayGuard, sealEnvelope, type Envelope } from '../e2e/seal.ts';
 import { ownUserKeys, type ClientKeys } from '../e2e/keys.ts';
 import { ChatError } from '../errors.ts';
+import { foldName } from '../names.ts';
 import { STORED, type MessageStore } from '../history/memory.ts';
 import type { KeyDirectory } from './key-directory.ts';
 import type { WireChat } from './messages.ts';
@@ -18,9 +19,9 @@ export interface InboxOwner {
 export class Inbox {
   /** Our name in the room, as the server spells it. */
   get me(): string { return this.myName; }
-  set me(name: string) { this.myName = name; this.myKey = name.toLowerCase(); }
+  set me(name: string) { this.myName = name; this.myKey = foldName(name); }
   private myName = '';
-  /** `me` case-folded, kept so that each received message costs one toLowerCase, not two. */
+  /** `me` folded (foldName), kept so that each received message costs one fold, not two. */
   private myKey = '';
   private chain: Promise<void> = Promise.resolve();
   /** Jobs in the chain not finished yet. */
@@ -81,7 +82,7 @@ export class Inbox {
 
   /** Encrypts `text` for `names` (and ourselves, so our own history can read it back). Throws ChatError. */
   async seal(id: string, text: string, names: string[]): Promise<Envelope> {
-    const others = names.filter((n) => n.toLowerCase() !== this.myKey);
+    const others = names.filter((n) => foldName(n) !== this.myKey);
     const recipients = await this.directory.get(others);
     const missing = others.filter((n) => !recipients.has(n));
     if (missing.length && recipients.size === 0 && others.length) throw new ChatError('verify_failed', `no usable keys for ${missing.join(', ')}`);
@@ -105,7 +106,7 @@ export class Inbox {
   private accept(w: WireChat): ChatMessage | undefined {
     if (w.seq > 0 && w.seq <= this.lastSeq) return undefined; // already held (a replay overlapping what we had)
     if (w.seq > 0) this.lastSeq = w.seq;
-    if (w.from.toLowerCase() === this.myKey && this.owner.onOwnReplayed(w.id, w.seq)) return undefined;
+    if (foldName(w.from) === this.myKey && this.owner.onOwnReplayed(w.id, w.seq)) return undefined;
     const m: ChatMessage = { id: w.id, seq: w.seq, from: w.from, ts: w.ts, text: w.text ?? '', encrypted: w.env !== undefined };
     if (w.to) m.to = w.to;
     return m;
@@ -126,7 +127,7 @@ export class Inbox {
       this.owner.emit('warning', `could not verify a message from ${w.from.slice(0, 32)} (sender mismatch)`);
       return undefined;
     }
-    const own = w.from.toLowerCase() === this.myKey;
+    const own = foldName(w.from) === this.myKey;
     const senderKeys = own ? ownUserKeys(this.keys) : (await this.directory.get([w.from])).get(w.from);
     const r = openEnvelope(w.env, { me: this.me, mine: this.keys, senderKeys, seen: this.seen });
     if (r.ok) return { text: r.text };

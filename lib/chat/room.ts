@@ -7,6 +7,7 @@ import { forRecipient } from '../e2e/seal.ts';
 import type { RoomHistory, StoredMessage } from '../history/room.ts';
 import { encodeMessage, encodePlainRoomMessage, PRESENCE_PER_MESSAGE, type PresenceEvent, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
 import { TokenBucket } from '../rate-limit.ts';
+import { foldName } from '../names.ts';
 
 /** Most queued (flood-delayed) messages per user before new ones are refused. */
 const FLOOD_QUEUE_MAX = 1_000;
@@ -64,10 +65,11 @@ export class Room {
     this.nextSeq = history.lastSeq + 1;
   }
 
-  /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice. */
-  async loadRecentIds(): Promise<void> {
+  /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice; resolves with the senders. */
+  async loadRecentIds(): Promise<string[]> {
     const { messages } = await this.history.since(0, REPLAY_MAX);
     for (const m of messages) this.remember(m.from, m.id, m.seq);
+    return messages.map((m) => m.from);
   }
 
   get lastSeq(): number { return this.storedSeq; }
@@ -272,7 +274,7 @@ export class Room {
     return w;
   }
 
-  private dedupKey(from: string, id: string): string { return `${from.toLowerCase()}\u0000${id}`; }
+  private dedupKey(from: string, id: string): string { return `${foldName(from)}\u0000${id}`; }
 
   private remember(from: string, id: string, seq: number): void {
     const k = this.dedupKey(from, id);

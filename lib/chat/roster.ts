@@ -1,7 +1,7 @@
 // The client's view of who is in the room: names keyed by their folded form, updated by the server's
 // user lists and presence events. It tells its owner what changed; it never talks to the network.
 import type { PresenceEvent, ServerMessage, WireUser } from './messages.ts';
-
+import { foldName } from '../names.ts';
 
 /** What the roster tells its owner. */
 export interface RosterEvents {
@@ -23,12 +23,12 @@ export class Roster {
   list(): string[] { return [...this.names.values()]; }
 
   /** The present spelling of `name` (compared without case), or undefined. */
-  find(name: string): string | undefined { return this.names.get(name.toLowerCase()); }
+  find(name: string): string | undefined { return this.names.get(foldName(name)); }
 
   /** Replaces the list (a welcome). */
   reset(names: string[]): void {
     this.names.clear();
-    for (const n of names) this.names.set(n.toLowerCase(), n);
+    for (const n of names) this.names.set(foldName(n), n);
     this.on.changed();
   }
 
@@ -42,7 +42,7 @@ export class Roster {
   /** A 'users' message: the whole list, or a chunk appended to it. */
   users(m: Extract<ServerMessage, { t: 'users' }>): void {
     if (!m.append) this.names.clear();
-    for (const u of m.users) { this.names.set(u.name.toLowerCase(), u.name); this.on.saw(u); }
+    for (const u of m.users) { this.names.set(foldName(u.name), u.name); this.on.saw(u); }
     this.on.changed();
   }
 
@@ -54,11 +54,11 @@ export class Roster {
 
   private apply(e: PresenceEvent): void {
     if (e.t === 'join') {
-      this.names.set(e.user.name.toLowerCase(), e.user.name);
+      this.names.set(foldName(e.user.name), e.user.name);
       this.on.saw(e.user);
       this.on.join(e.user.name);
     } else {
-      this.names.delete(e.user.toLowerCase());
+      this.names.delete(foldName(e.user));
       this.on.leave(e.user);
     }
   }

@@ -19,7 +19,8 @@ import { Room, type Member } from './room.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
 import type { AdmissionLimits } from '../net/admission.ts';
 import { Reservations } from './reservations.ts';
-import { checkUsername } from './username.ts';
+import { checkUsername, usernameKey } from './username.ts';
+import { KnownNames } from './known-names.ts';
 
 export interface ChatServerOptions {
   host: string;
@@ -74,6 +75,7 @@ export class ChatServer extends EventEmitter {
     identity: RsaKeyPair,
     private readonly history: RoomHistory,
     private readonly reservations: Reservations,
+    private readonly known: KnownNames,
   ) {
     super();
     this.fingerprint = identity.fingerprint;
@@ -92,14 +94,16 @@ export class ChatServer extends EventEmitter {
   static async create(options: ChatServerOptions): Promise<ChatServer> {
     const { rest: opts, password } = takePassword(options);
     const warn = (msg: string): void => opts.onProgress?.(`warning: ${msg}`);
-    const [identity, history, reservations] = await Promise.all([
+    const [identity, history, reservations, known] = await Promise.all([
       loadOrCreateKeyPair(join(opts.historyDir, 'keys', 'server.pem'), SERVER_RSA_BITS,
         () => opts.onProgress?.('making the server key (first start only)…')),
       RoomHistory.open(opts.historyDir, { onWarning: warn, ...(opts.retentionDays ? { retentionDays: opts.retentionDays } : {}) }),
       Reservations.load(join(opts.historyDir, 'online.json')),
+      KnownNames.load(join(opts.historyDir, 'names.json')),
     ]);
-    const server = new ChatServer(opts, password, identity, history, reservations);
-    await server.room.loadRecentIds();
+    const server = new ChatServer(opts, password, identity, history, reservations, known);
+    known.isPresent = (key) => server.room.members.has(key);
+    known.learn(await server.room.loadRecentIds());
     return server;
   }
 
@@ -134,6 +138,7 @@ export class ChatServer extends EventEmitter {
     if (this.stopping) return;
     this.stopping = true;
     await this.reservations.save(this.online());
+    await this.known.save().catch((err: Error) => this.emit('log', `could not save names.json: ${err.message}`));
     for (const s of this.sessions) s.conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
     this.sessions.clear();
     await this.history.close();
@@ -257,6 +262,8 @@ export class ChatServer extends EventEmitter {
     if (m.keys) {
       try { parseBundle(m.keys); keysFp = bundleFingerprint(m.keys); } catch { return refuse('bad_keys', 'your public keys are malformed'); }
     }
+    const lookalike = this.lookalikeOf(check.name);
+    if (lookalike) return refuse('name_taken', lookalike);
     const resume = m.resume ? Buffer.from(m.resume, 'base64') : undefined;
     const holder = this.room.members.get(check.key);
     if (holder) {
@@ -273,6 +280,7 @@ export class ChatServer extends EventEmitter {
     this.room.members.set(check.key, member);
     s.member = member;
     this.endpoint.markLoggedIn(s.conn);
+    this.known.remember(check.name, (err) => this.emit('log', `could not save names.json: ${err.message}`));
     if (m.keys) this.bundles.set(check.key, m.keys);
     const token = this.reservations.issue(check.key);
     const [first, ...rest] = chunkUsers([{ name: check.name, keys: keysFp }, ...this.room.userList()]);
@@ -283,6 +291,14 @@ export class ChatServer extends EventEmitter {
       this.emit('join', { user: member.name, address: s.address });
       this.saveReservations();
     }, (err: Error) => this.emit('log', `replay to ${member.name} failed: ${err.message}`));
+  }
+
+  /** Why `name` may not be taken because it looks like a present or known name (lib/names.ts skeletons), or ''. */
+  private lookalikeOf(name: string): string {
+    const like = this.known.lookalike(name);
+    if (like === undefined) return '';
+    const where = this.room.members.has(usernameKey(like)) ? 'who is in the room' : 'who has been in this room before';
+    return `the name ${name} looks like ${like}, ${where} — pick a name that looks different`;
   }
 
   private online(): Array<{ key: string; conn: string; address: string }> {

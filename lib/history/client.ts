@@ -222,7 +222,8 @@ export class KnownUsers {
     const k = new KnownUsers(file);
     for (const d of docs) {
       if (typeof d._id === 'string' && typeof d.keys === 'string' && typeof d.since === 'number') {
-        k.#users.set(d._id, { keys: d.keys, since: d.since });
+        // Folded again: a pin written under an older folding (e.g. "alı" before ı folded to i) is found by the new one.
+        k.#users.set(userKey(d._id), { keys: d.keys, since: d.since });
       }
     }
     return k;

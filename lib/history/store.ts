@@ -8,6 +8,7 @@ import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { repairFile, type Doc, type Warn } from './lines.ts';
+import { foldName } from '../names.ts';
 
 type Db = ReturnType<typeof Datastore.create>;
 
@@ -38,9 +39,12 @@ export function safeName(s: string): string {
   return readable ? `${readable}-${hash}` : hash;
 }
 
-/** Usernames are unique case-insensitively after NFKC (ARCHITECTURE.md, login), so "Budi" and "budi" share a file. */
+/**
+ * Usernames are one name when their keys are equal (lib/names.ts foldName, the one folding used everywhere),
+ * so "Budi", "budi" and "Budı" share a file and a key pin.
+ */
 export function userKey(user: string): string {
-  return user.normalize('NFKC').toLowerCase();
+  return foldName(user);
 }
 
 /** Servers are "host:port"; host names are case-insensitive. */

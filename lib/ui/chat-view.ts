@@ -3,9 +3,10 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
-  dayKey, escapeTags, formatDay, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
+  dayKey, escapeTags, formatDay, formatMessage, formatSystem, peerName, shortFingerprint, stripTags,
 } from './format.ts';
 import { FocusRing } from './keys.ts';
+import { foldName } from '../names.ts';
 import { atBottom, button, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
@@ -83,7 +84,7 @@ export class ChatView {
     this.input.on('cancel', () => keepReading(this.input));
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));
-    this.box.screen.on('resize', () => this.lastStatus && this.setStatus(this.lastStatus));
+    this.box.screen.on('resize', () => { this.redraw(); if (this.lastStatus) this.setStatus(this.lastStatus); });
     this.users.on('select', (_item: unknown, index: number) => this.pickUser(index));
     this.users.on('element click', (el: Widgets.BlessedElement) => {
       const index = (this.users as unknown as { items: Widgets.BlessedElement[] }).items.indexOf(el);
@@ -122,7 +123,7 @@ export class ChatView {
 
   private pickUser(index: number): void {
     const name = this.userNames[index];
-    if (name === undefined || name === this.me) return;
+    if (name === undefined || foldName(name) === foldName(this.me)) return;
     this.input.setValue(`/msg ${name} `);
     this.ring.focus(this.input);
   }
@@ -159,7 +160,8 @@ export class ChatView {
   setUsers(names: string[]): void {
     this.userNames = [...names].sort((a, b) => a.localeCompare(b));
     const selected = (this.users as unknown as { selected: number }).selected;
-    this.users.setItems(this.userNames.map((n) => escapeTags(stripControls(n)) + (n === this.me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
+    const me = foldName(this.me);
+    this.users.setItems(this.userNames.map((n) => peerName(n) + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();
@@ -173,7 +175,7 @@ export class ChatView {
     let fpChars = 50;
     while (fpChars > 12 && plain(fpChars).length > Number(this.box.screen.width) - 1) fpChars--;
     const fp = (f: string) => `{gray-fg}${escapeTags(shortFingerprint(f, fpChars))}{/gray-fg}`;
-    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${escapeTags(stripControls(this.me))} ${fp(s.myFingerprint)}`);
+    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${peerName(this.me)} ${fp(s.myFingerprint)}`);
     this.box.screen.render();
   }
 
@@ -188,13 +190,16 @@ export class ChatView {
     const lines: string[] = [];
     // HH:MM alone would pass yesterday's history off as today's: a date line starts every other day.
     let day = dayKey(Date.now());
+    // Rows are wrapped by formatMessage, not by the pane (its border, padding and scrollbar take 5 cells).
+    const pane = this.messages as unknown as { width: number; iwidth: number };
+    const width = Math.max(20, pane.width - pane.iwidth - 1);
     for (const e of this.entries) {
       const ts = e.kind === 'system' ? e.ts : e.m.ts;
       if (dayKey(ts) !== day) lines.push(formatDay(ts));
       day = dayKey(ts);
       lines.push(e.kind === 'system'
-        ? formatSystem(e.text, e.ts, e.level)
-        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none'));
+        ? formatSystem(e.text, e.ts, e.level, width)
+        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none', width));
     }
     this.messages.setContent(lines.join('\n'));
     if (follow) this.messages.setScrollPerc(100);

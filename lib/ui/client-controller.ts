@@ -6,6 +6,7 @@ import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './cli
 import { COMMAND_HELP, parseCommand } from './commands.ts';
 import { saveLastLogin } from './last-login.ts';
 import { REPLAY_MAX } from '../constants.ts';
+import { foldName } from '../names.ts';
 
 /** Messages of earlier sessions shown when the chat opens. */
 const HISTORY_ON_OPEN = REPLAY_MAX;
@@ -178,7 +179,7 @@ export class ClientController {
   }
 
   private isMe(name: string): boolean {
-    return name.normalize('NFKC').toLowerCase() === this.me.normalize('NFKC').toLowerCase();
+    return foldName(name) === foldName(this.me);
   }
 
   /** The users pane always lists you, whether or not the core counts you among the others. */
@@ -194,7 +195,7 @@ export class ClientController {
 
   /** Shows a message once, however many ways it arrives (history, replay, echo of an own send). */
   private show(m: ChatMessage, stored = true): void {
-    const key = `${m.from.toLowerCase()}\u0000${m.id}`;
+    const key = `${foldName(m.from)}\u0000${m.id}`;
     if (this.shown.has(key)) return;
     this.shown.add(key);
     this.win.addMessage(m, this.isMe(m.from), stored);
