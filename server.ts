@@ -22,7 +22,7 @@ async function main(): Promise<number> {
     }
     const { runHeadlessServer } = await import('./lib/app/headless-server.ts');
     return runHeadlessServer({ host: args.host, port: args.port ?? DEFAULT_PORT, password: args.password, historyDir: args.historyDir, json: args.json,
-      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}) });
+      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}), ...(args.roomName ? { roomName: args.roomName } : {}) });
   }
   const { runServerWindow } = await import('./lib/ui/server-app.ts');
   return runServerWindow({ host: args.host, historyDir: args.historyDir,

@@ -107,3 +107,24 @@ export const RECONNECT_MAX_MS = 2_000;
 // ── end-to-end ───────────────────────────────────────────────────────
 /** Client RSA key size for OAEP and PSS key pairs, in bits. */
 export const CLIENT_RSA_BITS = 3072;
+
+// ── discovery (rooms on this LAN) ────────────────────────────────────
+/** UDP port every server answers discovery queries on (shared with reuseAddr), the default room port too. */
+export const DISCOVERY_PORT = 7447;
+/** Exact size of a discovery query, in bytes; an answer is never larger (no reflection amplification). */
+export const DISCOVERY_QUERY_BYTES = 128;
+/** Longest room name carried in an answer, in bytes of UTF-8 (longer names are cut at a character). */
+export const ROOM_NAME_MAX_BYTES = 64;
+/** Answers per source IP address: sustained per second, and the burst allowed. */
+export const DISCOVERY_ANSWERS_PER_S_PER_SOURCE = 2;
+export const DISCOVERY_BURST_PER_SOURCE = 5;
+/** Answers per second from one server in total, whatever the sources (spoofed sources included). */
+export const DISCOVERY_ANSWERS_PER_S = 100;
+/** Source addresses the rate limiter remembers; beyond this the least recently seen is forgotten. */
+export const DISCOVERY_MAX_SOURCES = 1024;
+/** How long `client.ts --discover` waits for answers by default, in ms. */
+export const DISCOVERY_WAIT_MS = 1_500;
+/** How long the rooms list waits before it says nobody answered, in ms. */
+export const DISCOVERY_EMPTY_AFTER_MS = 2_000;
+/** The rooms list asks again this often while shown, in ms. */
+export const DISCOVERY_REFRESH_MS = 5_000;

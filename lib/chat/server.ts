@@ -2,7 +2,10 @@
 // the room, and a clean stop. Events: ChatServerEvents in chat-types.ts.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { hostname } from 'node:os';
+import { DISCOVERY_PORT, FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { cleanRoomName } from '../net/discovery.ts';
+import { DiscoveryResponder, roomPortIsFree, type ResponderStatus } from '../net/discovery-socket.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
@@ -30,6 +33,10 @@ export interface ChatServerOptions {
   retentionDays?: number;
   /** Most connections from one IP address (default 256); a benchmark's many clients on loopback raise it. */
   maxConnectionsPerIp?: number;
+  /** The room's name in discovery answers (default: this machine's host name). */
+  roomName?: string;
+  /** Answer discovery queries on the LAN (default true). */
+  discovery?: boolean;
 }
 
 /** CLOSE code sent to clients when the server stops. */
@@ -49,6 +56,11 @@ type Handler = (s: Session, m: ClientMessage) => void;
 
 export class ChatServer extends EventEmitter {
   readonly fingerprint: string;
+  /** The room's name, cleaned (see cleanRoomName). */
+  readonly roomName: string;
+  /** Where discovery queries are answered, once listening (empty without discovery). */
+  discovery: ResponderStatus = { answering: [], failed: [] };
+  private responder: DiscoveryResponder | undefined;
   private readonly endpoint: ServerEndpoint;
   private readonly room: Room;
   private readonly sessions = new Set<Session>();
@@ -66,6 +78,7 @@ export class ChatServer extends EventEmitter {
   ) {
     super();
     this.fingerprint = identity.fingerprint;
+    this.roomName = cleanRoomName(opts.roomName ?? '') || cleanRoomName(hostname()) || 'Obrolan';
     this.endpoint = new ServerEndpoint({ identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}) });
     this.endpoint.on('connection', (conn: Connection, address: string, token: Buffer) => this.onConnection(conn, address, token));
     this.room = new Room(history, {
@@ -91,7 +104,15 @@ export class ChatServer extends EventEmitter {
 
   /** Opens the UDP socket; rejects with an Error whose message is for people. */
   async listen(): Promise<{ host: string; port: number }> {
-    const addr = await this.endpoint.bind(this.opts.host, this.opts.port);
+    const { host, port } = this.opts;
+    // On the discovery port the room socket shares the port with responders (reuseAddr), so first make sure no other room holds it.
+    const shared = port === DISCOVERY_PORT && this.opts.discovery !== false && !host.includes(':');
+    if (shared && !(await roomPortIsFree(host, port))) throw new Error(`cannot listen on ${host}:${port}: port ${port} is already in use — pick another with --port`);
+    const addr = await this.endpoint.bind(host, port, { reuseAddr: shared });
+    if (this.opts.discovery !== false && !host.includes(':')) {
+      this.responder = new DiscoveryResponder({ roomPort: addr.port, roomHost: host, fingerprint: this.fingerprint, name: () => this.roomName, users: () => this.room.members.size });
+      this.discovery = await this.responder.start();
+    }
     // Clients of the previous run (e.g. before a crash) would notice only at their next keepalive.
     for (const old of this.reservations.lastSessions) this.endpoint.sendReset(old.connId, old.address);
     this.emit('listening', addr);
@@ -122,6 +143,7 @@ export class ChatServer extends EventEmitter {
     for (const s of this.sessions) s.conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
     this.sessions.clear();
     await this.history.close();
+    await this.responder?.stop();
     // Give the CLOSE datagrams a moment to leave before the socket goes.
     await new Promise((r) => setTimeout(r, 20));
     await this.endpoint.close();
