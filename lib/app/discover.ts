@@ -44,7 +44,7 @@ export async function findRoom(name: string, waitMs: number, o: Pick<DiscoverOpt
     throw new RoomNotFound(`${match.length} rooms on this LAN are called "${name}": ${match.map((r) => `${r.host}:${r.port} (${r.fingerprint})`).join(', ')} — pick one with --host ADDR --port N`);
   }
   if (rooms.length === 0) throw new RoomNotFound(`no room called "${name}": ${NO_ROOMS_ADVICE.join('\n')}`);
-  throw new RoomNotFound(`no room called "${name}" on this LAN; rooms that answered: ${rooms.map((r) => `"${r.name}" at ${r.host}:${r.port}`).join(', ')} — check the name, or give --host ADDR`);
+  throw new RoomNotFound(`no room called "${name}" on this LAN; rooms that answered: ${rooms.map((r) => `"${r.name}" at ${r.host}:${r.port}`).join(', ')} — check the name; a room on another subnet does not answer: give its address with --host ADDR`);
 }
 
 /** For `--no-ui --room NAME`: the room's address, or the exit code after saying (stderr, and stdout with --json) why not. */
