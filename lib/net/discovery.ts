@@ -92,7 +92,7 @@ export function fingerprintBytes(fp: string): Buffer {
 export function encodeAnswer(a: Omit<RoomAnswer, 'version'>, querySize = DISCOVERY_QUERY_BYTES): Buffer {
   const room = Math.min(ROOM_NAME_MAX_BYTES, querySize - ANSWER_FIXED_BYTES);
   if (room < 0) throw new RangeError('query too small for an answer');
-  const name = truncateUtf8(a.name, room);
+  const name = Buffer.from(truncateUtf8(cleanRoomName(a.name), room).toString('utf8').trimEnd(), 'utf8');
   const out = head(KIND_ANSWER, a.nonce, ANSWER_FIXED_BYTES + name.length);
   out.writeUInt16BE(a.port, HEAD_BYTES);
   out.writeUInt16BE(Math.min(0xffff, Math.max(0, a.users)), HEAD_BYTES + 2);
@@ -188,3 +188,30 @@ export const NO_ROOMS_ADVICE: readonly string[] = [
   '- guest or school Wi-Fi that isolates clients from each other: use another network;',
   '- the server is on a different subnet (broadcasts do not cross routers): type its address instead (--host ADDR, or "Other address…").',
 ];
+
+/**
+ * What the client already knows about a room's key, from its pins ("host:port" → fingerprint) and the
+ * other rooms that answered: 'trusted' (pinned for this address), 'changed' (another key is pinned for
+ * this address), 'elsewhere' (this key is pinned for another address, or another answering room with
+ * another name or address claims the same key: a copy or a fake), 'new'. `where` names the other place.
+ */
+export function roomTrust(
+  room: { name: string; host: string; port: number; fingerprint: string },
+  pins: Iterable<{ server: string; fingerprint: string }>,
+  others: Iterable<{ name: string; host: string; port: number; fingerprint: string }> = [],
+): { trust: 'trusted' | 'changed' | 'elsewhere' | 'new'; where?: string } {
+  const here = `${room.host}:${room.port}`;
+  let elsewhere: string | undefined;
+  let pinnedHere: string | undefined;
+  for (const p of pins) {
+    if (p.server === here) pinnedHere = p.fingerprint;
+    else if (p.fingerprint === room.fingerprint) elsewhere ??= p.server;
+  }
+  if (pinnedHere !== undefined && pinnedHere !== room.fingerprint) return { trust: 'changed' };
+  for (const o of others) {
+    const there = `${o.host}:${o.port}`;
+    if (o.fingerprint === room.fingerprint && (there !== here || o.name !== room.name)) elsewhere ??= `"${o.name}" at ${there}`;
+  }
+  if (elsewhere !== undefined) return { trust: 'elsewhere', where: elsewhere };
+  return pinnedHere !== undefined ? { trust: 'trusted' } : { trust: 'new' };
+}

@@ -25,6 +25,18 @@ export function canMakeNamespaces(): string | undefined {
   return undefined;
 }
 
+/** Deletes namespaces named by this module ("ob<pid>br", "ob<pid>n<i>") whose process is gone (e.g. SIGKILLed). */
+function removeStale(): void {
+  let names: string[];
+  try { names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!); } catch { return; }
+  for (const ns of names) {
+    const m = /^ob(\d+)(?:br|n\d+)$/.exec(ns);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch { /* no such process: a leftover */ }
+    try { ip(['netns', 'del', ns]); } catch { /* raced with its owner */ }
+  }
+}
+
 /** One namespace on the LAN: its name and the IPv4 address (CIDR) of its veth. */
 export interface Host { ns: string; cidr: string; address: string }
 
@@ -38,8 +50,11 @@ export class Lan {
     this.bridge = `${tag}br`;
   }
 
-  /** Creates the bridge namespace. */
+  /** Creates the bridge namespace (after deleting namespaces left by runs whose process was killed). */
   up(): void {
+    removeStale();
+    // A last resort if the test process ends without reaching its after hook.
+    process.once('exit', () => this.destroy());
     this.addNs(this.bridge);
     ip(['-n', this.bridge, 'link', 'add', 'br0', 'type', 'bridge']);
     ip(['-n', this.bridge, 'link', 'set', 'br0', 'up']);
