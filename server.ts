@@ -26,7 +26,8 @@ async function main(): Promise<number> {
   }
   const { runServerWindow } = await import('./lib/ui/server-app.ts');
   return runServerWindow({ host: args.host, historyDir: args.historyDir,
-    ...(args.port !== undefined ? { port: args.port } : {}), ...(args.password !== undefined ? { password: args.password } : {}) });
+    ...(args.port !== undefined ? { port: args.port } : {}), ...(args.password !== undefined ? { password: args.password } : {}),
+    ...(args.roomName !== undefined ? { roomName: args.roomName } : {}) });
 }
 
 main().then((code) => process.exit(code), (err: Error) => {

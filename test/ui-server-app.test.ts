@@ -76,8 +76,8 @@ test('a port in use is shown in red and the form stays open to try another', asy
     await run.term.type(KEY.enter);
     await run.term.waitFor('port 7502 is in use');
     assert.ok(run.term.text().includes('Start'));
-    // Back to the port field (Shift-Tab from Start lands on password, again on port), retype, start.
-    await run.term.type(KEY.shiftTab, KEY.shiftTab, KEY.backspace.repeat(4), '7503', KEY.enter);
+    // Back to the port field (Shift-Tab from Start lands on password, then room name, then port), retype, start.
+    await run.term.type(KEY.shiftTab, KEY.shiftTab, KEY.shiftTab, KEY.backspace.repeat(4), '7503', KEY.enter);
     await run.term.waitFor('listening on 0.0.0.0:7503');
   } finally {
     FakeServer.busyPorts.delete(7502);
