@@ -183,10 +183,11 @@ export function broadcastInterfaces(ifaces = networkInterfaces()): BroadcastInte
 export const NO_ROOMS_ADVICE: readonly string[] = [
   'no room answered on this LAN. Usual causes:',
   '- no server is running: start one with npx tsx server.ts;',
-  '- a firewall on the server drops UDP 7447: sudo ufw allow 7447/udp (Ubuntu), sudo firewall-cmd --add-port=7447/udp (Fedora),',
-  '  or allow Node.js on Private networks in Windows Defender Firewall;',
+  '- a firewall on the server drops UDP 7447: sudo ufw allow 7447/udp (Ubuntu),',
+  '  sudo firewall-cmd --add-port=7447/udp (Fedora), or allow Node.js on Private networks (Windows);',
   '- guest or school Wi-Fi that isolates clients from each other: use another network;',
-  '- the server is on a different subnet (broadcasts do not cross routers): type its address instead (--host ADDR, or "Other address…").',
+  '- the server is on a different subnet (broadcasts stop at routers): type its address instead',
+  '  (--host ADDR, or "Other address…").',
 ];
 
 /**
