@@ -8,7 +8,8 @@ import {
   ANSWER_FIXED_BYTES, broadcastInterfaces, broadcastOf, cleanRoomName, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery,
   QueryLimiter, roomTrust,
 } from '../lib/net/discovery.ts';
-import { DiscoveryResponder, searchRooms } from '../lib/net/discovery-socket.ts';
+import { DiscoveryResponder, roomPortIsFree, searchRooms } from '../lib/net/discovery-socket.ts';
+import { removeDir, startServer, tempDir } from './support/chat-harness.ts';
 
 const NONCE = Buffer.from('0102030405060708', 'hex');
 const FP = 'SHA256:' + Buffer.alloc(32, 0xab).toString('base64').replace(/=+$/, '');
@@ -177,6 +178,31 @@ test('searchRooms finds a responder and ignores answers to someone else\'s query
   await new Promise<void>((r) => fake.bind(0, '127.0.0.1', () => r()));
   const rooms = await searchRooms({ waitMs: 300, targets: [{ address: '127.0.0.1', port }, { address: '127.0.0.1', port: fake.address().port }] });
   assert.equal(rooms.map((x) => [x.name, x.host, x.port, x.users]), [['Loop room', '127.0.0.1', 7500, 2]]);
+});
+
+test('a room socket that hears a discovery query drops it quietly and counts it', async () => {
+  const dir = await tempDir();
+  const { server, port } = await startServer(dir, { roomName: 'Quiet' });
+  try {
+    const got = await probe(port, [encodeQuery(NONCE)], 200);
+    assert.is(got.length, 0);
+    assert.is(server.stats().dropped.discovery, 1);
+    assert.is(server.stats().dropped.malformed, undefined);
+    assert.is(server.roomName, 'Quiet');
+    assert.equal(server.discovery.answering, [], 'a room on 127.0.0.1 has no broadcast interface to answer on');
+  } finally {
+    await server.stop();
+    await removeDir(dir);
+  }
+});
+
+test('roomPortIsFree sees a socket holding the port, and not once it is closed', async () => {
+  const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  assert.is(await roomPortIsFree('127.0.0.1', port), false);
+  await new Promise<void>((r) => s.close(() => r()));
+  assert.is(await roomPortIsFree('127.0.0.1', port), true);
 });
 
 test.run();
