@@ -134,4 +134,36 @@ test('console output while the window is up goes to the log, not over the screen
   }
 });
 
+test('the room name field is prefilled, goes to the server, and the room and its discovery interfaces are shown', async () => {
+  const room = new FakeRoom();
+  const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-server-'));
+  const term = new FakeTerminal(120, 40);
+  let got = '';
+  const made: FakeServer[] = [];
+  const base = fakeServerFactory(room, made);
+  const done = runServerWindow({ historyDir: dir, port: 7510, password: 'pw', roomName: 'Kelas 7B' }, {
+    createServer: async (opts) => {
+      got = opts.roomName;
+      return Object.assign(await base(opts), {
+        roomName: opts.roomName, discovery: { answering: [{ name: 'eth0', bind: '10.0.0.255' }], failed: [{ name: 'wlan0', bind: '10.9.0.255', reason: 'EADDRINUSE' }] },
+      });
+    },
+    io: term.io,
+    onWindow: (w) => (term.screen = w.screen),
+  });
+  try {
+    await term.waitFor('Kelas 7B');
+    await sleep(50);
+    await term.type(KEY.enter);
+    await term.waitFor('found by clients on this LAN via eth0 (10.0.0.255)');
+    await term.waitFor('cannot answer discovery on wlan0 (10.9.0.255): EADDRINUSE');
+    await term.waitFor('listening on 0.0.0.0:7510 — room "Kelas 7B"');
+    assert.is(got, 'Kelas 7B');
+  } finally {
+    await term.type(KEY.ctrlC);
+    assert.is(await done, 0);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
