@@ -115,6 +115,9 @@ test('r looks again, and "Other address…" opens the form as before', async () 
     await run.term.type('o');
     await run.term.waitFor('join a chat room');
     assert.not.ok(run.term.text().includes('rooms on this LAN'), 'the list is gone');
+    await sleep(50);
+    await run.term.type('10.1.1.1');
+    await run.term.waitFor(/Server IP +10\.1\.1\.1/);
   } finally {
     assert.is(await quit(run), 0);
   }
