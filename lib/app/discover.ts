@@ -3,10 +3,10 @@ import { EXIT } from './cli.ts';
 import { NO_ROOMS_ADVICE } from '../net/discovery.ts';
 import { searchRooms, type FoundRoom, type SearchOptions } from '../net/discovery-socket.ts';
 
-export interface DiscoverOptions { json: boolean; waitMs: number; search?: typeof searchRooms; targets?: SearchOptions['targets'] }
+export interface DiscoverOptions { json: boolean; waitMs: number; search?: (o: SearchOptions) => Promise<FoundRoom[]>; targets?: SearchOptions['targets'] }
 
 /** Prints one line per room as it answers; resolves with 0 when any answered, 1 when none did. */
-export async function runDiscover(o: DiscoverOptions, out = (s: string) => process.stdout.write(s), err = (s: string) => process.stderr.write(s)): Promise<number> {
+export async function runDiscover(o: DiscoverOptions, out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   const rooms = await (o.search ?? searchRooms)({
     waitMs: o.waitMs, ...(o.targets ? { targets: o.targets } : {}),
     onRoom: (r) => out((o.json ? JSON.stringify(roomLine(r)) : textLine(r)) + '\n'),
