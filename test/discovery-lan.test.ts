@@ -78,6 +78,13 @@ if (why) {
     }
   });
 
+  test('a client on the machine of two rooms finds them and the room next door', async () => {
+    const c = lan.run(hosts.s1, 'client.ts', ['--discover', '--json', '--wait', '1500'], 'discover at home');
+    assert.is((await c.waitExit(10_000)).code, 0, c.describe());
+    const rooms = c.ofType('room').map((r) => `${r.name as string}@${r.host as string}:${r.port as number}`).sort();
+    assert.equal(rooms, ['Lab A@10.77.0.1:7447', 'Lab B@10.77.0.1:7500', 'Library@10.77.0.2:7447']);
+  });
+
   test('--no-ui --room joins the room of that name, also the one sharing port 7447 with the other room\'s responder', async () => {
     for (const [room, server] of [['Lab B', '10.77.0.1:7500'], ['Lab A', '10.77.0.1:7447']] as const) {
       const c = lan.run(hosts.c, 'client.ts', ['--no-ui', '--json', '--room', room, '--password', PASSWORD,

@@ -7,7 +7,8 @@
 // after roomPortIsFree() checked that no other room holds it). Linux: SO_REUSEADDR delivers a broadcast
 // to every socket bound to it, and binding a broadcast address is allowed. macOS: libuv's reuseAddr is
 // SO_REUSEPORT there, which shares a broadcast address the same way. Windows cannot bind a broadcast
-// address: the responder falls back to 0.0.0.0:7447 (EADDRNOTAVAIL), which works beside rooms on other ports.
+// address: the responder falls back to 0.0.0.0:7447 (EADDRNOTAVAIL) for rooms on other ports; a room on 7447
+// itself then does not answer (untested there: only Linux is tested).
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
@@ -57,8 +58,10 @@ export class DiscoveryResponder {
         status.answering.push({ name: i.name, bind: i.bind, port: await this.bindOne(i.bind, port) });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        if (e.code === 'EADDRNOTAVAIL' && i.bind !== '0.0.0.0' && !status.answering.some((a) => a.bind === '0.0.0.0')) {
-          // Windows cannot bind a broadcast address: listen on every address instead.
+        const fallback = e.code === 'EADDRNOTAVAIL' && i.bind !== '0.0.0.0' && this.o.roomPort !== port;
+        if (fallback && !status.answering.some((a) => a.bind === '0.0.0.0')) {
+          // Windows cannot bind a broadcast address: listen on every address instead (not when the room
+          // itself is on this port: its chat traffic could then land on this socket).
           try { status.answering.push({ name: i.name, bind: '0.0.0.0', port: await this.bindOne('0.0.0.0', port) }); continue; } catch { /* reported below */ }
         }
         status.failed.push({ name: i.name, bind: i.bind, reason: e.code ?? e.message });
