@@ -196,6 +196,25 @@ test('a room socket that hears a discovery query drops it quietly and counts it'
   }
 });
 
+test('sync() binds an interface that appeared and closes one that went away', async () => {
+  const interfaces = [{ name: 'lo', bind: '127.0.0.1' }];
+  const r = new DiscoveryResponder({ roomPort: 7500, roomHost: '127.0.0.1', fingerprint: FP, name: () => 'x', users: () => 0, interfaces, port: 0 });
+  responders.push(r);
+  await r.start();
+  interfaces.push({ name: 'lo2', bind: '127.0.0.2' });
+  assert.equal(await r.sync(), { added: ['lo2 (127.0.0.2)'], removed: [] });
+  assert.equal(r.status.answering.map((a) => a.name), ['lo', 'lo2']);
+  interfaces.splice(0, 1);
+  assert.equal(await r.sync(), { added: [], removed: ['127.0.0.1'] });
+  assert.equal(r.status.answering.map((a) => a.bind), ['127.0.0.2']);
+  const port = r.status.answering[0]!.port;
+  const s = dgram.createSocket('udp4');
+  sockets.push(s);
+  const got = new Promise<Buffer>((resolve) => s.on('message', resolve));
+  s.send(encodeQuery(NONCE), port, '127.0.0.2');
+  assert.is(decodeAnswer(await got).port, 7500, 'the new socket answers');
+});
+
 test('roomPortIsFree sees a socket holding the port, and not once it is closed', async () => {
   const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));

@@ -3,9 +3,10 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { DISCOVERY_PORT, FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { FLOOD_BURST, FLOOD_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
 import { cleanRoomName } from '../net/discovery.ts';
-import { DiscoveryResponder, roomPortIsFree, type ResponderStatus } from '../net/discovery-socket.ts';
+import type { DiscoveryResponder, ResponderStatus } from '../net/discovery-socket.ts';
+import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discovery.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
@@ -58,8 +59,6 @@ export class ChatServer extends EventEmitter {
   readonly fingerprint: string;
   /** The room's name, cleaned (see cleanRoomName). */
   readonly roomName: string;
-  /** Where discovery queries are answered, once listening (empty without discovery). */
-  discovery: ResponderStatus = { answering: [], failed: [] };
   private responder: DiscoveryResponder | undefined;
   private readonly endpoint: ServerEndpoint;
   private readonly room: Room;
@@ -104,20 +103,18 @@ export class ChatServer extends EventEmitter {
 
   /** Opens the UDP socket; rejects with an Error whose message is for people. */
   async listen(): Promise<{ host: string; port: number }> {
-    const { host, port } = this.opts;
-    // On the discovery port the room socket shares the port with responders (reuseAddr), so first make sure no other room holds it.
-    const shared = port === DISCOVERY_PORT && this.opts.discovery !== false && !host.includes(':');
-    if (shared && !(await roomPortIsFree(host, port))) throw new Error(`cannot listen on ${host}:${port}: port ${port} is already in use — pick another with --port`);
-    const addr = await this.endpoint.bind(host, port, { reuseAddr: shared });
-    if (this.opts.discovery !== false && !host.includes(':')) {
-      this.responder = new DiscoveryResponder({ roomPort: addr.port, roomHost: host, fingerprint: this.fingerprint, name: () => this.roomName, users: () => this.room.members.size });
-      this.discovery = await this.responder.start();
-    }
+    const d = { host: this.opts.host, port: this.opts.port, enabled: this.opts.discovery !== false };
+    const addr = await bindRoomSocket(this.endpoint, d);
+    this.responder = await startRoomResponder({ ...d, roomPort: addr.port, fingerprint: this.fingerprint, name: () => this.roomName,
+      users: () => this.room.members.size }, (line) => this.emit('log', line));
     // Clients of the previous run (e.g. before a crash) would notice only at their next keepalive.
     for (const old of this.reservations.lastSessions) this.endpoint.sendReset(old.connId, old.address);
     this.emit('listening', addr);
     return addr;
   }
+
+  /** Where discovery queries are answered now (empty without discovery). */
+  get discovery(): ResponderStatus { return this.responder?.status ?? NO_DISCOVERY; }
 
   users(): RoomUser[] {
     return [...this.room.members.values()].filter((m) => m.ready).map((m) => ({ name: m.name, keys: m.keysFp, address: m.address, since: m.since }));

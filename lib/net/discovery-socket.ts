@@ -12,7 +12,7 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { DISCOVERY_PORT, DISCOVERY_WAIT_MS } from '../constants.ts';
+import { DISCOVERY_PORT, DISCOVERY_RESCAN_MS, DISCOVERY_WAIT_MS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import {
   broadcastInterfaces, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, NONCE_BYTES, QueryLimiter,
@@ -40,39 +40,82 @@ export interface ResponderStatus { answering: Array<{ name: string; bind: string
 export class DiscoveryResponder {
   readonly dropped: Record<string, number> = {};
   answered = 0;
-  private readonly sockets: dgram.Socket[] = [];
+  /** Where it answers now; refreshed by sync(). */
+  status: ResponderStatus = { answering: [], failed: [] };
+  /** Sockets by the address they are bound to. */
+  private readonly sockets = new Map<string, dgram.Socket>();
   private readonly limiter: QueryLimiter;
   private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private stopped = false;
 
   constructor(private readonly o: ResponderOptions) {
     this.now = o.now ?? Date.now;
     this.limiter = new QueryLimiter(this.now());
   }
 
-  /** Binds one socket per interface; never rejects (an interface that cannot be bound is listed in `failed`). */
-  async start(): Promise<ResponderStatus> {
-    const status: ResponderStatus = { answering: [], failed: [] };
-    const port = this.o.port ?? DISCOVERY_PORT;
-    for (const i of this.o.interfaces ?? roomInterfaces(this.o.roomHost)) {
-      try {
-        status.answering.push({ name: i.name, bind: i.bind, port: await this.bindOne(i.bind, port) });
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        const fallback = e.code === 'EADDRNOTAVAIL' && i.bind !== '0.0.0.0' && this.o.roomPort !== port;
-        if (fallback && !status.answering.some((a) => a.bind === '0.0.0.0')) {
-          // Windows cannot bind a broadcast address: listen on every address instead (not when the room
-          // itself is on this port: its chat traffic could then land on this socket).
-          try { status.answering.push({ name: i.name, bind: '0.0.0.0', port: await this.bindOne('0.0.0.0', port) }); continue; } catch { /* reported below */ }
-        }
-        status.failed.push({ name: i.name, bind: i.bind, reason: e.code ?? e.message });
-      }
+  /**
+   * Binds one socket per interface; never rejects (an interface that cannot be bound is listed in
+   * `failed`). Without fixed `interfaces` it looks again every DISCOVERY_RESCAN_MS (Wi-Fi joined after
+   * the start, a cable unplugged) and tells `onChange` what it added or closed.
+   */
+  async start(onChange?: (added: string[], removed: string[]) => void): Promise<ResponderStatus> {
+    await this.sync();
+    if (!this.o.interfaces && !this.stopped) {
+      this.timer = setInterval(() => void this.sync().then((c) => { if (c.added.length || c.removed.length) onChange?.(c.added, c.removed); }), DISCOVERY_RESCAN_MS);
+      this.timer.unref();
     }
-    return status;
+    return this.status;
   }
 
-  /** Closes every socket. */
+  /** Binds interfaces that appeared and closes those gone; resolves with their "name (address)" labels. */
+  async sync(): Promise<{ added: string[]; removed: string[] }> {
+    const change = { added: [] as string[], removed: [] as string[] };
+    if (this.busy || this.stopped) return change;
+    this.busy = true;
+    const port = this.o.port ?? DISCOVERY_PORT;
+    const wanted = this.o.interfaces ?? roomInterfaces(this.o.roomHost);
+    const status: ResponderStatus = { answering: [], failed: [] };
+    for (const i of wanted) {
+      const bind = this.sockets.has(i.bind) ? i.bind : this.sockets.has('0.0.0.0') ? '0.0.0.0' : undefined;
+      if (bind) { status.answering.push({ name: i.name, bind, port: this.sockets.get(bind)!.address().port }); continue; }
+      const got = await this.bindOrFallback(i.bind, port);
+      if (typeof got === 'string') { status.failed.push({ name: i.name, bind: i.bind, reason: got }); continue; }
+      status.answering.push({ name: i.name, ...got });
+      change.added.push(`${i.name} (${got.bind})`);
+    }
+    for (const [bind, socket] of this.sockets) {
+      if (bind === '0.0.0.0' || wanted.some((w) => w.bind === bind)) continue;
+      this.sockets.delete(bind);
+      socket.close();
+      change.removed.push(bind);
+    }
+    this.status = status;
+    this.busy = false;
+    return change;
+  }
+
+  /** Closes every socket and stops looking for new interfaces. */
   async stop(): Promise<void> {
-    await Promise.all(this.sockets.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const all = [...this.sockets.values()];
+    this.sockets.clear();
+    await Promise.all(all.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+
+  /** Binds `address`, or 0.0.0.0 where a broadcast address cannot be bound; the error code when neither works. */
+  private async bindOrFallback(address: string, port: number): Promise<{ bind: string; port: number } | string> {
+    try {
+      return { bind: address, port: await this.bindOne(address, port) };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      // Windows cannot bind a broadcast address: listen on every address instead (not when the room
+      // itself is on this port: its chat traffic could then land on this socket).
+      if (e.code !== 'EADDRNOTAVAIL' || address === '0.0.0.0' || this.o.roomPort === port) return e.code ?? e.message;
+      try { return { bind: '0.0.0.0', port: await this.bindOne('0.0.0.0', port) }; } catch { return e.code ?? e.message; }
+    }
   }
 
   private bindOne(address: string, port: number): Promise<number> {
@@ -83,7 +126,7 @@ export class DiscoveryResponder {
         socket.removeAllListeners('error');
         socket.on('error', () => this.count('socket_error'));
         socket.on('message', (msg, rinfo) => this.onQuery(socket, msg, rinfo));
-        this.sockets.push(socket);
+        if (this.stopped) socket.close(); else this.sockets.set(address, socket);
         resolve(socket.address().port);
       });
     });
