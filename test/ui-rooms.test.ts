@@ -65,7 +65,7 @@ test('Enter on a room fills host and port and moves to the password; then it joi
   try {
     await run.term.waitFor('Library');
     await run.term.type(KEY.down, KEY.enter);
-    await run.term.waitFor('join a chat room');
+    await run.term.waitFor('Obrolan — join "Library"');
     await run.term.waitFor(/Server IP +10\.0\.0\.7/);
     await run.term.waitFor(/Port +7500/);
     await run.term.type('secret', KEY.enter);

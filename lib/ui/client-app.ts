@@ -65,7 +65,7 @@ async function showRooms(win: ClientWindow, historyDir: string, prefill: LoginPr
   const rooms = new RoomsView(win.screen, {
     search,
     pins: () => known?.entries() ?? [],
-    onPick: (r) => win.showLogin({ ...prefill, host: r.host, port: r.port }),
+    onPick: (r) => win.showLogin({ ...prefill, host: r.host, port: r.port, room: r.name }),
     onOther: () => win.showLogin(prefill),
     onQuit: () => win.emit('quit'),
   });
