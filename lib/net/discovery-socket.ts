@@ -12,7 +12,7 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { DISCOVERY_PORT, DISCOVERY_RESCAN_MS, DISCOVERY_WAIT_MS } from '../constants.ts';
+import { DISCOVERY_PORT, DISCOVERY_REPEAT_MS, DISCOVERY_RESCAN_MS, DISCOVERY_WAIT_MS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import {
   broadcastInterfaces, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, NONCE_BYTES, QueryLimiter,
@@ -189,7 +189,7 @@ export interface SearchOptions {
   onRoom?: (room: FoundRoom) => void;
 }
 
-/** Sends one query to every target and collects the answers until `waitMs` ends. Rooms are keyed by host:port. */
+/** Sends a query to every target (again after DISCOVERY_REPEAT_MS) and collects the answers until `waitMs` ends. Rooms are keyed by host:port. */
 export async function searchRooms(o: SearchOptions = {}): Promise<FoundRoom[]> {
   const targets = o.targets ?? broadcastInterfaces().map((i) => ({ address: i.broadcast, port: DISCOVERY_PORT }));
   const nonce = randomBytes(NONCE_BYTES);
@@ -208,8 +208,15 @@ export async function searchRooms(o: SearchOptions = {}): Promise<FoundRoom[]> {
   });
   await new Promise<void>((r) => socket.bind(0, '0.0.0.0', () => r()));
   socket.setBroadcast(true);
-  for (const t of targets) socket.send(query, t.port, t.address, () => { /* EACCES/ENETUNREACH: nothing from there */ });
-  await new Promise((r) => setTimeout(r, o.waitMs ?? DISCOVERY_WAIT_MS));
+  const send = (): void => {
+    for (const t of targets) socket.send(query, t.port, t.address, () => { /* EACCES/ENETUNREACH: nothing from there */ });
+  };
+  send();
+  // Once more a little later, with the same nonce, in case a broadcast was lost (answers are deduplicated).
+  const wait = o.waitMs ?? DISCOVERY_WAIT_MS;
+  const again = wait > 2 * DISCOVERY_REPEAT_MS ? setTimeout(send, DISCOVERY_REPEAT_MS) : undefined;
+  await new Promise((r) => setTimeout(r, wait));
+  clearTimeout(again);
   await new Promise<void>((r) => socket.close(() => r()));
   return [...found.values()];
 }
