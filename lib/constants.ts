@@ -122,6 +122,8 @@ export const DISCOVERY_BURST_PER_SOURCE = 5;
 export const DISCOVERY_ANSWERS_PER_S = 100;
 /** Source addresses the rate limiter remembers; beyond this the least recently seen is forgotten. */
 export const DISCOVERY_MAX_SOURCES = 1024;
+/** Most rooms one search keeps (answers beyond it are ignored). */
+export const DISCOVERY_MAX_ROOMS = 256;
 /** A search sends its query a second time after this long (a lost broadcast), in ms. */
 export const DISCOVERY_REPEAT_MS = 300;
 /** A server looks for new or vanished interfaces to answer on this often, in ms. */

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
-import { DISCOVERY_QUERY_BYTES, ROOM_NAME_MAX_BYTES } from '../lib/constants.ts';
+import { DISCOVERY_MAX_ROOMS, DISCOVERY_QUERY_BYTES, ROOM_NAME_MAX_BYTES } from '../lib/constants.ts';
 import { ProtocolError } from '../lib/errors.ts';
 import {
   ANSWER_FIXED_BYTES, broadcastInterfaces, broadcastOf, cleanRoomName, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery,
@@ -178,6 +178,26 @@ test('searchRooms finds a responder and ignores answers to someone else\'s query
   await new Promise<void>((r) => fake.bind(0, '127.0.0.1', () => r()));
   const rooms = await searchRooms({ waitMs: 300, targets: [{ address: '127.0.0.1', port }, { address: '127.0.0.1', port: fake.address().port }] });
   assert.equal(rooms.map((x) => [x.name, x.host, x.port, x.users]), [['Loop room', '127.0.0.1', 7500, 2]]);
+});
+
+test('a flood of answers to our own query is capped at DISCOVERY_MAX_ROOMS rooms', async () => {
+  // Anyone on the LAN sees the broadcast nonce: this "room" answers each query with 400 different ports.
+  const flood = dgram.createSocket('udp4');
+  sockets.push(flood);
+  let sent = false;
+  flood.on('message', async (m, rinfo) => {
+    if (sent) return;
+    sent = true;
+    const nonce = decodeQuery(m);
+    // Paced (20 every 5 ms), so loopback does not drop the burst and the cap is what limits the list.
+    for (let p = 1; p <= 400; p++) {
+      flood.send(encodeAnswer({ nonce, port: p, users: 0, fingerprint: FP, name: `Fake ${p}` }), rinfo.port, rinfo.address);
+      if (p % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+  });
+  await new Promise<void>((r) => flood.bind(0, '127.0.0.1', () => r()));
+  const rooms = await searchRooms({ waitMs: 700, targets: [{ address: '127.0.0.1', port: flood.address().port }] });
+  assert.is(rooms.length, DISCOVERY_MAX_ROOMS, `${rooms.length} rooms kept`);
 });
 
 test('a room socket that hears a discovery query drops it quietly and counts it', async () => {

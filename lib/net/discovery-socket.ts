@@ -12,7 +12,7 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { DISCOVERY_PORT, DISCOVERY_REPEAT_MS, DISCOVERY_RESCAN_MS, DISCOVERY_WAIT_MS } from '../constants.ts';
+import { DISCOVERY_MAX_ROOMS, DISCOVERY_PORT, DISCOVERY_REPEAT_MS, DISCOVERY_RESCAN_MS, DISCOVERY_WAIT_MS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import {
   broadcastInterfaces, decodeAnswer, decodeQuery, encodeAnswer, encodeQuery, NONCE_BYTES, QueryLimiter,
@@ -201,7 +201,8 @@ export async function searchRooms(o: SearchOptions = {}): Promise<FoundRoom[]> {
     let a;
     try { a = decodeAnswer(msg); } catch { return; }
     // The nonce ties the answer to our query: an answer nobody asked for is ignored.
-    if (!a.nonce.equals(nonce) || found.has(`${rinfo.address}:${a.port}`)) return;
+    // At most DISCOVERY_MAX_ROOMS: anyone on the LAN sees the nonce and could flood us with "rooms".
+    if (!a.nonce.equals(nonce) || found.has(`${rinfo.address}:${a.port}`) || found.size >= DISCOVERY_MAX_ROOMS) return;
     const room = { name: a.name, host: rinfo.address, port: a.port, fingerprint: a.fingerprint, users: a.users, version: a.version };
     found.set(`${rinfo.address}:${a.port}`, room);
     o.onRoom?.(room);
