@@ -20,13 +20,14 @@ export interface RoomsDeps {
 }
 
 const OTHER = 'Other address…';
-const HELP = '↑↓ choose · Enter join · F5/r look again · o other address · q quit';
+const HELP = '↑↓ choose · Enter join · F5/r refresh · o other address · q/Ctrl-C quit';
 
 /** The rooms list; show() starts looking, a choice or hide() stops. */
 export class RoomsView {
   private readonly box: Widgets.BoxElement;
   private readonly list: Widgets.ListElement;
   private readonly status: Widgets.TextElement;
+  private readonly footer: Widgets.TextElement;
   private readonly ring: FocusRing;
   private rooms: FoundRoom[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -45,8 +46,9 @@ export class RoomsView {
       parent: this.box, top: 1, left: 1, right: 1, height: 6, tags: true, keys: true, mouse: true,
       style: { selected: { bg: '#005f87', fg: 'white' }, item: { fg: 'white' } },
     });
-    this.status = label({ parent: this.box, top: 8, left: 2, right: 2, height: height - 11, content: '' });
-    label({ parent: this.box, bottom: 0, left: 2, right: 2, content: HELP, style: { fg: '#8a8a8a' } });
+    this.status = label({ parent: this.box, top: 8, left: 2, right: 2, height: height - 10, content: '' });
+    // Over the window's own footer while the list is shown (same place and colours).
+    this.footer = label({ parent: screen, bottom: 0, left: 0, width: '100%', content: ` ${HELP}`, hidden: true, style: { fg: 'black', bg: '#8a8a8a' } });
     this.ring = new FocusRing(screen, [this.list]);
     this.list.on('select', (_item: unknown, index: number) => this.choose(index));
     this.list.key(['f5', 'r'], () => void this.look());
@@ -60,6 +62,8 @@ export class RoomsView {
     pushRing(this.screen, this.ring);
     this.box.show();
     this.box.setFront();
+    this.footer.show();
+    this.footer.setFront();
     this.draw();
     this.ring.focus(this.list);
     void this.look();
@@ -72,6 +76,7 @@ export class RoomsView {
     this.timer = undefined;
     popRing(this.screen, this.ring);
     this.box.hide();
+    this.footer.hide();
     this.screen.render();
   }
 
