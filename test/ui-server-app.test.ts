@@ -139,13 +139,14 @@ test('the room name field is prefilled, goes to the server, and the room and its
   const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-server-'));
   const term = new FakeTerminal(120, 40);
   let got = '';
+  const answering = [{ name: 'eth0', bind: '10.0.0.255' }];
   const made: FakeServer[] = [];
   const base = fakeServerFactory(room, made);
   const done = runServerWindow({ historyDir: dir, port: 7510, password: 'pw', roomName: 'Kelas 7B' }, {
     createServer: async (opts) => {
       got = opts.roomName;
       return Object.assign(await base(opts), {
-        roomName: opts.roomName, discovery: { answering: [{ name: 'eth0', bind: '10.0.0.255' }], failed: [{ name: 'wlan0', bind: '10.9.0.255', reason: 'EADDRINUSE' }] },
+        roomName: opts.roomName, discovery: { answering, failed: [{ name: 'wlan0', bind: '10.9.0.255', reason: 'EADDRINUSE' }] },
       });
     },
     io: term.io,
@@ -159,6 +160,9 @@ test('the room name field is prefilled, goes to the server, and the room and its
     await term.waitFor('cannot answer discovery on wlan0 (10.9.0.255): EADDRINUSE');
     await term.waitFor('listening on 0.0.0.0:7510 — room "Kelas 7B"');
     assert.is(got, 'Kelas 7B');
+    // Wi-Fi joined later: the server answers there too, and the window says so at its next refresh.
+    answering.push({ name: 'wlan0', bind: '10.9.0.255' });
+    await term.waitFor('via eth0 (10.0.0.255), wlan0 (10.9.0.255)');
   } finally {
     await term.type(KEY.ctrlC);
     assert.is(await done, 0);

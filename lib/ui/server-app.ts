@@ -71,6 +71,8 @@ class ServerApp {
   private starting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastDropped: Record<string, number> = {};
+  private showRunning = (): void => {};
+  private shownDiscovery = '';
 
   constructor(private readonly win: ServerWindow, private readonly historyDir: string, private readonly create: ServerFactory) {
     win.on('start', (settings) => void (this.starting = this.start(settings)));
@@ -85,7 +87,9 @@ class ServerApp {
       listenTo(server, win, () => win.setUsers(server.users()));
       const addr = await server.listen();
       this.lastDropped = {};
-      win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint, ...discoveryInfo(server) });
+      this.showRunning = () => win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint, ...discoveryInfo(server) });
+      this.shownDiscovery = JSON.stringify(discoveryInfo(server));
+      this.showRunning();
       for (const f of server.discovery?.failed ?? []) win.log(`cannot answer discovery on ${f.name} (${f.bind}): ${f.reason}`, 'warn');
       this.refresh();
       this.timer = setInterval(() => this.refresh(), STATS_REFRESH_MS);
@@ -105,6 +109,12 @@ class ServerApp {
     this.lastDropped = stats.dropped;
     this.win.setStats(stats);
     this.win.setUsers(this.server.users());
+    // The server looks for new interfaces now and then: show where it answers now.
+    const discovery = JSON.stringify(discoveryInfo(this.server));
+    if (discovery !== this.shownDiscovery) {
+      this.shownDiscovery = discovery;
+      this.showRunning();
+    }
   }
 
   private async stop(): Promise<void> {
