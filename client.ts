@@ -15,14 +15,25 @@ async function main(): Promise<number> {
     process.stdout.write(CLIENT_HELP);
     return EXIT.OK;
   }
+  if (args.discover) {
+    const { runDiscover } = await import('./lib/app/discover.ts');
+    return runDiscover({ json: args.json, waitMs: args.waitMs });
+  }
   if (args.noUi) {
-    const missing = (['host', 'password', 'username'] as const).filter((k) => !args[k]);
+    const missing = (['host', 'password', 'username'] as const).filter((k) => !args[k] && !(k === 'host' && args.room !== undefined));
     if (missing.length) {
-      process.stderr.write(`error: --no-ui needs ${missing.map((m) => `--${m}`).join(', ')}\n(see npx tsx client.ts --help)\n`);
+      process.stderr.write(`error: --no-ui needs ${missing.map((m) => (m === 'host' ? '--host (or --room NAME)' : `--${m}`)).join(', ')}\n(see npx tsx client.ts --help)\n`);
       return EXIT.BAD_ARGUMENTS;
     }
+    let target = { host: args.host!, port: args.port ?? DEFAULT_PORT };
+    if (args.room !== undefined) {
+      const { roomAddress } = await import('./lib/app/discover.ts');
+      const found = await roomAddress(args.room, args.waitMs, args.json);
+      if (typeof found === 'number') return found;
+      target = found;
+    }
     const { runLineClient } = await import('./lib/app/line-client.ts');
-    return runLineClient({ host: args.host!, port: args.port ?? DEFAULT_PORT, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json });
+    return runLineClient({ ...target, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json });
   }
   const { runClientWindow } = await import('./lib/ui/client-app.ts');
   return runClientWindow({ historyDir: args.historyDir,

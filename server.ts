@@ -22,11 +22,12 @@ async function main(): Promise<number> {
     }
     const { runHeadlessServer } = await import('./lib/app/headless-server.ts');
     return runHeadlessServer({ host: args.host, port: args.port ?? DEFAULT_PORT, password: args.password, historyDir: args.historyDir, json: args.json,
-      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}) });
+      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}), ...(args.roomName ? { roomName: args.roomName } : {}) });
   }
   const { runServerWindow } = await import('./lib/ui/server-app.ts');
   return runServerWindow({ host: args.host, historyDir: args.historyDir,
-    ...(args.port !== undefined ? { port: args.port } : {}), ...(args.password !== undefined ? { password: args.password } : {}) });
+    ...(args.port !== undefined ? { port: args.port } : {}), ...(args.password !== undefined ? { password: args.password } : {}),
+    ...(args.roomName !== undefined ? { roomName: args.roomName } : {}) });
 }
 
 main().then((code) => process.exit(code), (err: Error) => {

@@ -140,3 +140,30 @@ export const RESET_REVEALED_MS = 60_000;
 export const NAME_MAX_MARKS_IN_ROW = 3;
 /** Most names a server remembers as known (seen in the room), for refusing look-alikes of absent users. */
 export const KNOWN_NAMES_MAX = 10_000;
+
+// ── discovery (rooms on this LAN) ────────────────────────────────────
+/** UDP port every server answers discovery queries on (shared with reuseAddr), the default room port too. */
+export const DISCOVERY_PORT = 7447;
+/** Exact size of a discovery query, in bytes; an answer is never larger (no reflection amplification). */
+export const DISCOVERY_QUERY_BYTES = 128;
+/** Longest room name carried in an answer, in bytes of UTF-8 (longer names are cut at a character). */
+export const ROOM_NAME_MAX_BYTES = 64;
+/** Answers per source IP address: sustained per second, and the burst allowed. */
+export const DISCOVERY_ANSWERS_PER_S_PER_SOURCE = 2;
+export const DISCOVERY_BURST_PER_SOURCE = 5;
+/** Answers per second from one server in total, whatever the sources (spoofed sources included). */
+export const DISCOVERY_ANSWERS_PER_S = 100;
+/** Source addresses the rate limiter remembers; beyond this the least recently seen is forgotten. */
+export const DISCOVERY_MAX_SOURCES = 1024;
+/** Most rooms one search keeps (answers beyond it are ignored). */
+export const DISCOVERY_MAX_ROOMS = 256;
+/** A search sends its query a second time after this long (a lost broadcast), in ms. */
+export const DISCOVERY_REPEAT_MS = 300;
+/** A server looks for new or vanished interfaces to answer on this often, in ms. */
+export const DISCOVERY_RESCAN_MS = 10_000;
+/** How long `client.ts --discover` waits for answers by default, in ms. */
+export const DISCOVERY_WAIT_MS = 1_500;
+/** How long the rooms list waits before it says nobody answered, in ms. */
+export const DISCOVERY_EMPTY_AFTER_MS = 2_000;
+/** The rooms list asks again this often while shown, in ms. */
+export const DISCOVERY_REFRESH_MS = 5_000;

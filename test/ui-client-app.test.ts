@@ -23,6 +23,8 @@ async function open(room: FakeRoom, flags: Partial<ClientWindowOptions>, dir?: s
   const made: FakeClient[] = [];
   const done = runClientWindow({ historyDir, ...flags }, {
     createClient: fakeClientFactory(room, made),
+    // No rooms list (test/ui-rooms.test.ts covers it), so no discovery query leaves this machine.
+    search: false,
     io: term.io,
     onWindow: (w) => (term.screen = w.screen),
   });

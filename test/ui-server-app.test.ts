@@ -76,8 +76,8 @@ test('a port in use is shown in red and the form stays open to try another', asy
     await run.term.type(KEY.enter);
     await run.term.waitFor('port 7502 is in use');
     assert.ok(run.term.text().includes('Start'));
-    // Back to the port field (Shift-Tab from Start lands on password, again on port), retype, start.
-    await run.term.type(KEY.shiftTab, KEY.shiftTab, KEY.backspace.repeat(4), '7503', KEY.enter);
+    // Back to the port field (Shift-Tab from Start lands on password, then room name, then port), retype, start.
+    await run.term.type(KEY.shiftTab, KEY.shiftTab, KEY.shiftTab, KEY.backspace.repeat(4), '7503', KEY.enter);
     await run.term.waitFor('listening on 0.0.0.0:7503');
   } finally {
     FakeServer.busyPorts.delete(7502);
@@ -131,6 +131,42 @@ test('console output while the window is up goes to the log, not over the screen
     assert.not.ok(run.term.written.slice(before).startsWith('something'));
   } finally {
     await close(run);
+  }
+});
+
+test('the room name field is prefilled, goes to the server, and the room and its discovery interfaces are shown', async () => {
+  const room = new FakeRoom();
+  const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-server-'));
+  const term = new FakeTerminal(120, 40);
+  let got = '';
+  const answering = [{ name: 'eth0', bind: '10.0.0.255' }];
+  const made: FakeServer[] = [];
+  const base = fakeServerFactory(room, made);
+  const done = runServerWindow({ historyDir: dir, port: 7510, password: 'pw', roomName: 'Kelas 7B' }, {
+    createServer: async (opts) => {
+      got = opts.roomName;
+      return Object.assign(await base(opts), {
+        roomName: opts.roomName, discovery: { answering, failed: [{ name: 'wlan0', bind: '10.9.0.255', reason: 'EADDRINUSE' }] },
+      });
+    },
+    io: term.io,
+    onWindow: (w) => (term.screen = w.screen),
+  });
+  try {
+    await term.waitFor('Kelas 7B');
+    await sleep(50);
+    await term.type(KEY.enter);
+    await term.waitFor('found by clients on this LAN via eth0 (10.0.0.255)');
+    await term.waitFor('cannot answer discovery on wlan0 (10.9.0.255): EADDRINUSE');
+    await term.waitFor('listening on 0.0.0.0:7510 — room "Kelas 7B"');
+    assert.is(got, 'Kelas 7B');
+    // Wi-Fi joined later: the server answers there too, and the window says so at its next refresh.
+    answering.push({ name: 'wlan0', bind: '10.9.0.255' });
+    await term.waitFor('via eth0 (10.0.0.255), wlan0 (10.9.0.255)');
+  } finally {
+    await term.type(KEY.ctrlC);
+    assert.is(await done, 0);
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

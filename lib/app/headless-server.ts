@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { EXIT } from './cli.ts';
 import { ChatServer } from '../chat/server.ts';
 
-export interface HeadlessOptions { host: string; port: number; password: string; historyDir: string; json: boolean; retentionDays?: number }
+export interface HeadlessOptions { host: string; port: number; password: string; historyDir: string; json: boolean; retentionDays?: number; roomName?: string }
 
 /** This machine's IPv4 LAN addresses, for telling people what to type. */
 export function lanAddresses(): string[] {
@@ -19,7 +19,7 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
   try {
     server = await ChatServer.create({
       host: o.host, port: o.port, password: o.password, historyDir: o.historyDir,
-      onProgress: (t) => out('progress', t),
+      onProgress: (t) => out('progress', t), ...(o.roomName ? { roomName: o.roomName } : {}),
       ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     });
   } catch (err) {
@@ -36,7 +36,11 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return EXIT.FAILED;
   }
-  out('listening', `listening on ${addr.host}:${addr.port}`, addr);
+  out('listening', `listening on ${addr.host}:${addr.port} — room "${server.roomName}"`, { ...addr, room: server.roomName });
+  const d = server.discovery;
+  if (d.answering.length) out('discovery', `answering rooms-on-this-LAN queries on ${d.answering.map((a) => `${a.name} (${a.bind}:${a.port})`).join(', ')}`, { answering: d.answering });
+  else out('discovery', 'not answering discovery queries: no broadcast interface for this address (clients must type it)', { answering: [] });
+  for (const f of d.failed) out('warning', `cannot answer discovery on ${f.name} (${f.bind}): ${f.reason}`, f);
   out('fingerprint', `server key ${server.fingerprint}`, { fingerprint: server.fingerprint });
   if (addr.host === '0.0.0.0') {
     const lan = lanAddresses();

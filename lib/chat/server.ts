@@ -2,7 +2,11 @@
 // the room, and a clean stop. Events: ChatServerEvents in chat-types.ts.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { FLOOD_BURST, FLOOD_RATE_PER_S, KEYS_BURST, KEYS_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { cleanRoomName } from '../net/discovery.ts';
+import type { DiscoveryResponder, ResponderStatus } from '../net/discovery-socket.ts';
+import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discovery.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
@@ -37,6 +41,10 @@ export interface ChatServerOptions {
   /** Handshake rates and budgets before login, and addresses exempt from them (tests, benchmarks): lib/net/admission.ts. */
   admission?: Partial<AdmissionLimits>;
   exemptIps?: string[];
+  /** The room's name in discovery answers (default: this machine's host name). */
+  roomName?: string;
+  /** Answer discovery queries on the LAN (default true). */
+  discovery?: boolean;
 }
 
 /** CLOSE code sent to clients when the server stops. */
@@ -60,6 +68,9 @@ type Handler = (s: Session, m: ClientMessage) => void;
 
 export class ChatServer extends EventEmitter {
   readonly fingerprint: string;
+  /** The room's name, cleaned (see cleanRoomName). */
+  readonly roomName: string;
+  private responder: DiscoveryResponder | undefined;
   private readonly endpoint: ServerEndpoint;
   private readonly room: Room;
   private readonly sessions = new Set<Session>();
@@ -79,6 +90,7 @@ export class ChatServer extends EventEmitter {
   ) {
     super();
     this.fingerprint = identity.fingerprint;
+    this.roomName = cleanRoomName(opts.roomName ?? '') || cleanRoomName(hostname()) || 'Obrolan';
     this.endpoint = new ServerEndpoint({
       identity, ...(opts.maxConnectionsPerIp ? { maxPerIp: opts.maxConnectionsPerIp } : {}),
       ...(opts.admission ? { admission: opts.admission } : {}), ...(opts.exemptIps ? { exemptIps: opts.exemptIps } : {}),
@@ -109,12 +121,18 @@ export class ChatServer extends EventEmitter {
 
   /** Opens the UDP socket; rejects with an Error whose message is for people. */
   async listen(): Promise<{ host: string; port: number }> {
-    const addr = await this.endpoint.bind(this.opts.host, this.opts.port);
+    const d = { host: this.opts.host, port: this.opts.port, enabled: this.opts.discovery !== false };
+    const addr = await bindRoomSocket(this.endpoint, d);
+    this.responder = await startRoomResponder({ ...d, roomPort: addr.port, fingerprint: this.fingerprint, name: () => this.roomName,
+      users: () => this.room.members.size }, (line) => this.emit('log', line));
     // Clients of the previous run (e.g. before a crash) would notice only at their next keepalive.
     for (const old of this.reservations.lastSessions) this.endpoint.sendReset(old.connId, old.address);
     this.emit('listening', addr);
     return addr;
   }
+
+  /** Where discovery queries are answered now (empty without discovery). */
+  get discovery(): ResponderStatus { return this.responder?.status ?? NO_DISCOVERY; }
 
   users(): RoomUser[] {
     return [...this.room.members.values()].filter((m) => m.ready).map((m) => ({ name: m.name, keys: m.keysFp, address: m.address, since: m.since }));
@@ -142,6 +160,7 @@ export class ChatServer extends EventEmitter {
     for (const s of this.sessions) s.conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
     this.sessions.clear();
     await this.history.close();
+    await this.responder?.stop();
     // Give the CLOSE datagrams a moment to leave before the socket goes.
     await new Promise((r) => setTimeout(r, 20));
     await this.endpoint.close();

@@ -189,6 +189,11 @@ export class KnownServers {
     return this.#pins.get(serverKey(server));
   }
 
+  /** Every pin, as ("host:port", fingerprint) pairs (for marking rooms found on the LAN). */
+  entries(): Array<{ server: string; fingerprint: string }> {
+    return [...this.#pins].map(([server, fingerprint]) => ({ server, fingerprint }));
+  }
+
   /** Pins (or replaces) the fingerprint of "host:port"; resolves when written. Throws on I/O errors. */
   async pin(server: string, fingerprint: string): Promise<void> {
     const key = serverKey(server);

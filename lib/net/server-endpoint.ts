@@ -14,6 +14,7 @@ import { ownCopy } from '../bytes.ts';
 import { Gate } from '../gate.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
 import { Connection } from './connection.ts';
+import { isDiscoveryDatagram } from './discovery.ts';
 import { ProtocolError } from '../errors.ts';
 import { decodePacket, encodePacket, type Packet } from '../wire.ts';
 import { AmplificationGuard } from '../session/amplification.ts';
@@ -97,9 +98,10 @@ export class ServerEndpoint extends EventEmitter {
   }
 
   /** Opens the UDP socket. Resolves with the bound address; rejects with a message for people. */
-  bind(host: string, port: number): Promise<{ host: string; port: number }> {
+  bind(host: string, port: number, opts: { reuseAddr?: boolean } = {}): Promise<{ host: string; port: number }> {
     const type = host.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup });
+    // reuseAddr only on the discovery port, shared with discovery responders (lib/net/discovery-socket.ts).
+    const socket = dgram.createSocket({ type, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup, reuseAddr: opts.reuseAddr === true });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       socket.once('error', (err: NodeJS.ErrnoException) => {
@@ -182,6 +184,8 @@ export class ServerEndpoint extends EventEmitter {
   private onDatagram(buf: Buffer, address: string, ip: string, port: number): void {
     this.datagramsIn++;
     if (buf.length > MAX_DATAGRAM_BYTES) return this.count('oversized');
+    // A room on the discovery port also hears broadcast discovery queries: its responder answers them.
+    if (isDiscoveryDatagram(buf)) return this.count('discovery');
     let packet: Packet;
     try {
       packet = decodePacket(buf);

@@ -5,12 +5,19 @@ import { ClientWindow, type LoginPrefill } from './client-window.ts';
 import { loadLastLogin } from './last-login.ts';
 import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './screen.ts';
 import { DEFAULT_PORT } from '../constants.ts';
+import { KnownServers } from '../history/client.ts';
+import { searchRooms } from '../net/discovery-socket.ts';
+import { RoomsView, type RoomsDeps } from './rooms-view.ts';
 
 /** Options of runClientWindow; all but historyDir prefill the login form. */
 export interface ClientWindowOptions { host?: string; port?: number; password?: string; username?: string; historyDir: string }
 
 /** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
-export interface ClientAppDeps { createClient?: ClientFactory; io?: ScreenIo; onWindow?: (win: ClientWindow) => void }
+export interface ClientAppDeps {
+  createClient?: ClientFactory; io?: ScreenIo; onWindow?: (win: ClientWindow) => void;
+  /** How to look for rooms on the LAN (default searchRooms); false: no rooms list. */
+  search?: RoomsDeps['search'] | false;
+}
 
 const realClient: ClientFactory = async (opts) => {
   const { ChatClient } = await import('../chat/client.ts');
@@ -33,6 +40,8 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.system(line));
   const app = new ClientController(win, opts.historyDir, deps.createClient ?? realClient);
+  // Without --host, the rooms on this LAN come first; a choice fills host and port and asks for the password.
+  const rooms = opts.host === undefined && deps.search !== false ? await showRooms(win, opts.historyDir, prefill, deps.search || searchRooms) : undefined;
   let onSignal = () => {};
   try {
     await new Promise<void>((resolve) => {
@@ -45,7 +54,21 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
     return 0;
   } finally {
     for (const sig of QUIT_SIGNALS) process.removeListener(sig, onSignal);
+    rooms?.destroy();
     win.destroy();
     restoreConsole();
   }
+}
+
+async function showRooms(win: ClientWindow, historyDir: string, prefill: LoginPrefill, search: RoomsDeps['search']): Promise<RoomsView> {
+  const known = await KnownServers.open(historyDir).catch(() => undefined);
+  const rooms = new RoomsView(win.screen, {
+    search,
+    pins: () => known?.entries() ?? [],
+    onPick: (r) => win.showLogin({ ...prefill, host: r.host, port: r.port, room: r.name }),
+    onOther: () => win.showLogin(prefill),
+    onQuit: () => win.emit('quit'),
+  });
+  rooms.show();
+  return rooms;
 }

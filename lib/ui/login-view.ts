@@ -9,7 +9,7 @@ import { button, label, Spinner, textField } from './widgets.ts';
 export interface LoginDetails { host: string; port: number; password: string; username: string }
 
 /** Values to put in the form (from flags and the last login). */
-export interface LoginPrefill { host?: string; port?: number; password?: string; username?: string }
+export interface LoginPrefill { host?: string; port?: number; password?: string; username?: string; /** A room picked from the LAN list: its name. */ room?: string }
 
 /** A field named in an error, so the cursor goes back there. */
 export type LoginField = 'host' | 'port' | 'password' | 'username';
@@ -84,6 +84,7 @@ export class LoginView {
     f.username.setValue(prefill.username ?? '');
     if (error?.field === 'password') f.password.setValue('');
     this.setMessage(error ? `{red-fg}${escapeTags(error.message)}{/red-fg}` : '');
+    this.box.setLabel(prefill.room ? ` Obrolan — join "${escapeTags(prefill.room.slice(0, 40))}" ` : ' Obrolan — join a chat room ');
     this.box.show();
     const target = error?.field ? f[error.field] : this.firstEmpty() ?? this.connectButton;
     this.ring.focus(target);

@@ -1,5 +1,5 @@
 // Wires the server window to ChatServer: Start/Stop, events into the log, users and counters every second.
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { ChatServerEvents, RoomUser, ServerStats } from '../chat/types.ts';
 import { connectAddresses, droppedSince } from './format.ts';
 import { ServerWindow, type ServerSettings } from './server-window.ts';
@@ -12,6 +12,9 @@ const STATS_REFRESH_MS = 1_000;
 /** What the window needs of ChatServer (lib/chat/server.ts); a fake in tests and the demo. */
 export interface ServerLike {
   readonly fingerprint: string;
+  /** The room's name and where discovery answers (ChatServer has both; older fakes neither). */
+  readonly roomName?: string;
+  readonly discovery?: { answering: Array<{ name: string; bind: string }>; failed: Array<{ name: string; bind: string; reason: string }> };
   on<K extends keyof ChatServerEvents>(event: K, listener: (...args: ChatServerEvents[K]) => void): unknown;
   removeAllListeners(): unknown;
   listen(): Promise<{ host: string; port: number }>;
@@ -24,7 +27,7 @@ export interface ServerLike {
 export type ServerFactory = (opts: ServerSettings & { historyDir: string; onProgress: (text: string) => void }) => Promise<ServerLike>;
 
 /** Options of runServerWindow; host, port and password prefill the form. */
-export interface ServerWindowOptions { host?: string; port?: number; password?: string; historyDir: string }
+export interface ServerWindowOptions { host?: string; port?: number; password?: string; roomName?: string; historyDir: string }
 
 /** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
 export interface ServerAppDeps { createServer?: ServerFactory; io?: ScreenIo; onWindow?: (win: ServerWindow) => void }
@@ -40,7 +43,7 @@ const realServer: ServerFactory = async (opts) => {
  * start: the window shows why and lets the operator fix the form.
  */
 export async function runServerWindow(opts: ServerWindowOptions, deps: ServerAppDeps = {}): Promise<number> {
-  const win = new ServerWindow({ host: opts.host, port: opts.port ?? DEFAULT_PORT, password: opts.password }, deps.io);
+  const win = new ServerWindow({ host: opts.host, port: opts.port ?? DEFAULT_PORT, password: opts.password, roomName: opts.roomName ?? hostname() }, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.log(line, 'warn'));
   const app = new ServerApp(win, opts.historyDir, deps.createServer ?? realServer);
@@ -68,6 +71,8 @@ class ServerApp {
   private starting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastDropped: Record<string, number> = {};
+  private showRunning = (): void => {};
+  private shownDiscovery = '';
 
   constructor(private readonly win: ServerWindow, private readonly historyDir: string, private readonly create: ServerFactory) {
     win.on('start', (settings) => void (this.starting = this.start(settings)));
@@ -82,7 +87,10 @@ class ServerApp {
       listenTo(server, win, () => win.setUsers(server.users()));
       const addr = await server.listen();
       this.lastDropped = {};
-      win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint });
+      this.showRunning = () => win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint, ...discoveryInfo(server) });
+      this.shownDiscovery = JSON.stringify(discoveryInfo(server));
+      this.showRunning();
+      for (const f of server.discovery?.failed ?? []) win.log(`cannot answer discovery on ${f.name} (${f.bind}): ${f.reason}`, 'warn');
       this.refresh();
       this.timer = setInterval(() => this.refresh(), STATS_REFRESH_MS);
     } catch (err) {
@@ -101,6 +109,12 @@ class ServerApp {
     this.lastDropped = stats.dropped;
     this.win.setStats(stats);
     this.win.setUsers(this.server.users());
+    // The server looks for new interfaces now and then: show where it answers now.
+    const discovery = JSON.stringify(discoveryInfo(this.server));
+    if (discovery !== this.shownDiscovery) {
+      this.shownDiscovery = discovery;
+      this.showRunning();
+    }
   }
 
   private async stop(): Promise<void> {
@@ -130,7 +144,7 @@ class ServerApp {
  */
 function listenTo(server: ServerLike, win: ServerWindow, refreshUsers: () => void): void {
   let lastRefused = '';
-  server.on('listening', ({ host, port }) => win.log(`listening on ${host}:${port}`));
+  server.on('listening', ({ host, port }) => win.log(`listening on ${host}:${port}${server.roomName ? ` — room "${server.roomName}"` : ''}`));
   server.on('join', refreshUsers);
   server.on('leave', refreshUsers);
   server.on('message', (m) => {
@@ -147,4 +161,10 @@ function listenTo(server: ServerLike, win: ServerWindow, refreshUsers: () => voi
     win.log(line);
   });
   server.on('stopped', () => win.log('server stopped; clients were told'));
+}
+
+/** The room line of the connect pane: its name and the interfaces discovery answers on; failures go to the log. */
+function discoveryInfo(server: ServerLike): { room?: string; discovery?: string[] } {
+  if (server.roomName === undefined || !server.discovery) return {};
+  return { room: server.roomName, discovery: server.discovery.answering.map((a) => `${a.name} (${a.bind})`) };
 }

@@ -19,7 +19,7 @@ const USERS_WIDTH = 40;
 const CONNECT_MAX_LINES = 6;
 
 /** What the form holds; the window emits 'start' with it once it is valid. */
-export interface ServerSettings { host: string; port: number; password: string }
+export interface ServerSettings { host: string; port: number; password: string; roomName: string }
 
 /** Events of the server window. */
 export interface ServerWindowEvents {
@@ -33,10 +33,13 @@ export interface RunningInfo {
   /** "ip:port  (interface)" lines clients should type. */
   addresses: string[];
   fingerprint: string;
+  /** The room's name, and the interfaces discovery answers on ("eth0 (10.0.0.255)"). */
+  room?: string;
+  discovery?: string[];
 }
 
 /** Form prefill, from flags. */
-export interface ServerPrefill { host?: string; port?: number; password?: string }
+export interface ServerPrefill { host?: string; port?: number; password?: string; roomName?: string }
 
 /** The server window; construct, listen to its events, call its render methods. */
 export class ServerWindow extends EventEmitter<ServerWindowEvents> {
@@ -45,6 +48,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   private host!: Widgets.TextboxElement;
   private port!: Widgets.TextboxElement;
   private password!: Widgets.TextboxElement;
+  private roomName!: Widgets.TextboxElement;
   private startButton!: Widgets.ButtonElement;
   private message!: Widgets.TextElement;
   private connectPane!: Widgets.BoxElement;
@@ -90,6 +94,8 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     this.port = field(0, 39, 7, prefill.port !== undefined ? String(prefill.port) : '');
     label({ parent: form, top: 1, left: 1, content: 'Password' });
     this.password = field(1, 14, 18, prefill.password ?? '', true);
+    label({ parent: form, top: 0, left: 48, content: 'Room name' });
+    this.roomName = field(0, 58, 20, prefill.roomName ?? '');
     this.startButton = button({ parent: form, top: 1, left: 34, label: 'Start' });
     this.message = label({ parent: form, top: 2, left: 1, right: 1, content: '' });
   }
@@ -143,7 +149,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   }
 
   private wireForm(): void {
-    const fields = [this.host, this.port, this.password];
+    const fields = [this.host, this.port, this.roomName, this.password];
     for (const f of fields) {
       f.on('submit', () => this.fieldEnter(f));
       f.on('cancel', () => {});
@@ -154,7 +160,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   }
 
   private formItems(): Widgets.BlessedElement[] {
-    return [this.host, this.port, this.password, this.startButton];
+    return [this.host, this.port, this.roomName, this.password, this.startButton];
   }
 
   private page(): number {
@@ -196,7 +202,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     this.state = 'starting';
     setButtonLabel(this.startButton, 'Starting…');
     this.setMessage('');
-    this.emit('start', { host, port, password });
+    this.emit('start', { host, port, password, roomName: this.roomName.getValue().trim() });
   }
 
   private fieldError(field: Widgets.TextboxElement, text: string): void {
@@ -216,7 +222,11 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     setButtonLabel(this.startButton, running ? 'Stop' : 'Start');
     this.ring.setItems(running ? [this.startButton] : this.formItems());
     if (running && info) {
+      const found = info.discovery === undefined ? [] : info.discovery.length
+        ? [`room {bold}${escapeTags(info.room ?? '')}{/bold} — found by clients on this LAN via ${escapeTags(info.discovery.join(', '))}`]
+        : [`room {bold}${escapeTags(info.room ?? '')}{/bold} — {yellow-fg}not answering discovery here: clients type an address{/yellow-fg}`];
       this.showConnect([
+        ...found,
         ...info.addresses.map((a) => `{bold}${escapeTags(a)}{/bold}`),
         `server key {yellow-fg}${escapeTags(info.fingerprint)}{/yellow-fg}`,
       ]);
