@@ -107,3 +107,9 @@ export const RECONNECT_MAX_MS = 2_000;
 // ── end-to-end ───────────────────────────────────────────────────────
 /** Client RSA key size for OAEP and PSS key pairs, in bits. */
 export const CLIENT_RSA_BITS = 3072;
+
+// ── chat window input (issue 17) ─────────────────────────────────────
+/** Lines the chat input's Up/Down history keeps (this session plus the last ones of earlier sessions). */
+export const CHAT_HISTORY_LINES = 100;
+/** A paste of more lines than this asks before it becomes one message. */
+export const PASTE_ASK_LINES = 5;

@@ -83,13 +83,13 @@ test('a taken name puts the cursor in the username field', async () => {
   }
 });
 
-test('Enter sends, Ctrl-E sends encrypted, and ✓ appears once the server stored it', async () => {
+test('Enter sends, Ctrl-S sends encrypted, and ✓ appears once the server stored it', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');
   const bob = await loggedIn(room, 'bob');
   try {
     await alice.term.type('hello bob', KEY.enter);
-    await alice.term.type('top secret', KEY.ctrlE);
+    await alice.term.type('top secret', KEY.ctrlS);
     await alice.term.waitFor(/alice: hello bob ✓/);
     await alice.term.waitFor(/🔒 alice: top secret ✓/);
     await bob.term.waitFor(/alice: hello bob +│/);
@@ -101,29 +101,31 @@ test('Enter sends, Ctrl-E sends encrypted, and ✓ appears once the server store
   }
 });
 
-test('the Send Encrypted button works from the keyboard (Tab, Tab, Enter) and the input keeps the focus', async () => {
+test('Tab completes a name at the start of the line, and Enter still sends from the same input', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');
+  const bob = await loggedIn(room, 'bob');
   try {
-    await alice.term.type('via button', KEY.tab, KEY.tab, KEY.enter);
-    await alice.term.waitFor(/🔒 alice: via button ✓/);
+    await alice.term.waitFor('Users (2)');
+    await alice.term.type('b', KEY.tab, 'hi', KEY.enter);
+    await alice.term.waitFor(/alice: bob: hi ✓/);
     await alice.term.type('next line', KEY.enter);
     await alice.term.waitFor(/alice: next line ✓/);
-    assert.equal(room.log.map((m) => m.encrypted), [true, false]);
+    assert.equal(room.log.map((m) => m.text), ['bob: hi', 'next line']);
   } finally {
+    await quit(bob);
     await quit(alice);
   }
 });
 
-test('picking a user prefills /msg, and a direct message reaches only that user', async () => {
+test('a name after /msg completes with Tab, and a direct message reaches only that user', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');
   const bob = await loggedIn(room, 'bob');
   const carol = await loggedIn(room, 'carol');
   try {
     await bob.term.waitFor('Users (3)');
-    // Tab to the users pane (input → Send → Send Encrypted → users); alice sorts first.
-    await bob.term.type(KEY.tab, KEY.tab, KEY.tab, KEY.enter, 'psst', KEY.enter);
+    await bob.term.type('/msg a', KEY.tab, 'psst', KEY.enter);
     await bob.term.waitFor(/🔒 bob → alice: psst ✓/);
     await alice.term.waitFor(/🔒 bob → you: psst/);
     await carol.term.type('/users', KEY.enter);

@@ -5,8 +5,11 @@ import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
   dayKey, escapeTags, formatDay, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
 } from './format.ts';
+import { ChatInput } from './chat-input.ts';
+import { COMMAND_WORDS } from './commands.ts';
+import { askYesNo } from './dialogs.ts';
 import { FocusRing } from './keys.ts';
-import { atBottom, button, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
+import { atBottom, button, label, relabel, scrollBy, scrollPane, type TextField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
@@ -42,7 +45,8 @@ const STATE_LABEL: Record<ClientState, string> = {
 /** The chat view; the client window shows it after a successful login. */
 export class ChatView {
   readonly box: Widgets.BoxElement;
-  readonly input: Widgets.TextboxElement;
+  readonly input: TextField;
+  private readonly line: ChatInput;
   private readonly messages: Widgets.BoxElement;
   private readonly users: Widgets.ListElement;
   private readonly sendButton: Widgets.ButtonElement;
@@ -54,6 +58,8 @@ export class ChatView {
   private userNames: string[] = [];
   private me = '';
   private lastStatus: ChatStatus | undefined;
+  /** The message pane shows its newest line (kept across resizes, when atBottom cannot tell). */
+  private follow = true;
 
   constructor(screen: Widgets.Screen, private readonly ring: FocusRing, private readonly on: ChatViewHandlers) {
     this.box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', bottom: 1 });
@@ -67,7 +73,16 @@ export class ChatView {
     const bar = blessed.box({ parent: this.box, bottom: 1, left: 0, width: '100%', height: 3, border: { type: 'line' },
       style: { border: { fg: '#585858' } } });
     label({ parent: bar, top: 0, left: 0, content: '>' });
-    this.input = textField({ parent: bar, top: 0, left: 2, right: 25, onClick: () => this.ring.focus(this.input) });
+    this.line = new ChatInput({ parent: bar, top: 0, left: 2, right: 25, onClick: () => this.ring.focus(this.input) }, {
+      submit: () => this.take(this.on.send),
+      names: () => this.userNames.filter((n) => n !== this.me),
+      commands: () => COMMAND_WORDS,
+      confirmPaste: (lines) => askYesNo(screen, {
+        title: 'Long paste', lines: [`The paste has ${lines} lines. Put it in the input as one message?`],
+        yes: 'Yes, paste', no: 'No',
+      }),
+    });
+    this.input = this.line.field;
     this.sendButton = button({ parent: bar, top: 0, right: 17, label: 'Send' });
     this.encButton = button({ parent: bar, top: 0, right: 0, label: 'Send Encrypted' });
     this.status = label({ parent: this.box, bottom: 0, left: 0, width: '100%', style: { fg: 'white', bg: '#303030' } });
@@ -75,15 +90,12 @@ export class ChatView {
   }
 
   private wire(): void {
-    this.input.on('submit', () => {
-      this.take(this.on.send);
-      keepReading(this.input);
-    });
-    // Escape ends reading; keep the line editable unless the focus moved on.
-    this.input.on('cancel', () => keepReading(this.input));
+    // A click in the messages or the users pane must not take the keyboard from the input.
+    for (const pane of [this.messages, this.users]) pane.on('focus', () => this.ring.focus(this.input));
+    this.messages.on('scroll', () => (this.follow = atBottom(this.messages)));
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));
-    this.box.screen.on('resize', () => this.lastStatus && this.setStatus(this.lastStatus));
+    this.box.screen.on('resize', () => this.resized());
     this.users.on('select', (_item: unknown, index: number) => this.pickUser(index));
     this.users.on('element click', (el: Widgets.BlessedElement) => {
       const index = (this.users as unknown as { items: Widgets.BlessedElement[] }).items.indexOf(el);
@@ -91,9 +103,19 @@ export class ChatView {
     });
   }
 
-  /** The focusable widgets, in Tab order. */
+  /** The focusable widgets: the input only (Tab completes; the buttons and users take mouse clicks). */
   items(): Widgets.BlessedElement[] {
-    return [this.input, this.sendButton, this.encButton, this.users];
+    return [this.input];
+  }
+
+  /** Lines this person sent in earlier sessions, for Up. */
+  seedHistory(lines: string[]): void {
+    this.line.seedHistory(lines);
+  }
+
+  /** Puts a line back in the input (an unknown command keeps what was typed). */
+  restoreInput(text: string): void {
+    this.input.setValue(text);
   }
 
   /** Shows the view for user `me` with the input focused. */
@@ -117,7 +139,9 @@ export class ChatView {
     const text = this.input.getValue();
     this.input.clearValue();
     this.ring.focus(this.input);
-    if (text.trim()) how(text);
+    if (!text.trim()) return;
+    this.line.history.add(text);
+    how(text);
   }
 
   private pickUser(index: number): void {
@@ -148,6 +172,13 @@ export class ChatView {
   /** Adds a system line (joins, leaves, reconnects; errors in red). */
   system(text: string, level: 'info' | 'error' = 'info'): void {
     this.push({ kind: 'system', text, ts: Date.now(), level });
+  }
+
+  /** Empties the message pane (/clear). */
+  clear(): void {
+    this.entries.length = 0;
+    this.follow = true;
+    this.redraw();
   }
 
   /** Scrolls the message pane by pages (negative: up). */
@@ -183,8 +214,14 @@ export class ChatView {
     this.redraw();
   }
 
+  /** After a resize: wrap again at the new width, and a pane that followed the newest line still does. */
+  private resized(): void {
+    if (this.lastStatus) this.setStatus(this.lastStatus);
+    this.redraw();
+  }
+
   private redraw(): void {
-    const follow = atBottom(this.messages);
+    const follow = this.follow;
     const lines: string[] = [];
     // HH:MM alone would pass yesterday's history off as today's: a date line starts every other day.
     let day = dayKey(Date.now());

@@ -3,7 +3,8 @@ import type { ChatMessage } from '../chat/types.ts';
 import { ChatError } from '../errors.ts';
 import type { ClientFactory, ClientLike } from './client-like.ts';
 import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './client-window.ts';
-import { COMMAND_HELP, parseCommand } from './commands.ts';
+import { COMMAND_HELP, ME_PREFIX, parseCommand } from './commands.ts';
+import { CHAT_KEY_HELP } from './keys.ts';
 import { saveLastLogin } from './last-login.ts';
 import { REPLAY_MAX } from '../constants.ts';
 
@@ -31,6 +32,8 @@ export class ClientController {
   private target = '';
   private me = '';
   private busy = false;
+  /** Ring the terminal bell on a mention or a direct message (/bell off). */
+  private bell = true;
   private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
@@ -226,18 +229,39 @@ export class ClientController {
     const w = this.win;
     switch (cmd.kind) {
       case 'send': return this.send(cmd.text);
+      case 'me': return this.send(`${ME_PREFIX}${cmd.text}`);
+      case 'encrypted':
+        return void this.sendAsync(() => this.client!.sendEncrypted(cmd.text), { text: cmd.text, encrypted: true });
       case 'direct':
         return void this.sendAsync(() => this.client!.sendDirect(cmd.to, cmd.text), { text: cmd.text, encrypted: true, to: cmd.to });
       case 'users': {
-        const users = this.client?.users() ?? [];
+        const users = [...(this.client?.users() ?? [])].sort((a, b) => a.localeCompare(b));
         return w.system(`${users.length} in the room: ${users.join(', ')}`);
       }
-      case 'help':
-        for (const [usage, help] of COMMAND_HELP) w.system(`${usage.padEnd(15)} ${help}`);
-        w.system('Ctrl-E or [Send Encrypted]: end-to-end encrypted to the room');
-        return w.system('Enter on a user (or click) starts a /msg; PgUp/PgDn scroll');
+      case 'help': return this.help();
+      case 'clear': return w.clearMessages();
+      case 'reconnect': return void this.reconnect();
+      case 'bell':
+        this.bell = cmd.on;
+        return w.system(`bell ${cmd.on ? 'on' : 'off'} for your name and direct messages`);
       case 'quit': return this.onQuit();
-      case 'invalid': return w.system(cmd.message, 'error');
+      case 'invalid':
+        if (cmd.keep) w.restoreInput(line);
+        return w.system(cmd.message, 'error');
     }
+  }
+
+  /** /reconnect: log in again now with the password last used. */
+  private async reconnect(): Promise<void> {
+    this.win.system('reconnect: not available yet', 'error');
+  }
+
+  private help(): void {
+    const w = this.win;
+    w.system('Commands:');
+    for (const [usage, help] of COMMAND_HELP) w.system(`  ${usage.padEnd(15)} ${help}`);
+    w.system('Keys:');
+    for (const [keys, help] of CHAT_KEY_HELP) w.system(`  ${keys.padEnd(38)} ${help}`);
+    w.system('Click a user to start a /msg. To select text with the mouse, hold Shift while dragging.');
   }
 }

@@ -65,8 +65,8 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
       ...tabBindings(this.screen),
       { keys: [], help: 'Tab next field · Enter connect', view: 'login', run: () => {} },
       { keys: [], help: 'Enter send', view: 'chat', run: () => {} },
-      { keys: ['C-e'], help: 'Ctrl-E encrypted', view: 'chat', global: true, run: inChat(() => this.chat.takeInput('sendEncrypted')) },
-      { keys: [], help: 'Tab next', view: 'chat', run: () => {} },
+      { keys: ['C-s'], help: 'Ctrl-S encrypted', view: 'chat', global: true, run: inChat(() => this.chat.takeInput('sendEncrypted')) },
+      { keys: [], help: 'Tab complete · ↑ history', view: 'chat', run: () => {} },
       { keys: ['pageup'], help: 'PgUp/PgDn', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(-1)) },
       { keys: ['pagedown'], help: '', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(1)) },
       { keys: [], help: '/help', view: 'chat', run: () => {} },
@@ -115,6 +115,21 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
     this.login.hide();
     this.setView('chat');
     this.chat.show(me);
+  }
+
+  /** Empties the message pane (/clear); stored history is untouched. */
+  clearMessages(): void {
+    this.chat.clear();
+  }
+
+  /** Lines this person sent in earlier sessions, for Up in the input. */
+  seedInputHistory(lines: string[]): void {
+    this.chat.seedHistory(lines);
+  }
+
+  /** Puts a line back in the chat input (a command that was refused keeps what was typed). */
+  restoreInput(text: string): void {
+    this.chat.restoreInput(text);
   }
 
   /**

@@ -8,7 +8,7 @@ import { clockHMS, escapeTags, formatRoomUser, formatStats, parsePort, stripCont
 import { bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
 import { createScreen, destroyScreen, type ScreenIo } from './screen.ts';
 import {
-  atBottom, button, label, scrollBy, scrollPane, relabel, setButtonLabel, Spinner, textField,
+  atBottom, button, label, scrollBy, scrollPane, relabel, setButtonLabel, Spinner, textField, type TextField,
 } from './widgets.ts';
 
 /** Most lines the log pane keeps. */
@@ -42,9 +42,9 @@ export interface ServerPrefill { host?: string; port?: number; password?: string
 export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   readonly screen: Widgets.Screen;
   private readonly ring: FocusRing;
-  private host!: Widgets.TextboxElement;
-  private port!: Widgets.TextboxElement;
-  private password!: Widgets.TextboxElement;
+  private host!: TextField;
+  private port!: TextField;
+  private password!: TextField;
   private startButton!: Widgets.ButtonElement;
   private message!: Widgets.TextElement;
   private connectPane!: Widgets.BoxElement;
@@ -80,7 +80,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     const form = blessed.box({ parent: this.screen, top: 1, height: 5, width: '100%', border: { type: 'line' },
       label: ' Settings ', style: { border: { fg: '#585858' } } });
     const field = (top: number, left: number, width: number, value: string, censor = false) => {
-      const f: Widgets.TextboxElement = textField({ parent: form, top, left, width, value, censor,
+      const f: TextField = textField({ parent: form, top, left, width, value, censor,
         onClick: () => this.ring.has(f) && this.ring.focus(f) });
       return f;
     };
@@ -167,7 +167,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   }
 
   /** Enter in a field: start when the form is complete, else go to the next empty field. */
-  private fieldEnter(field: Widgets.TextboxElement): void {
+  private fieldEnter(field: TextField): void {
     const empty = [this.host, this.port, this.password].find((f) => f.getValue().trim() === '');
     if (!empty) return this.pressStartStop();
     this.ring.focus(empty === field ? this.startButton : empty);
@@ -199,7 +199,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     this.emit('start', { host, port, password });
   }
 
-  private fieldError(field: Widgets.TextboxElement, text: string): void {
+  private fieldError(field: TextField, text: string): void {
     this.setMessage(`{red-fg}${escapeTags(text)}{/red-fg}`);
     this.ring.focus(field);
   }

@@ -55,7 +55,7 @@ async function waitFor(session: string, needle: string | RegExp, ms = WAIT_MS): 
 /** Named keys (Enter, Tab, C-e…) as they are; text one character per send-keys, KEY_GAP_MS apart. */
 async function keys(session: string, ...items: string[]): Promise<void> {
   for (const item of items) {
-    const named = /^(Enter|Tab|BTab|Escape|C-[a-z]|PageUp|PageDown|Up|Down)$/.test(item);
+    const named = /^(Enter|Tab|BTab|Escape|C-[a-z]|BSpace|PageUp|PageDown|Up|Down)$/.test(item);
     for (const k of named ? [item] : [...item]) {
       tmux('send-keys', '-t', session, ...(named ? [k] : ['-l', k]));
       await sleep(KEY_GAP_MS);
@@ -134,9 +134,9 @@ if (!hasTmux) {
       await keys('alice', 'hi bob', 'Enter');
       await waitFor('alice', /alice: hi bob ✓/);
       await waitFor('bob', /alice: hi bob/);
-      await keys('alice', 'e1', 'C-e');
+      await keys('alice', 'e1', 'C-s');
       await waitFor('bob', /🔒 alice: e1/);
-      await keys('alice', 'e2', 'Tab', 'Tab', 'Enter'); // Tab to [Send Encrypted]
+      await keys('alice', '/enc e2', 'Enter');
       await waitFor('bob', /🔒 alice: e2/);
       await keys('alice', 'e3');
       await click('alice', 'Send Encrypted');
