@@ -58,7 +58,9 @@ export function startCompletion(text: string, cursor: number, src: CompletionSou
 export function applyCompletion(c: Completion): { text: string; cursor: number } {
   const choice = c.choices[c.index]!;
   const afterMsg = /^\/(msg|query)\s+$/i.test(c.before);
-  const inserted = afterMsg ? `${choice} ` : finish(choice, c.before);
+  let inserted = afterMsg ? `${choice} ` : finish(choice, c.before);
+  // Before a blank that is already there, no second one.
+  if (/^\s/u.test(c.after) && inserted.endsWith(' ')) inserted = inserted.slice(0, -1);
   return { text: c.before + inserted + c.after, cursor: c.before.length + inserted.length };
 }
 
