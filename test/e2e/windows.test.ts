@@ -103,11 +103,14 @@ if (!hasTmux) {
     const exits = { srv: join(dir, 'srv.exit'), alice: join(dir, 'alice.exit'), bob: join(dir, 'bob.exit') };
     try {
       // All three start at once so tsx start-up and key generation overlap.
-      start('srv', `npx tsx server.ts --port ${port} --password secret --history-dir '${dir}/srv'`, exits.srv);
+      // The form starts with a wrong port, fixed below with keys that all arrive in one read.
+      start('srv', `npx tsx server.ts --port 1111 --password secret --history-dir '${dir}/srv'`, exits.srv);
       start('alice', `npx tsx client.ts --host 127.0.0.1 --port ${port} --username alice --history-dir '${dir}/alice'`, exits.alice);
       start('bob', `npx tsx client.ts --host 127.0.0.1 --port ${port} --username bob --password secret --history-dir '${dir}/bob'`, exits.bob);
       await waitFor('srv', 'Start');
-      await keys('srv', 'Enter'); // the form is complete, so Start has the focus
+      // Start has the focus: back to Password, up to Port, four Backspaces, the port, Enter — in ONE send-keys
+      // (neo-blessed's textbox dropped every key after the focus change in the same read).
+      tmux('send-keys', '-t', 'srv', 'BTab', 'Up', 'BSpace', 'BSpace', 'BSpace', 'BSpace', String(port), 'Enter');
       const srv = await waitFor('srv', `listening on 0.0.0.0:${port}`);
       const fingerprint = /SHA256:\S+/.exec(srv)![0];
 
