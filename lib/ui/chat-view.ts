@@ -8,7 +8,7 @@ import {
 import { ChatInput } from './chat-input.ts';
 import { COMMAND_WORDS } from './commands.ts';
 import { askYesNo } from './dialogs.ts';
-import { FocusRing } from './keys.ts';
+import { activeRing, FocusRing } from './keys.ts';
 import { atBottom, button, label, relabel, scrollBy, scrollPane, type TextField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
@@ -91,7 +91,7 @@ export class ChatView {
 
   private wire(): void {
     // A click in the messages or the users pane must not take the keyboard from the input.
-    for (const pane of [this.messages, this.users]) pane.on('focus', () => this.ring.focus(this.input));
+    for (const pane of [this.messages, this.users]) pane.on('focus', () => activeRing(this.box.screen) === this.ring && this.ring.focus(this.input));
     this.messages.on('scroll', () => (this.follow = atBottom(this.messages)));
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));

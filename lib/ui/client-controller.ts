@@ -34,6 +34,7 @@ export class ClientController {
   private busy = false;
   /** Ring the terminal bell on a mention or a direct message (/bell off). */
   private bell = true;
+  private askingPassword = false;
   private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
@@ -136,6 +137,10 @@ export class ClientController {
     const held = this.held ?? [];
     this.held = undefined;
     for (const m of held) this.show(m);
+    this.win.seedInputHistory(earlier.filter((m) => this.isMe(m.from)).map((m) => m.text));
+    const unsent = this.client!.unsent();
+    if (unsent.length) this.win.system(`${unsent.length} message(s) not sent last time: sending them now`);
+    for (const u of unsent) this.own(u.id, u.text, u.encrypted, u.to);
     this.win.system(`you joined ${this.target} as ${this.me} — type /help for commands`);
   }
 
@@ -175,7 +180,11 @@ export class ClientController {
     c.on('users', ({ users }) => this.setUsers(users));
     // The core words losing and regaining the connection as warnings and errors; state only feeds the status bar.
     c.on('state', (state) => this.stage === 'joined' && this.status(state));
-    c.on('error', ({ message }) => w.system(message, 'error'));
+    c.on('error', ({ code, message }) => {
+      w.system(message, 'error');
+      // The server came back with another password: ask for it instead of staying stuck.
+      if (code === 'wrong_password' && this.stage === 'joined') void this.askPasswordAgain(message);
+    });
     c.on('warning', (line) => w.system(line));
   }
 
@@ -251,9 +260,32 @@ export class ClientController {
     }
   }
 
-  /** /reconnect: log in again now with the password last used. */
-  private async reconnect(): Promise<void> {
-    this.win.system('reconnect: not available yet', 'error');
+  /** /reconnect, or a new password from the dialog: log in again now. */
+  private async reconnect(password?: string): Promise<void> {
+    const c = this.client;
+    if (!c || this.stage !== 'joined') return this.win.system('not in a room yet: log in first', 'error');
+    this.win.system(`reconnecting to ${this.target}…`);
+    try {
+      await c.reconnect(password);
+      this.win.system('reconnected');
+    } catch (err) {
+      if (err instanceof ChatError && err.code === 'wrong_password') return this.askPasswordAgain(err.message);
+      this.win.system(`${(err as Error).message} — type /reconnect to try again`, 'error');
+    }
+  }
+
+  private async askPasswordAgain(problem: string): Promise<void> {
+    if (this.askingPassword) return;
+    this.askingPassword = true;
+    const password = await this.win.askPassword(this.target, problem).finally(() => (this.askingPassword = false));
+    if (password === undefined) return this.win.system('not connected — type /reconnect to try again', 'error');
+    await this.reconnect(password);
+  }
+
+  /** Whether to quit now: asks first when messages have not reached the server (they stay on disk either way). */
+  async mayQuit(): Promise<boolean> {
+    const count = this.stage === 'joined' ? this.client?.unsent().length ?? 0 : 0;
+    return count === 0 || this.win.askQuitUnsent(count, this.me);
   }
 
   private help(): void {

@@ -4,7 +4,7 @@ import type { Widgets } from 'blessed';
 import { EventEmitter } from 'node:events';
 import type { ChatMessage } from '../chat/types.ts';
 import { ChatView, type ChatStatus } from './chat-view.ts';
-import { askYesNo } from './dialogs.ts';
+import { askPassword, askYesNo } from './dialogs.ts';
 import { escapeTags } from './format.ts';
 import { LoginView, type LoginDetails, type LoginError, type LoginPrefill } from './login-view.ts';
 import { activeRing, bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
@@ -107,6 +107,29 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
       ],
       yes: 'Yes, trust',
       no: 'No',
+    });
+  }
+
+  /** Asks for the room password again (the server's changed); resolves undefined when the person declines. */
+  askPassword(server: string, problem: string): Promise<string | undefined> {
+    return askPassword(this.screen, {
+      title: 'Password',
+      lines: [`{red-fg}${escapeTags(problem)}{/red-fg}`, `Type the room password of {bold}${escapeTags(server)}{/bold}:`],
+    });
+  }
+
+  /** Asks before quitting with `count` messages not yet stored by the server; resolves true to quit. */
+  askQuitUnsent(count: number, me: string): Promise<boolean> {
+    return askYesNo(this.screen, {
+      title: 'Messages not sent yet',
+      lines: [
+        `${count} message(s) have not reached the server yet.`,
+        `They are kept on this computer and sent when you join this room as ${escapeTags(me)} again.`,
+        '',
+        'Quit now?',
+      ],
+      yes: 'Quit',
+      no: 'Stay',
     });
   }
 
