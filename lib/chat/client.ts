@@ -168,7 +168,6 @@ export class ChatClient extends EventEmitter {
     while (this.reconnecting) await new Promise((r) => setTimeout(r, 20));
     await this.logIn(password).catch((err: unknown) => { this.dropLink(); this.setState('closed'); throw err; });
   }
-
   /** connect, authenticate, join; close() may come while a step waits: stop there instead of logging back in. */
   private async logIn(password: string): Promise<void> {
     await this.connect();

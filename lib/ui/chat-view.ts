@@ -3,16 +3,21 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
-  dayKey, escapeTags, formatDay, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
+  dayKey, escapeTags, formatDay, LOCK_MARK, formatMessage, formatSystem, shortFingerprint, stripControls, stripTags,
 } from './format.ts';
 import { ChatInput } from './chat-input.ts';
-import { COMMAND_WORDS } from './commands.ts';
+import { highlightMentions } from './attention.ts';
+import { COMMAND_WORDS, ME_PREFIX } from './commands.ts';
 import { askYesNo } from './dialogs.ts';
 import { activeRing, FocusRing } from './keys.ts';
 import { atBottom, button, label, relabel, scrollBy, scrollPane, type TextField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
+/** The start of a formatted message up to "name: ", to turn "/me waves" into "* name waves" (names hold no ':'). */
+const ACTION_LINE = new RegExp(`^(\\{gray-fg\\}[^{]*\\{/gray-fg\\} (?:${LOCK_MARK} )?)(.*?): `);
+/** The line above the first message that came while the pane was scrolled up. */
+const UNREAD_MARKER = '{yellow-fg}──────── new messages ────────{/yellow-fg}';
 /** Width of the users pane, in cells. */
 const USERS_WIDTH = 24;
 
@@ -60,6 +65,9 @@ export class ChatView {
   private lastStatus: ChatStatus | undefined;
   /** The message pane shows its newest line (kept across resizes, when atBottom cannot tell). */
   private follow = true;
+  /** Messages that came while scrolled up, and the first of them (the unread marker goes above it). */
+  private unseen = 0;
+  private marker: Entry | undefined;
 
   constructor(screen: Widgets.Screen, private readonly ring: FocusRing, private readonly on: ChatViewHandlers) {
     this.box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', bottom: 1 });
@@ -92,7 +100,10 @@ export class ChatView {
   private wire(): void {
     // A click in the messages or the users pane must not take the keyboard from the input.
     for (const pane of [this.messages, this.users]) pane.on('focus', () => activeRing(this.box.screen) === this.ring && this.ring.focus(this.input));
-    this.messages.on('scroll', () => (this.follow = atBottom(this.messages)));
+    this.messages.on('scroll', () => {
+      this.follow = atBottom(this.messages);
+      this.seenAll();
+    });
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));
     this.box.screen.on('resize', () => this.resized());
@@ -141,6 +152,11 @@ export class ChatView {
     this.ring.focus(this.input);
     if (!text.trim()) return;
     this.line.history.add(text);
+    // Answering means the earlier messages were read: the marker goes.
+    if (this.marker) {
+      this.marker = undefined;
+      this.redraw();
+    }
     how(text);
   }
 
@@ -208,7 +224,32 @@ export class ChatView {
     this.box.screen.render();
   }
 
+  /** A message line: "* name action" for /me, the name of the reader highlighted in others' messages. */
+  private formatEntry(e: Extract<Entry, { kind: 'message' }>): string {
+    const delivery = e.own ? (e.delivered ? 'delivered' : 'pending') : 'none';
+    const line = e.m.text.startsWith(ME_PREFIX)
+      ? formatMessage({ ...e.m, text: e.m.text.slice(ME_PREFIX.length) }, this.me, delivery).replace(ACTION_LINE, '$1* $2 ')
+      : formatMessage(e.m, this.me, delivery);
+    return e.own ? line : highlightMentions(line, this.me);
+  }
+
+  /** Unseen messages while scrolled up: counted in the pane's title, a marker line above the first. */
+  private noteUnseen(e: Entry): void {
+    if (e.kind !== 'message' || e.own) return;
+    if (this.follow) return;
+    this.unseen++;
+    this.marker ??= e;
+    relabel(this.messages, ` Messages — ${this.unseen} new ↓ `);
+  }
+
+  private seenAll(): void {
+    if (!this.follow || this.unseen === 0) return;
+    this.unseen = 0;
+    relabel(this.messages, ' Messages ');
+  }
+
   private push(e: Entry): void {
+    this.noteUnseen(e);
     this.entries.push(e);
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
     this.redraw();
@@ -229,9 +270,8 @@ export class ChatView {
       const ts = e.kind === 'system' ? e.ts : e.m.ts;
       if (dayKey(ts) !== day) lines.push(formatDay(ts));
       day = dayKey(ts);
-      lines.push(e.kind === 'system'
-        ? formatSystem(e.text, e.ts, e.level)
-        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none'));
+      if (e === this.marker) lines.push(UNREAD_MARKER);
+      lines.push(e.kind === 'system' ? formatSystem(e.text, e.ts, e.level) : this.formatEntry(e));
     }
     this.messages.setContent(lines.join('\n'));
     if (follow) this.messages.setScrollPerc(100);

@@ -3,8 +3,8 @@ import type { ChatMessage } from '../chat/types.ts';
 import { ChatError } from '../errors.ts';
 import type { ClientFactory, ClientLike } from './client-like.ts';
 import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './client-window.ts';
-import { COMMAND_HELP, ME_PREFIX, parseCommand } from './commands.ts';
-import { CHAT_KEY_HELP } from './keys.ts';
+import { runCommand } from './chat-commands.ts';
+import { mentions, windowTitle } from './attention.ts';
 import { saveLastLogin } from './last-login.ts';
 import { REPLAY_MAX } from '../constants.ts';
 
@@ -35,6 +35,7 @@ export class ClientController {
   /** Ring the terminal bell on a mention or a direct message (/bell off). */
   private bell = true;
   private askingPassword = false;
+  private unreadMentions = 0;
   private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
@@ -45,6 +46,7 @@ export class ClientController {
     win.on('send', (text) => this.send(text));
     win.on('sendEncrypted', (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }));
     win.on('command', (line) => this.command(line));
+    for (const e of ['send', 'sendEncrypted', 'command'] as const) win.on(e, () => this.typed());
   }
 
   private async login(d: LoginDetails): Promise<void> {
@@ -142,6 +144,7 @@ export class ClientController {
     if (unsent.length) this.win.system(`${unsent.length} message(s) not sent last time: sending them now`);
     for (const u of unsent) this.own(u.id, u.text, u.encrypted, u.to);
     this.win.system(`you joined ${this.target} as ${this.me} — type /help for commands`);
+    this.title();
   }
 
   private async refused(d: LoginDetails, err: unknown): Promise<void> {
@@ -173,7 +176,7 @@ export class ClientController {
 
   private listen(c: ClientLike): void {
     const w = this.win;
-    c.on('message', (m) => (this.held ? this.held.push(m) : this.show(m)));
+    c.on('message', (m) => (this.held ? this.held.push(m) : this.live(m)));
     c.on('delivered', ({ id }) => w.markDelivered(id));
     c.on('join', ({ user }) => this.stage === 'joined' && w.system(`${user} joined`));
     c.on('leave', ({ user }) => this.stage === 'joined' && w.system(`${user} left`));
@@ -203,12 +206,33 @@ export class ClientController {
     this.win.setStatus({ state, server: this.target, serverFingerprint: c.serverFingerprint, myFingerprint: c.myFingerprint });
   }
 
-  /** Shows a message once, however many ways it arrives (history, replay, echo of an own send). */
-  private show(m: ChatMessage, stored = true): void {
+  /** Shows a message once, however many ways it arrives (history, replay, echo of an own send); true when new. */
+  private show(m: ChatMessage, stored = true): boolean {
     const key = `${m.from.toLowerCase()}\u0000${m.id}`;
-    if (this.shown.has(key)) return;
+    if (this.shown.has(key)) return false;
     this.shown.add(key);
     this.win.addMessage(m, this.isMe(m.from), stored);
+    return true;
+  }
+
+  /** A message as it arrives: your name in it or a direct message rings the bell and counts in the title. */
+  private live(m: ChatMessage): void {
+    if (!this.show(m) || this.isMe(m.from)) return;
+    if (m.to === undefined && !mentions(m.text, this.me)) return;
+    if (this.bell) this.win.bell();
+    this.unreadMentions++;
+    this.title();
+  }
+
+  private title(): void {
+    this.win.setTitle(windowTitle(this.target, this.unreadMentions));
+  }
+
+  /** The person typed a line: the mentions so far count as read. */
+  private typed(): void {
+    if (this.unreadMentions === 0) return;
+    this.unreadMentions = 0;
+    this.title();
   }
 
   private own(id: string, text: string, encrypted: boolean, to?: string): void {
@@ -234,30 +258,16 @@ export class ClientController {
   }
 
   private command(line: string): void {
-    const cmd = parseCommand(line);
-    const w = this.win;
-    switch (cmd.kind) {
-      case 'send': return this.send(cmd.text);
-      case 'me': return this.send(`${ME_PREFIX}${cmd.text}`);
-      case 'encrypted':
-        return void this.sendAsync(() => this.client!.sendEncrypted(cmd.text), { text: cmd.text, encrypted: true });
-      case 'direct':
-        return void this.sendAsync(() => this.client!.sendDirect(cmd.to, cmd.text), { text: cmd.text, encrypted: true, to: cmd.to });
-      case 'users': {
-        const users = [...(this.client?.users() ?? [])].sort((a, b) => a.localeCompare(b));
-        return w.system(`${users.length} in the room: ${users.join(', ')}`);
-      }
-      case 'help': return this.help();
-      case 'clear': return w.clearMessages();
-      case 'reconnect': return void this.reconnect();
-      case 'bell':
-        this.bell = cmd.on;
-        return w.system(`bell ${cmd.on ? 'on' : 'off'} for your name and direct messages`);
-      case 'quit': return this.onQuit();
-      case 'invalid':
-        if (cmd.keep) w.restoreInput(line);
-        return w.system(cmd.message, 'error');
-    }
+    runCommand(line, {
+      win: this.win,
+      send: (text) => this.send(text),
+      sendEncrypted: (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }),
+      sendDirect: (to, text) => void this.sendAsync(() => this.client!.sendDirect(to, text), { text, encrypted: true, to }),
+      users: () => this.client?.users() ?? [],
+      reconnect: () => void this.reconnect(),
+      setBell: (on) => (this.bell = on),
+      quit: () => this.onQuit(),
+    });
   }
 
   /** /reconnect, or a new password from the dialog: log in again now. */
@@ -286,14 +296,5 @@ export class ClientController {
   async mayQuit(): Promise<boolean> {
     const count = this.stage === 'joined' ? this.client?.unsent().length ?? 0 : 0;
     return count === 0 || this.win.askQuitUnsent(count, this.me);
-  }
-
-  private help(): void {
-    const w = this.win;
-    w.system('Commands:');
-    for (const [usage, help] of COMMAND_HELP) w.system(`  ${usage.padEnd(15)} ${help}`);
-    w.system('Keys:');
-    for (const [keys, help] of CHAT_KEY_HELP) w.system(`  ${keys.padEnd(38)} ${help}`);
-    w.system('Click a user to start a /msg. To select text with the mouse, hold Shift while dragging.');
   }
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { ChatMessage } from '../chat/types.ts';
 import { ChatView, type ChatStatus } from './chat-view.ts';
 import { askPassword, askYesNo } from './dialogs.ts';
+import { titleSequence } from './attention.ts';
 import { escapeTags } from './format.ts';
 import { LoginView, type LoginDetails, type LoginError, type LoginPrefill } from './login-view.ts';
 import { activeRing, bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
@@ -187,6 +188,16 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
   progress(text: string | null): void {
     if (this.view === 'login') this.login.progress(text);
     else if (text !== null) this.chat.system(text);
+  }
+
+  /** Rings the terminal bell (a mention, a direct message). */
+  bell(): void {
+    if (!this.screen.destroyed) (this.screen.program as unknown as { bell(): void }).bell();
+  }
+
+  /** Sets the terminal's title (OSC 2). */
+  setTitle(title: string): void {
+    if (!this.screen.destroyed) (this.screen.program as unknown as { _write(s: string): void })._write(titleSequence(title));
   }
 
   /** Takes the screen down and gives the terminal back as it was. */
