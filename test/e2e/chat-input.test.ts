@@ -111,6 +111,28 @@ if (!hasTmux) {
     }
   });
 
+  test('editing like weechat: cursor moves, middle inserts, Ctrl-W, Up, Tab, Alt-Enter and a paste send exactly what was meant', async () => {
+    const t = r.tmux;
+    const from = texts(r.budi).length;
+    const steps: Array<() => void> = [
+      () => { t.type('alice', 'helo world'); t.send('alice', 'Home', 'Right', 'Right', 'Right'); t.type('alice', 'l'); t.send('alice', 'End', 'Enter'); },
+      () => { t.type('alice', 'good morning everyone'); t.send('alice', 'C-w'); t.type('alice', 'all'); t.send('alice', 'Enter'); },
+      () => { t.send('alice', 'Up', 'Up'); t.type('alice', '!'); t.send('alice', 'Enter'); },
+      () => { t.type('alice', 'bu'); t.send('alice', 'Tab'); t.type('alice', 'hi'); t.send('alice', 'Enter'); },
+      () => { t.type('alice', 'line one'); t.send('alice', 'M-Enter'); t.type('alice', 'line two'); t.send('alice', 'Enter'); },
+      () => { t.paste('alice', 'a\nb\nc'); t.send('alice', 'Enter'); },
+      () => { t.type('alice', 'there hi'); t.send('alice', 'M-b', 'C-k', 'C-a', 'C-y'); t.type('alice', ' '); t.send('alice', 'C-e', 'BSpace', 'Enter'); },
+      () => { t.type('alice', '漢字'); t.send('alice', 'Left'); t.type('alice', 'x'); t.send('alice', 'Enter'); },
+      () => { t.type('alice', 'ab👨‍👩‍👧'); t.send('alice', 'Left', 'BSpace', 'Enter'); },
+    ];
+    const expected = ['hello world', 'good morning all', 'hello world!', 'budi: hi', 'line one\nline two', 'a\nb\nc', 'hi there', '漢x字', 'a👨‍👩‍👧'];
+    for (const [i, step] of steps.entries()) {
+      step();
+      await received(r.budi, expected[i]!);
+    }
+    assert.equal(texts(r.budi).slice(from), expected);
+  });
+
   test('/quit closes the window with exit code 0', async () => {
     r.tmux.send('alice', '/quit', 'Enter');
     assert.is(await exitCode(r.exitFile), 'EXIT=0');
