@@ -51,6 +51,8 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   private statsPane!: Widgets.BoxElement;
   private usersPane!: Widgets.BoxElement;
   private logPane!: Widgets.BoxElement;
+  /** The log shows its newest line (kept across resizes, when atBottom cannot tell). */
+  private logFollow = true;
   private readonly spinner: Spinner;
   private readonly logLines: string[] = [];
   private users: RoomUser[] = [];
@@ -102,9 +104,13 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     this.usersPane = scrollPane({ parent: s, right: 0, bottom: 1, label: ' Users online (0) ' });
     this.logPane = scrollPane({ parent: s, left: 0, bottom: 1, label: ' Log ' });
     this.fitWidths();
+    // After a resize the log wraps again at the new width; one that showed its newest line still does.
+    this.logPane.on('scroll', () => (this.logFollow = atBottom(this.logPane)));
     s.on('resize', () => {
       this.fitWidths();
       this.setUsers(this.users);
+      this.logPane.setContent(this.logLines.join('\n'));
+      if (this.logFollow) this.logPane.setScrollPerc(100);
     });
     this.showConnect(['{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}']);
     this.statsPane.setContent('{gray-fg}—{/gray-fg}');
@@ -253,9 +259,8 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     const text = escapeTags(stripControls(line));
     this.logLines.push(`{gray-fg}${clockHMS(Date.now())}{/gray-fg} ${colour ? `{${colour}-fg}${text}{/${colour}-fg}` : text}`);
     if (this.logLines.length > LOG_MAX_LINES) this.logLines.splice(0, this.logLines.length - LOG_MAX_LINES);
-    const follow = atBottom(this.logPane);
     this.logPane.setContent(this.logLines.join('\n'));
-    if (follow) this.logPane.setScrollPerc(100);
+    if (this.logFollow) this.logPane.setScrollPerc(100);
     this.screen.render();
   }
 
