@@ -138,6 +138,53 @@ test('a name after /msg completes with Tab, and a direct message reaches only th
   }
 });
 
+test('an unknown command is refused and the typed line stays in the input', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    await alice.term.type('/frobnicate the thing', KEY.enter);
+    await alice.term.waitFor('unknown command /frobnicate');
+    await alice.term.waitFor('> /frobnicate the thing');
+    assert.equal(room.log, []);
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('a bracketed paste of several lines is one message, and over five lines it asks first', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    alice.term.input.write('\x1b[200~one\ntwo\nthree\x1b[201~');
+    await alice.term.type(KEY.enter);
+    alice.term.input.write('\x1b[200~1\n2\n3\n4\n5\n6\n\x1b[201~');
+    await alice.term.waitFor('The paste has 6 lines');
+    await alice.term.type('y', KEY.enter);
+    await alice.term.waitFor(/alice: 1 /);
+    await sleep(100);
+    assert.equal(room.log.map((m) => m.text), ['one\ntwo\nthree', '1\n2\n3\n4\n5\n6']);
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('quitting with a message the server has not stored asks first, and Stay keeps the window', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  room.down = true;
+  await alice.term.type('while down', KEY.enter);
+  await alice.term.waitFor(/alice: while down …/);
+  await alice.term.type('/quit', KEY.enter);
+  await alice.term.waitFor('Messages not sent yet');
+  await alice.term.type('n');
+  await alice.term.type('still here');
+  await alice.term.waitFor('> still here');
+  await alice.term.type(KEY.ctrlC);
+  await alice.term.waitFor('Messages not sent yet');
+  await alice.term.type('y');
+  assert.is(await alice.done, 0);
+});
+
 test('a changed server key is refused in red and the chat never opens', async () => {
   const room = new FakeRoom();
   room.pinned.set('10.0.0.5:7447', room.serverFingerprint);

@@ -34,7 +34,7 @@ test('an unknown command names itself, points to /help and keeps the typed line'
 
 test('the help lists every command', () => {
   const listed = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]);
-  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/users', '/clear', '/reconnect', '/bell', '/quit', '//TEXT']);
+  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
 });
 
 test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the line', () => {
@@ -45,6 +45,9 @@ test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the l
   assert.equal(parseCommand('/bell off'), { kind: 'bell', on: false });
   assert.equal(parseCommand('/bell maybe'), { kind: 'invalid', message: 'usage: /bell on or /bell off', keep: true });
   assert.equal(parseCommand('/me'), { kind: 'invalid', message: 'usage: /me ACTION', keep: true });
+  assert.equal(parseCommand('/mouse off'), { kind: 'mouse', on: false });
+  assert.equal(parseCommand('/away lunch'), { kind: 'away', text: 'lunch' });
+  assert.equal(parseCommand('/away'), { kind: 'away', text: '' });
 });
 
 test.run();

@@ -7,6 +7,8 @@ import { CHAT_KEY_HELP } from './keys.ts';
 /** What commands may do; the controller provides it. */
 export interface CommandContext {
   win: ClientWindow;
+  /** Your name in the room. */
+  me: string;
   send(text: string): void;
   sendEncrypted(text: string): void;
   sendDirect(to: string, text: string): void;
@@ -16,6 +18,8 @@ export interface CommandContext {
   quit(): void;
 }
 
+const fold = (s: string) => s.normalize('NFKC').toLowerCase();
+
 /** Runs one line typed in the chat that starts with "/" (or a plain line, sent as it is). */
 export function runCommand(line: string, ctx: CommandContext): void {
   const cmd = parseCommand(line);
@@ -24,7 +28,16 @@ export function runCommand(line: string, ctx: CommandContext): void {
     case 'send': return ctx.send(cmd.text);
     case 'me': return ctx.send(`${ME_PREFIX}${cmd.text}`);
     case 'encrypted': return ctx.sendEncrypted(cmd.text);
-    case 'direct': return ctx.sendDirect(cmd.to, cmd.text);
+    case 'direct':
+      if (fold(cmd.to) === fold(ctx.me)) {
+        w.restoreInput(line);
+        return w.system('that is you: /msg sends to someone else in the room', 'error');
+      }
+      return ctx.sendDirect(cmd.to, cmd.text);
+    case 'away': return ctx.send(`${ME_PREFIX}${cmd.text ? `is away: ${cmd.text}` : 'is back'}`);
+    case 'mouse':
+      w.setMouse(cmd.on);
+      return w.system(cmd.on ? 'mouse on: wheel scrolls, clicks work' : 'mouse off: select text with the mouse; /mouse on to scroll with the wheel again');
     case 'users': {
       const users = [...ctx.users()].sort((a, b) => a.localeCompare(b));
       return w.system(`${users.length} in the room: ${users.join(', ')}`);
@@ -48,5 +61,5 @@ export function showHelp(w: ClientWindow): void {
   for (const [usage, help] of COMMAND_HELP) w.system(`  ${usage.padEnd(15)} ${help}`);
   w.system('Keys:');
   for (const [keys, help] of CHAT_KEY_HELP) w.system(`  ${keys.padEnd(38)} ${help}`);
-  w.system('Mouse: the wheel scrolls; click a user to start a /msg; to select text, hold Shift while you drag.');
+  w.system('Mouse: the wheel scrolls; click a user to start a /msg; to select text, hold Shift while you drag (or /mouse off).');
 }

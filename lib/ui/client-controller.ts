@@ -260,6 +260,7 @@ export class ClientController {
   private command(line: string): void {
     runCommand(line, {
       win: this.win,
+      me: this.me,
       send: (text) => this.send(text),
       sendEncrypted: (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }),
       sendDirect: (to, text) => void this.sendAsync(() => this.client!.sendDirect(to, text), { text, encrypted: true, to }),

@@ -190,6 +190,12 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
     else if (text !== null) this.chat.system(text);
   }
 
+  /** Mouse reporting on (wheel, clicks) or off (the terminal selects text as usual). */
+  setMouse(on: boolean): void {
+    if (on) this.screen.program.enableMouse();
+    else this.screen.program.disableMouse();
+  }
+
   /** Rings the terminal bell (a mention, a direct message). */
   bell(): void {
     if (!this.screen.destroyed) (this.screen.program as unknown as { bell(): void }).bell();

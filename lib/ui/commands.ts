@@ -11,6 +11,8 @@ export type ChatCommand =
   | { kind: 'clear' }
   | { kind: 'reconnect' }
   | { kind: 'bell'; on: boolean }
+  | { kind: 'mouse'; on: boolean }
+  | { kind: 'away'; text: string }
   | { kind: 'quit' }
   | { kind: 'invalid'; message: string; keep?: boolean };
 
@@ -20,10 +22,12 @@ export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/msg USER TEXT', 'to USER only, end-to-end encrypted'],
   ['/enc TEXT', 'to the room, end-to-end encrypted (as Ctrl-S)'],
   ['/me ACTION', 'say what you do: "* you ACTION"'],
+  ['/away [TEXT]', 'tell the room you are away (why: TEXT); /away alone: you are back'],
   ['/users', 'list who is in the room'],
   ['/clear', 'empty the message pane (the history stays)'],
   ['/reconnect', 'connect again now (asks the password if it changed)'],
   ['/bell on|off', 'ring the terminal bell on your name and direct messages'],
+  ['/mouse on|off', 'off: the terminal selects text with the mouse (on: wheel and clicks)'],
   ['/quit', 'leave and close the window (or Ctrl-C)'],
   ['//TEXT', 'send a line starting with "/"'],
 ];
@@ -56,10 +60,11 @@ export function parseCommand(line: string): ChatCommand {
     case 'reconnect': return { kind: 'reconnect' };
     case 'me': return rest.trim() ? { kind: 'me', text: rest } : usage('usage: /me ACTION');
     case 'enc': return rest.trim() ? { kind: 'encrypted', text: rest } : usage('usage: /enc TEXT');
-    case 'bell': {
+    case 'away': return { kind: 'away', text: rest.trim() };
+    case 'bell': case 'mouse': {
       const v = rest.trim().toLowerCase();
-      if (v === 'on' || v === 'off') return { kind: 'bell', on: v === 'on' };
-      return usage('usage: /bell on or /bell off');
+      if (v === 'on' || v === 'off') return { kind: name, on: v === 'on' };
+      return usage(`usage: /${name} on or /${name} off`);
     }
     case 'msg': case 'query': {
       const m = /^(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(rest);
