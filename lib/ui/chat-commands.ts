@@ -60,6 +60,7 @@ export function showHelp(w: ClientWindow): void {
   w.system('Commands:');
   for (const [usage, help] of COMMAND_HELP) w.system(`  ${usage.padEnd(15)} ${help}`);
   w.system('Keys:');
-  for (const [keys, help] of CHAT_KEY_HELP) w.system(`  ${keys.padEnd(38)} ${help}`);
-  w.system('Mouse: the wheel scrolls; click a user to start a /msg; to select text, hold Shift while you drag (or /mouse off).');
+  for (const [keys, help] of CHAT_KEY_HELP) w.system(`  ${keys.padEnd(23)} ${help}`);
+  w.system('Mouse: the wheel scrolls; a click on a user starts a /msg.');
+  w.system('To select text: hold Shift while you drag, or /mouse off.');
 }

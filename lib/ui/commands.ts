@@ -18,17 +18,17 @@ export type ChatCommand =
 
 /** Every command with its one-line help, in the order /help lists them. */
 export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
-  ['/help', 'list these commands and the keys'],
+  ['/help', 'these commands and the keys'],
   ['/msg USER TEXT', 'to USER only, end-to-end encrypted'],
-  ['/enc TEXT', 'to the room, end-to-end encrypted (as Ctrl-S)'],
-  ['/me ACTION', 'say what you do: "* you ACTION"'],
-  ['/away [TEXT]', 'tell the room you are away (why: TEXT); /away alone: you are back'],
-  ['/users', 'list who is in the room'],
-  ['/clear', 'empty the message pane (the history stays)'],
-  ['/reconnect', 'connect again now (asks the password if it changed)'],
-  ['/bell on|off', 'ring the terminal bell on your name and direct messages'],
-  ['/mouse on|off', 'off: the terminal selects text with the mouse (on: wheel and clicks)'],
-  ['/quit', 'leave and close the window (or Ctrl-C)'],
+  ['/enc TEXT', 'to the room, end-to-end encrypted'],
+  ['/me ACTION', 'shown as "* you ACTION"'],
+  ['/away [TEXT]', 'say you are away; alone: back'],
+  ['/users', 'who is in the room'],
+  ['/clear', 'empty the pane (history stays)'],
+  ['/reconnect', 'connect again now'],
+  ['/bell on|off', 'bell on your name and direct msgs'],
+  ['/mouse on|off', 'off: the terminal selects text'],
+  ['/quit', 'leave and close (or Ctrl-C)'],
   ['//TEXT', 'send a line starting with "/"'],
 ];
 
