@@ -88,7 +88,9 @@ export function createTextField(opts: TextFieldOptions): TextField {
     screen.program.hideCursor();
   });
   box.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => onKey(box, editor, ch, key, changed));
-  screen.on('paste', (text: string) => { if (screen.focused === box && box.visible) box.onPaste(text); });
+  const onPaste = (text: string) => { if (screen.focused === box && box.visible) box.onPaste(text); };
+  screen.on('paste', onPaste);
+  box.on('destroy', () => screen.removeListener('paste', onPaste));
   if (onClick) box.on('click', onClick);
   (box as unknown as { enableKeys(): void }).enableKeys();
   return box;
