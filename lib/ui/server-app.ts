@@ -5,6 +5,7 @@ import { connectAddresses, droppedSince } from './format.ts';
 import { ServerWindow, type ServerSettings } from './server-window.ts';
 import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './screen.ts';
 import { DEFAULT_PORT } from '../constants.ts';
+import { loadLastServer, saveLastServer } from './last-login.ts';
 
 /** How often users and counters are refreshed, in ms. */
 const STATS_REFRESH_MS = 1_000;
@@ -40,7 +41,8 @@ const realServer: ServerFactory = async (opts) => {
  * start: the window shows why and lets the operator fix the form.
  */
 export async function runServerWindow(opts: ServerWindowOptions, deps: ServerAppDeps = {}): Promise<number> {
-  const win = new ServerWindow({ host: opts.host, port: opts.port ?? DEFAULT_PORT, password: opts.password }, deps.io);
+  const last = await loadLastServer(opts.historyDir);
+  const win = new ServerWindow({ host: opts.host ?? last?.host, port: opts.port ?? last?.port ?? DEFAULT_PORT, password: opts.password }, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.log(line, 'warn'));
   const app = new ServerApp(win, opts.historyDir, deps.createServer ?? realServer);
@@ -82,7 +84,12 @@ class ServerApp {
       listenTo(server, win, () => win.setUsers(server.users()));
       const addr = await server.listen();
       this.lastDropped = {};
-      win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint });
+      const addresses = connectAddresses(addr.host, addr.port, networkInterfaces());
+      // Bound to every interface, this machine reaches it on 127.0.0.1 too (handy to try it alone).
+      if (['0.0.0.0', '::', ''].includes(addr.host) && !addresses[0]!.startsWith('127.0.0.1')) addresses.push(`127.0.0.1:${addr.port}  (this machine)`);
+      win.setRunning(true, { addresses, fingerprint: server.fingerprint });
+      await saveLastServer(this.historyDir, { host: settings.host, port: settings.port })
+        .catch((err: Error) => win.log(`could not remember these settings: ${err.message}`, 'warn'));
       this.refresh();
       this.timer = setInterval(() => this.refresh(), STATS_REFRESH_MS);
     } catch (err) {
