@@ -60,7 +60,13 @@ export function createTextField(opts: TextFieldOptions): TextField {
   box.getValue = () => editor.text;
   box.setValue = (v: string, cursor?: number) => { editor.set(v, cursor); changed(); };
   box.clearValue = () => box.setValue('');
-  box.onPaste = (text) => { editor.insert(text.replace(/\r?\n/g, ' ')); changed(); };
+  // A one-line field takes a pasted block as one line (Alt-Enter, a lone line break, adds nothing).
+  box.onPaste = (text) => {
+    const line = text.replace(/\n+$/, '').replace(/\n/g, ' ');
+    if (!line) return;
+    editor.insert(line);
+    changed();
+  };
 
   box.on('prerender', () => {
     const cols = Math.max(1, Number(box.width) - Number(box.iwidth));
