@@ -36,6 +36,7 @@ export class ClientController {
   private bell = true;
   private askingPassword = false;
   private unreadMentions = 0;
+  private unsentAtJoin: ReturnType<ClientLike['unsent']> = [];
   private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
@@ -92,6 +93,8 @@ export class ClientController {
     this.held = [];
     await c.join(d.username);
     this.stage = 'joined';
+    // Taken before any await: join() has just sent what an earlier run left unsent, and an ack may follow.
+    this.unsentAtJoin = c.unsent();
   }
 
   /** The kept session when the server is the same, else a new one. */
@@ -140,7 +143,8 @@ export class ClientController {
     this.held = undefined;
     for (const m of held) this.show(m);
     this.win.seedInputHistory(earlier.filter((m) => this.isMe(m.from)).map((m) => m.text));
-    const unsent = this.client!.unsent();
+    const unsent = this.unsentAtJoin;
+    this.unsentAtJoin = [];
     if (unsent.length) this.win.system(`${unsent.length} message(s) not sent last time: sending them now`);
     for (const u of unsent) this.own(u.id, u.text, u.encrypted, u.to);
     this.win.system(`you joined ${this.target} as ${this.me} — type /help for commands`);
