@@ -194,6 +194,8 @@ export class ChatView {
   clear(): void {
     this.entries.length = 0;
     this.follow = true;
+    this.marker = undefined;
+    this.seenAll();
     this.redraw();
   }
 
