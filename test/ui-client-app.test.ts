@@ -138,6 +138,23 @@ test('a name after /msg completes with Tab, and a direct message reaches only th
   }
 });
 
+test('Up recalls what you sent in an earlier session and then this one; Down brings back the line being typed', async () => {
+  const room = new FakeRoom();
+  room.stored.set('alice', [{ id: 'o1', seq: 1, from: 'alice', text: 'from last week', encrypted: false, ts: Date.now() - 86_400_000 }]);
+  const alice = await loggedIn(room, 'alice');
+  try {
+    await alice.term.type('now', KEY.enter);
+    await alice.term.type('draft', KEY.up);
+    await alice.term.waitFor('> now');
+    await alice.term.type(KEY.up);
+    await alice.term.waitFor('> from last week');
+    await alice.term.type(KEY.down, KEY.down);
+    await alice.term.waitFor('> draft');
+  } finally {
+    await quit(alice);
+  }
+});
+
 test('an unknown command is refused and the typed line stays in the input', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');

@@ -6,10 +6,12 @@ import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './cli
 import { runCommand } from './chat-commands.ts';
 import { mentions, windowTitle } from './attention.ts';
 import { saveLastLogin } from './last-login.ts';
-import { REPLAY_MAX } from '../constants.ts';
+import { CHAT_HISTORY_LINES, REPLAY_MAX } from '../constants.ts';
 
 /** Messages of earlier sessions shown when the chat opens. */
 const HISTORY_ON_OPEN = REPLAY_MAX;
+/** Stored messages searched for your own earlier lines (Up in the input). */
+const INPUT_HISTORY_SCAN = 20 * REPLAY_MAX;
 /** Longest wait for a clean close on quit, in ms. */
 const CLOSE_TIMEOUT_MS = 3_000;
 
@@ -142,7 +144,9 @@ export class ClientController {
     const held = this.held ?? [];
     this.held = undefined;
     for (const m of held) this.show(m);
-    this.win.seedInputHistory(earlier.filter((m) => this.isMe(m.from)).map((m) => m.text));
+    // Up reaches the last lines you sent in earlier sessions, further back than the messages shown.
+    const mine = (await this.client!.history(INPUT_HISTORY_SCAN).catch(() => earlier)).filter((m) => this.isMe(m.from));
+    this.win.seedInputHistory(mine.slice(-CHAT_HISTORY_LINES).map((m) => m.text));
     const unsent = this.unsentAtJoin;
     this.unsentAtJoin = [];
     if (unsent.length) this.win.system(`${unsent.length} message(s) not sent last time: sending them now`);
