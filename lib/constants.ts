@@ -113,3 +113,5 @@ export const CLIENT_RSA_BITS = 3072;
 export const CHAT_HISTORY_LINES = 100;
 /** A paste of more lines than this asks before it becomes one message. */
 export const PASTE_ASK_LINES = 5;
+/** `server.ts --headless` prints its counters this often (and on SIGUSR1), in ms. */
+export const HEADLESS_COUNTERS_MS = 60_000;
