@@ -7,7 +7,7 @@ import type { ClientKeys } from '../e2e/keys.ts';
 export type { ChatClientOptions } from './types.ts';
 import type { SecureLink } from '../net/client-endpoint.ts';
 import { connectTrusted } from './trusted-connect.ts';
-import { loadOrCreateClientKeys } from '../e2e/keys.ts';
+import { loadOrCreateUserKeys } from '../e2e/keys.ts';
 import { ChatError, type ChatErrorCode, ProtocolError } from '../errors.ts';
 import { ClientHistory, KnownUsers } from '../history/room.ts';
 import { KeyDirectory } from './key-directory.ts';
@@ -85,7 +85,7 @@ export class ChatClient extends EventEmitter {
 
   /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
   async join(username: string): Promise<void> {
-    this.keys ??= this.opts.keys ?? await loadOrCreateClientKeys(this.opts.historyDir, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
     await this.inbox?.idle();
     if (!this.store || this.username?.toLowerCase() !== username.toLowerCase()) {
       await this.store?.close();
@@ -106,7 +106,7 @@ export class ChatClient extends EventEmitter {
     this.inbox = new Inbox(this.store, this.directory, this.keys, this, this.seen);
     this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
     const w = await welcome;
-    if (w.t === 'error') { this.waiters.cancel(done); throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
+    if (w.t === 'error') { this.waiters.cancel(done); if (!this.username) this.keys = undefined; throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
     if (w.t !== 'welcome') return;
     this.username = w.name;
     this.resume = w.resume;
