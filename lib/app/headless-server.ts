@@ -37,13 +37,8 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return EXIT.FAILED;
   }
-  out('listening', `listening on ${addr.host}:${addr.port}`, addr);
-  out('fingerprint', `server key ${server.fingerprint}`, { fingerprint: server.fingerprint });
-  if (addr.host === '0.0.0.0') {
-    const lan = lanAddresses();
-    if (lan.length) out('addresses', `clients can connect to ${lan.map((a) => `${a}:${addr.port}`).join(', ')}`, { addresses: lan });
-  }
-  // Counters every minute, and on SIGUSR1 (`kill -USR1 PID`) whenever wanted.
+  // Counters every minute, and on SIGUSR1 (`kill -USR1 PID`) whenever wanted; set up before "listening",
+  // which tells a script it may send the signal.
   const counters = (): void => {
     const s = server.stats();
     const dropped = Object.entries(s.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
@@ -52,6 +47,12 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
   const timer = setInterval(counters, HEADLESS_COUNTERS_MS);
   timer.unref();
   process.on('SIGUSR1', counters);
+  out('listening', `listening on ${addr.host}:${addr.port}`, addr);
+  out('fingerprint', `server key ${server.fingerprint}`, { fingerprint: server.fingerprint });
+  if (addr.host === '0.0.0.0') {
+    const lan = lanAddresses();
+    if (lan.length) out('addresses', `clients can connect to ${lan.map((a) => `${a}:${addr.port}`).join(', ')}`, { addresses: lan });
+  }
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       clearInterval(timer);
