@@ -35,6 +35,10 @@ async function main(): Promise<number> {
     const { runLineClient } = await import('./lib/app/line-client.ts');
     return runLineClient({ ...target, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json });
   }
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('error: the chat window needs a terminal, and this input or output is not one: run it in a terminal, or use --no-ui for the line mode (see --help)\n');
+    return EXIT.BAD_ARGUMENTS;
+  }
   const { runClientWindow } = await import('./lib/ui/client-app.ts');
   return runClientWindow({ historyDir: args.historyDir,
     ...(args.host !== undefined ? { host: args.host } : {}), ...(args.port !== undefined ? { port: args.port } : {}),

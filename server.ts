@@ -24,6 +24,10 @@ async function main(): Promise<number> {
     return runHeadlessServer({ host: args.host, port: args.port ?? DEFAULT_PORT, password: args.password, historyDir: args.historyDir, json: args.json,
       ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}), ...(args.roomName ? { roomName: args.roomName } : {}) });
   }
+  if (!process.stdin.isTTY || !process.stdout.isTTY) {
+    process.stderr.write('error: the server window needs a terminal, and this input or output is not one: run it in a terminal, or use --headless (see --help)\n');
+    return EXIT.BAD_ARGUMENTS;
+  }
   const { runServerWindow } = await import('./lib/ui/server-app.ts');
   return runServerWindow({ host: args.host, historyDir: args.historyDir,
     ...(args.port !== undefined ? { port: args.port } : {}), ...(args.password !== undefined ? { password: args.password } : {}),

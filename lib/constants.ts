@@ -167,3 +167,11 @@ export const DISCOVERY_WAIT_MS = 1_500;
 export const DISCOVERY_EMPTY_AFTER_MS = 2_000;
 /** The rooms list asks again this often while shown, in ms. */
 export const DISCOVERY_REFRESH_MS = 5_000;
+
+// ── chat window input (issue 17) ─────────────────────────────────────
+/** Lines the chat input's Up/Down history keeps (this session plus the last ones of earlier sessions). */
+export const CHAT_HISTORY_LINES = 100;
+/** A paste of more lines than this asks before it becomes one message. */
+export const PASTE_ASK_LINES = 5;
+/** `server.ts --headless` prints its counters this often (and on SIGUSR1), in ms. */
+export const HEADLESS_COUNTERS_MS = 60_000;

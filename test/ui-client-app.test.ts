@@ -85,13 +85,13 @@ test('a taken name puts the cursor in the username field', async () => {
   }
 });
 
-test('Enter sends, Ctrl-E sends encrypted, and ✓ appears once the server stored it', async () => {
+test('Enter sends, Ctrl-S sends encrypted, and ✓ appears once the server stored it', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');
   const bob = await loggedIn(room, 'bob');
   try {
     await alice.term.type('hello bob', KEY.enter);
-    await alice.term.type('top secret', KEY.ctrlE);
+    await alice.term.type('top secret', KEY.ctrlS);
     await alice.term.waitFor(/alice: hello bob ✓/);
     await alice.term.waitFor(/🔒 alice: top secret ✓/);
     await bob.term.waitFor(/alice: hello bob +│/);
@@ -103,29 +103,31 @@ test('Enter sends, Ctrl-E sends encrypted, and ✓ appears once the server store
   }
 });
 
-test('the Send Encrypted button works from the keyboard (Tab, Tab, Enter) and the input keeps the focus', async () => {
+test('Tab completes a name at the start of the line, and Enter still sends from the same input', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');
+  const bob = await loggedIn(room, 'bob');
   try {
-    await alice.term.type('via button', KEY.tab, KEY.tab, KEY.enter);
-    await alice.term.waitFor(/🔒 alice: via button ✓/);
+    await alice.term.waitFor('Users (2)');
+    await alice.term.type('b', KEY.tab, 'hi', KEY.enter);
+    await alice.term.waitFor(/alice: bob: hi ✓/);
     await alice.term.type('next line', KEY.enter);
     await alice.term.waitFor(/alice: next line ✓/);
-    assert.equal(room.log.map((m) => m.encrypted), [true, false]);
+    assert.equal(room.log.map((m) => m.text), ['bob: hi', 'next line']);
   } finally {
+    await quit(bob);
     await quit(alice);
   }
 });
 
-test('picking a user prefills /msg, and a direct message reaches only that user', async () => {
+test('a name after /msg completes with Tab, and a direct message reaches only that user', async () => {
   const room = new FakeRoom();
   const alice = await loggedIn(room, 'alice');
   const bob = await loggedIn(room, 'bob');
   const carol = await loggedIn(room, 'carol');
   try {
     await bob.term.waitFor('Users (3)');
-    // Tab to the users pane (input → Send → Send Encrypted → users); alice sorts first.
-    await bob.term.type(KEY.tab, KEY.tab, KEY.tab, KEY.enter, 'psst', KEY.enter);
+    await bob.term.type('/msg a', KEY.tab, 'psst', KEY.enter);
     await bob.term.waitFor(/🔒 bob → alice: psst ✓/);
     await alice.term.waitFor(/🔒 bob → you: psst/);
     await carol.term.type('/users', KEY.enter);
@@ -136,6 +138,70 @@ test('picking a user prefills /msg, and a direct message reaches only that user'
     await quit(bob);
     await quit(alice);
   }
+});
+
+test('Up recalls what you sent in an earlier session and then this one; Down brings back the line being typed', async () => {
+  const room = new FakeRoom();
+  room.stored.set('alice', [{ id: 'o1', seq: 1, from: 'alice', text: 'from last week', encrypted: false, ts: Date.now() - 86_400_000 }]);
+  const alice = await loggedIn(room, 'alice');
+  try {
+    await alice.term.type('now', KEY.enter);
+    await alice.term.type('draft', KEY.up);
+    await alice.term.waitFor('> now');
+    await alice.term.type(KEY.up);
+    await alice.term.waitFor('> from last week');
+    await alice.term.type(KEY.down, KEY.down);
+    await alice.term.waitFor('> draft');
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('an unknown command is refused and the typed line stays in the input', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    await alice.term.type('/frobnicate the thing', KEY.enter);
+    await alice.term.waitFor('unknown command /frobnicate');
+    await alice.term.waitFor('> /frobnicate the thing');
+    assert.equal(room.log, []);
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('a bracketed paste of several lines is one message, and over five lines it asks first', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  try {
+    alice.term.input.write('\x1b[200~one\ntwo\nthree\x1b[201~');
+    await alice.term.type(KEY.enter);
+    alice.term.input.write('\x1b[200~1\n2\n3\n4\n5\n6\n\x1b[201~');
+    await alice.term.waitFor('The paste has 6 lines');
+    await alice.term.type('y', KEY.enter);
+    await alice.term.waitFor(/alice: 1 /);
+    await sleep(100);
+    assert.equal(room.log.map((m) => m.text), ['one\ntwo\nthree', '1\n2\n3\n4\n5\n6']);
+  } finally {
+    await quit(alice);
+  }
+});
+
+test('quitting with a message the server has not stored asks first, and Stay keeps the window', async () => {
+  const room = new FakeRoom();
+  const alice = await loggedIn(room, 'alice');
+  room.down = true;
+  await alice.term.type('while down', KEY.enter);
+  await alice.term.waitFor(/alice: while down …/);
+  await alice.term.type('/quit', KEY.enter);
+  await alice.term.waitFor('Messages not sent yet');
+  await alice.term.type('n');
+  await alice.term.type('still here');
+  await alice.term.waitFor('> still here');
+  await alice.term.type(KEY.ctrlC);
+  await alice.term.waitFor('Messages not sent yet');
+  await alice.term.type('y');
+  assert.is(await alice.done, 0);
 });
 
 test('a changed server key is refused in red and the chat never opens', async () => {

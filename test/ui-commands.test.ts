@@ -15,7 +15,7 @@ test('/msg takes a user and the rest of the line, spaces and all', () => {
 
 test('/msg without a user or text explains its usage', () => {
   for (const line of ['/msg', '/msg bob', '/msg bob   ']) {
-    assert.equal(parseCommand(line), { kind: 'invalid', message: 'usage: /msg USER TEXT' }, line);
+    assert.equal(parseCommand(line), { kind: 'invalid', message: 'usage: /msg USER TEXT', keep: true }, line);
   }
 });
 
@@ -27,14 +27,27 @@ test('/users, /help and /quit are recognised, with their short aliases', () => {
   assert.is(parseCommand('/exit').kind, 'quit');
 });
 
-test('an unknown command names itself and points to /help', () => {
+test('an unknown command names itself, points to /help and keeps the typed line', () => {
   const c = parseCommand('/frobnicate now');
-  assert.equal(c, { kind: 'invalid', message: 'unknown command /frobnicate — type /help for the list' });
+  assert.equal(c, { kind: 'invalid', message: 'unknown command /frobnicate — type /help for the list (the line is still in the input)', keep: true });
 });
 
 test('the help lists every command', () => {
   const listed = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]);
-  assert.equal(listed, ['/help', '/msg', '/users', '/quit', '//TEXT']);
+  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
+});
+
+test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the line', () => {
+  assert.equal(parseCommand('/me waves'), { kind: 'me', text: 'waves' });
+  assert.equal(parseCommand('/enc hush'), { kind: 'encrypted', text: 'hush' });
+  assert.is(parseCommand('/clear').kind, 'clear');
+  assert.is(parseCommand('/reconnect').kind, 'reconnect');
+  assert.equal(parseCommand('/bell off'), { kind: 'bell', on: false });
+  assert.equal(parseCommand('/bell maybe'), { kind: 'invalid', message: 'usage: /bell on or /bell off', keep: true });
+  assert.equal(parseCommand('/me'), { kind: 'invalid', message: 'usage: /me ACTION', keep: true });
+  assert.equal(parseCommand('/mouse off'), { kind: 'mouse', on: false });
+  assert.equal(parseCommand('/away lunch'), { kind: 'away', text: 'lunch' });
+  assert.equal(parseCommand('/away'), { kind: 'away', text: '' });
 });
 
 test.run();

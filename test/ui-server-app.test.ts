@@ -10,8 +10,8 @@ import { FakeTerminal, KEY, sleep } from './support/fake-terminal.ts';
 
 interface Run { term: FakeTerminal; made: FakeServer[]; done: Promise<number>; dir: string }
 
-async function open(room: FakeRoom, flags: Partial<ServerWindowOptions>): Promise<Run> {
-  const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-server-'));
+async function open(room: FakeRoom, flags: Partial<ServerWindowOptions>, historyDir?: string): Promise<Run> {
+  const dir = historyDir ?? await mkdtemp(join(tmpdir(), 'obrolan-ui-server-'));
   const term = new FakeTerminal(120, 40);
   const made: FakeServer[] = [];
   const done = runServerWindow({ historyDir: dir, ...flags }, {
@@ -167,6 +167,24 @@ test('the room name field is prefilled, goes to the server, and the room and its
     await term.type(KEY.ctrlC);
     assert.is(await done, 0);
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bound to every interface it lists 127.0.0.1 too, and the next run is prefilled with the address and port, not the password', async () => {
+  const room = new FakeRoom();
+  const dir = await mkdtemp(join(tmpdir(), 'obrolan-ui-server-'));
+  const first = await open(room, { host: '0.0.0.0', port: 7502, password: 'pw' }, dir);
+  await first.term.type(KEY.enter);
+  await first.term.waitFor('127.0.0.1:7502  (this machine');
+  await first.term.type(KEY.ctrlC);
+  assert.is(await first.done, 0);
+  const again = await open(room, {}, dir);
+  try {
+    await again.term.waitFor('7502');
+    assert.ok(again.term.text().includes('0.0.0.0'));
+    assert.not.ok(again.term.text().includes('**'), 'no password remembered');
+  } finally {
+    assert.is(await close(again), 0);
   }
 });
 

@@ -21,43 +21,60 @@ export const SERVER_HELP = `Obrolan server — a LAN chatroom over UDP.
 usage: npx tsx server.ts [flags]          opens the server window; press Start
        npx tsx server.ts --headless --password S [flags]
 
-  --host ADDR          address to listen on (default 0.0.0.0: every interface; env OBROLAN_HOST)
-  --port N             UDP port, 0 picks a free one (default ${DEFAULT_PORT}; env OBROLAN_PORT)
-  --password S         the room's password (env OBROLAN_PASSWORD, which keeps it out of shell history)
-  --room-name NAME     the room's name, shown to clients looking for rooms on the LAN (default: this
-                       machine's host name; env OBROLAN_ROOM). Discovery answers on UDP ${DISCOVERY_PORT}.
-  --history-dir DIR    where history and keys live (default: history/ beside server.ts; env OBROLAN_HISTORY_DIR)
-  --retention-days N   delete room history older than N days at start (default: keep everything)
+  --host ADDR          address to listen on (default 0.0.0.0: every interface;
+                       env OBROLAN_HOST)
+  --port N             UDP port, 0 picks a free one (default ${DEFAULT_PORT};
+                       env OBROLAN_PORT)
+  --password S         the room's password (env OBROLAN_PASSWORD, which keeps it
+                       out of shell history)
+  --room-name NAME     the room's name, shown to clients looking for rooms on
+                       the LAN (default: this machine's host name;
+                       env OBROLAN_ROOM). Discovery answers on UDP ${DISCOVERY_PORT}.
+  --history-dir DIR    where history and keys live (default: history/ beside
+                       server.ts; env OBROLAN_HISTORY_DIR)
+  --retention-days N   delete room history older than N days at start
+                       (default: keep everything)
   --headless           no window: log to stdout; prints "listening on HOST:PORT"
   --json               with --headless: one JSON object per line
   -h, --help           this text
 
-In a window the flags prefill the form. Ctrl-C (or SIGTERM) tells clients, saves history and exits 0.
+In a window the flags prefill the form. Ctrl-C (or SIGTERM) tells clients,
+saves history and exits 0. --headless prints counters every minute and on
+SIGUSR1.
 `;
 
 export const CLIENT_HELP = `Obrolan client — join a LAN chatroom.
 
-usage: npx tsx client.ts [flags]          opens the chat window (rooms on this LAN first)
-       npx tsx client.ts --no-ui (--host H | --room NAME) --password S --username U [flags]
+usage: npx tsx client.ts [flags]        opens the chat window (rooms on this LAN
+                                        first)
+       npx tsx client.ts --no-ui (--host H | --room NAME) --password S
+                         --username U [flags]
        npx tsx client.ts --discover [--json] [--wait MS]
 
   --host ADDR          the server's IP address (env OBROLAN_HOST)
   --port N             the server's UDP port (default ${DEFAULT_PORT}; env OBROLAN_PORT)
   --password S         the room's password (env OBROLAN_PASSWORD)
-  --room NAME          with --no-ui: join the room of that name found on this LAN (instead of --host)
-  --discover           list the rooms on this LAN (one line each) and exit: 0 if any answered, 1 if none
-  --wait MS            how long --discover and --room listen for answers (default ${DISCOVERY_WAIT_MS} ms)
-  --username U         your name in the room, 1–32 characters (env OBROLAN_USERNAME)
-  --history-dir DIR    where your history and keys live (default: history/ beside client.ts; env OBROLAN_HISTORY_DIR)
+  --room NAME          with --no-ui: join the room of that name found on this
+                       LAN (instead of --host)
+  --discover           list the rooms on this LAN (one line each) and exit: 0 if
+                       any answered, 1 if none
+  --wait MS            how long --discover and --room listen for answers
+                       (default ${DISCOVERY_WAIT_MS} ms)
+  --username U         your name in the room, 1–32 characters
+                       (env OBROLAN_USERNAME)
+  --history-dir DIR    where your history and keys live (default: history/
+                       beside client.ts; env OBROLAN_HISTORY_DIR)
   --no-ui              line mode: read stdin, one line each:
                          TEXT             send TEXT to the room
                          /enc TEXT        send TEXT encrypted end to end
                          /msg USER TEXT   direct message (always encrypted)
                          /users           list who is in the room
-                         /quit            leave (after every sent message is delivered)
-  --json               with --no-ui: one JSON object per line on stdout, each with a "type":
-                         ready, message, delivered, join, leave, users, error
-                       with --discover: {"type":"room","name","host","port","fingerprint","users"}
+                         /quit            leave when every message is stored
+  --json               with --no-ui: one JSON object per line on stdout, each
+                       with a "type": ready, message, delivered, join, leave,
+                       users, error
+                       with --discover: {"type":"room","name","host","port",
+                       "fingerprint","users"}
   -h, --help           this text
 
 Exit codes: 0 done; 1 failed (e.g. server unreachable); 2 bad arguments;

@@ -2,6 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import { EXIT } from './cli.ts';
 import { ChatServer } from '../chat/server.ts';
+import { HEADLESS_COUNTERS_MS } from '../constants.ts';
 
 export interface HeadlessOptions { host: string; port: number; password: string; historyDir: string; json: boolean; retentionDays?: number; roomName?: string }
 
@@ -36,6 +37,16 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return EXIT.FAILED;
   }
+  // Counters every minute, and on SIGUSR1 (`kill -USR1 PID`) whenever wanted; set up before "listening",
+  // which tells a script it may send the signal.
+  const counters = (): void => {
+    const s = server.stats();
+    const dropped = Object.entries(s.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    out('counters', `counters: users ${s.users}, connections ${s.connections}, messages ${s.messages}, datagrams in ${s.datagramsIn} out ${s.datagramsOut}, retransmits ${s.retransmits}, dropped ${dropped}`, { stats: s });
+  };
+  const timer = setInterval(counters, HEADLESS_COUNTERS_MS);
+  timer.unref();
+  process.on('SIGUSR1', counters);
   out('listening', `listening on ${addr.host}:${addr.port} — room "${server.roomName}"`, { ...addr, room: server.roomName });
   const d = server.discovery;
   if (d.answering.length) out('discovery', `answering rooms-on-this-LAN queries on ${d.answering.map((a) => `${a.name} (${a.bind}:${a.port})`).join(', ')}`, { answering: d.answering });
@@ -48,6 +59,8 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
+      clearInterval(timer);
+      process.removeListener('SIGUSR1', counters);
       out('stopping', `${signal}: telling clients and saving history…`);
       server.stop().then(() => { out('stopped', 'stopped'); resolve(EXIT.OK); }, (err: Error) => {
         process.stderr.write(`error while stopping: ${err.message}\n`);

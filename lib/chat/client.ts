@@ -7,7 +7,7 @@ import type { ClientKeys } from '../e2e/keys.ts';
 export type { ChatClientOptions } from './types.ts';
 import type { SecureLink } from '../net/client-endpoint.ts';
 import { connectTrusted } from './trusted-connect.ts';
-import { loadOrCreateClientKeys } from '../e2e/keys.ts';
+import { loadOrCreateUserKeys } from '../e2e/keys.ts';
 import { ChatError, type ChatErrorCode, ProtocolError } from '../errors.ts';
 import { ClientHistory, KnownUsers } from '../history/room.ts';
 import { KeyDirectory } from './key-directory.ts';
@@ -18,6 +18,7 @@ import { Roster } from './roster.ts';
 import { newId, Outbox } from './outbox.ts';
 import { answerLogin, serverProved } from './pake.ts';
 import { Inbox } from './inbox.ts';
+import { PendingFile } from '../history/pending.ts';
 import { ReplayGuard } from '../e2e/seal.ts';
 import { Waiters } from '../waiters.ts';
 import { foldName } from '../names.ts';
@@ -100,13 +101,14 @@ export class ChatClient extends EventEmitter {
 
   /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
   async join(username: string): Promise<void> {
-    this.keys ??= this.opts.keys ?? await loadOrCreateClientKeys(this.opts.historyDir, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
     await this.inbox?.idle();
     if (!this.store || foldName(this.username ?? '') !== foldName(username)) {
       await this.store?.close();
       this.store = this.opts.persist === false ? new MemoryHistory()
         : await ClientHistory.open(this.opts.historyDir, this.server, username, { onWarning: (w: string) => this.emit('warning', w) });
       this.resume = undefined;
+      if (this.opts.persist !== false) this.outbox.attach(await PendingFile.open(this.opts.historyDir, this.server, username, (w) => this.emit('warning', w)));
     }
     if (!this.directory) {
       const known = this.opts.persist === false ? new MemoryKnownUsers() : await KnownUsers.open(this.opts.historyDir, this.server);
@@ -120,7 +122,7 @@ export class ChatClient extends EventEmitter {
     this.inbox = new Inbox(this.store, this.directory, this.keys, this, this.seen);
     this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
     const w = await welcome;
-    if (w.t === 'error') { this.waiters.cancel(done); throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
+    if (w.t === 'error') { this.waiters.cancel(done); if (!this.username) this.keys = undefined; throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
     if (w.t !== 'welcome') return;
     this.username = w.name;
     this.resume = w.resume;
@@ -171,6 +173,23 @@ export class ChatClient extends EventEmitter {
 
   /** Number of messages sent but not yet acknowledged. */
   get unacked(): number { return this.outbox.size; }
+  /** Messages not yet stored by the server (also those an earlier run left on disk), oldest first. */
+  unsent(): Array<{ id: string; text: string; encrypted: boolean; to?: string }> { return this.outbox.list(); }
+
+  /** Logs in again now (/reconnect; a new `password` after the server's changed), a running reconnect loop stopped first. */
+  async reconnect(password = this.password): Promise<void> {
+    if (!this.username || password === undefined) throw new ChatError('not_logged_in', 'join the room first');
+    this.closing = true; // a running loop stops at its next step
+    this.dropLink();
+    while (this.reconnecting) await new Promise((r) => setTimeout(r, 20));
+    await this.logIn(password).catch((err: unknown) => { this.dropLink(); this.setState('closed'); throw err; });
+  }
+  /** connect, authenticate, join; close() may come while a step waits: stop there instead of logging back in. */
+  private async logIn(password: string): Promise<void> {
+    await this.connect();
+    if (!this.closing) await this.authenticate(password);
+    if (!this.closing) await this.join(this.username!);
+  }
 
   /** Says goodbye and closes. */
   async close(): Promise<void> {
@@ -186,8 +205,17 @@ export class ChatClient extends EventEmitter {
     this.waiters.cancelAll(new ChatError('server_gone', 'client closed'));
     await this.inbox?.idle();
     await this.store?.close();
+    await this.outbox.store?.flush().catch((err: Error) => this.emit('warning', `could not keep the unsent messages: ${err.message}`));
     this.store = undefined;
     this.setState('closed');
+  }
+
+  private dropLink(): void { // a failed attempt, /reconnect: no goodbye
+    const link = this.link;
+    this.link = undefined;
+    if (link?.conn.alive) link.conn.close(0, 'bye');
+    link?.close();
+    this.roster.clear();
   }
 
   private requireJoined(): Inbox {
@@ -304,18 +332,8 @@ export class ChatClient extends EventEmitter {
     this.setState('reconnecting');
     const ok = await reconnectLoop({
       closing: () => this.closing,
-      attempt: async () => {
-        await this.connect();
-        // close() may come while a step waits: stop there instead of logging back in.
-        if (!this.closing) await this.authenticate(this.password!);
-        if (!this.closing) await this.join(this.username!);
-      },
-      abandon: () => {
-        const link = this.link;
-        this.link = undefined;
-        if (link?.conn.alive) link.conn.close(0, 'bye');
-        link?.close();
-      },
+      attempt: () => this.logIn(this.password!),
+      abandon: () => this.dropLink(),
       fatal: (err) => this.emitError({ code: err.code, message: err.message }),
       stopped: () => this.setState('closed'),
     });

@@ -288,7 +288,7 @@ export class ChatServer extends EventEmitter {
     if (holder) {
       // The same person coming back (e.g. after a network change) may take over its stale session.
       const heldBy = [...this.sessions].find((x) => x.member === holder);
-      if (!resume || !heldBy || !this.reservations.matches(holder.key, resume)) return refuse('name_taken', `the name ${check.name} is taken — pick another`);
+      if (!resume || !heldBy || !this.reservations.matches(holder.key, resume)) return refuse('name_taken', `the name ${check.name} is taken (${holder.name === check.name ? 'names' : `by ${holder.name}: names`} ignore case) — pick another`);
       this.room.remove(holder, 'replaced by a new connection');
       heldBy.member = undefined;
       heldBy.conn.close(CLOSE_REPLACED, 'replaced by a new connection');

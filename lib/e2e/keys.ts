@@ -1,7 +1,7 @@
 // End-to-end keys: each client's own RSA key pairs (one for OAEP, one for PSS), the public
 // bundle that travels at login, and strict parsing of other users' bundles.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { chmod, stat } from 'node:fs/promises';
+import { access, chmod, mkdir, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CLIENT_RSA_BITS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
@@ -170,4 +170,39 @@ export function loadOrCreateClientKeys(dir: string, onGenerate?: () => void, bit
 /** The UserKeys of our own bundle, to open our own messages (e.g. from history). */
 export function ownUserKeys(k: ClientKeys): UserKeys {
   return { enc: k.enc.publicKey, sig: k.sig.publicKey, fingerprint: k.fingerprint };
+}
+
+/**
+ * The folder of one user's keys inside the history dir: names fold as usernames do (NFKC, case), and a
+ * hash of the folded name keeps any name a safe folder name.
+ */
+export function userKeysDir(dir: string, username: string): string {
+  const folded = username.normalize('NFKC').toLowerCase();
+  const readable = folded.replace(/[^a-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 40);
+  const hash = createHash('sha256').update(folded, 'utf8').digest('hex').slice(0, 16);
+  return join(dir, 'users', readable ? `${readable}-${hash}` : hash);
+}
+
+/**
+ * Loads or makes `username`'s keys in <dir>/users/<name>/keys/, so two people sharing one folder have
+ * identities of their own. Keys an earlier version kept for the whole folder (<dir>/keys/client-*.pem)
+ * move to the first user who starts after the upgrade: that person keeps their identity.
+ */
+export async function loadOrCreateUserKeys(dir: string, username: string, onGenerate?: () => void, bits = CLIENT_RSA_BITS): Promise<ClientKeys> {
+  const own = userKeysDir(dir, username);
+  await adoptFolderKeys(dir, own);
+  return loadOrCreateClientKeys(own, onGenerate, bits);
+}
+
+async function adoptFolderKeys(dir: string, own: string): Promise<void> {
+  const names = ['client-enc.pem', 'client-sig.pem'];
+  const from = names.map((n) => join(dir, 'keys', n));
+  const to = names.map((n) => join(own, 'keys', n));
+  const exists = (p: string) => access(p).then(() => true, () => false);
+  if ((await Promise.all(to.map(exists))).some(Boolean) || !(await Promise.all(from.map(exists))).every(Boolean)) return;
+  await mkdir(join(own, 'keys'), { recursive: true, mode: 0o700 });
+  try {
+    // Another process may move them first (two people starting at once): then this one makes its own.
+    for (let i = 0; i < names.length; i++) await rename(from[i]!, to[i]!);
+  } catch { /* taken by the other process */ }
 }

@@ -133,7 +133,9 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
         },
       };
     }
-    socket.on('error', (err) => fail(new ChatError('server_gone', `network error talking to ${o.host}:${o.port}: ${err.message}`)));
+    socket.on('error', (err: NodeJS.ErrnoException) => fail(new ChatError('server_gone', err.code === 'ECONNREFUSED'
+      ? `nothing is listening on ${o.host}:${o.port} — is the server started, and is the port right?`
+      : `network error talking to ${o.host}:${o.port}: ${err.message}`)));
     socket.on('message', (buf) => {
       let p: Packet;
       try { p = decodePacket(buf); } catch (err) { if (err instanceof ProtocolError) return count('malformed'); throw err; }

@@ -3,14 +3,22 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import type { ChatMessage, ClientState } from '../chat/types.ts';
 import {
-  dayKey, escapeTags, formatDay, formatMessage, formatSystem, peerName, shortFingerprint, stripTags,
+  dayKey, escapeTags, formatDay, LOCK_MARK, formatMessage, formatSystem, peerName, shortFingerprint, stripControls, stripTags,
 } from './format.ts';
-import { FocusRing } from './keys.ts';
 import { foldName } from '../names.ts';
-import { atBottom, button, keepReading, label, relabel, scrollBy, scrollPane, textField } from './widgets.ts';
+import { ChatInput } from './chat-input.ts';
+import { highlightMentions } from './attention.ts';
+import { COMMAND_WORDS, ME_PREFIX } from './commands.ts';
+import { askYesNo } from './dialogs.ts';
+import { activeRing, FocusRing } from './keys.ts';
+import { atBottom, button, label, relabel, scrollBy, scrollPane, type TextField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
+/** The start of a formatted message up to "name: ", to turn "/me waves" into "* name waves" (names hold no ':'). */
+const ACTION_LINE = new RegExp(`^(\\{gray-fg\\}[^{]*\\{/gray-fg\\} (?:${LOCK_MARK} )?)(.*?): `);
+/** The line above the first message that came while the pane was scrolled up. */
+const UNREAD_MARKER = '{yellow-fg}──────── new messages ────────{/yellow-fg}';
 /** Width of the users pane, in cells. */
 const USERS_WIDTH = 24;
 
@@ -43,7 +51,8 @@ const STATE_LABEL: Record<ClientState, string> = {
 /** The chat view; the client window shows it after a successful login. */
 export class ChatView {
   readonly box: Widgets.BoxElement;
-  readonly input: Widgets.TextboxElement;
+  readonly input: TextField;
+  private readonly line: ChatInput;
   private readonly messages: Widgets.BoxElement;
   private readonly users: Widgets.ListElement;
   private readonly sendButton: Widgets.ButtonElement;
@@ -55,6 +64,11 @@ export class ChatView {
   private userNames: string[] = [];
   private me = '';
   private lastStatus: ChatStatus | undefined;
+  /** The message pane shows its newest line (kept across resizes, when atBottom cannot tell). */
+  private follow = true;
+  /** Messages that came while scrolled up, and the first of them (the unread marker goes above it). */
+  private unseen = 0;
+  private marker: Entry | undefined;
 
   constructor(screen: Widgets.Screen, private readonly ring: FocusRing, private readonly on: ChatViewHandlers) {
     this.box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', bottom: 1 });
@@ -68,7 +82,16 @@ export class ChatView {
     const bar = blessed.box({ parent: this.box, bottom: 1, left: 0, width: '100%', height: 3, border: { type: 'line' },
       style: { border: { fg: '#585858' } } });
     label({ parent: bar, top: 0, left: 0, content: '>' });
-    this.input = textField({ parent: bar, top: 0, left: 2, right: 25, onClick: () => this.ring.focus(this.input) });
+    this.line = new ChatInput({ parent: bar, top: 0, left: 2, right: 25, onClick: () => this.ring.focus(this.input) }, {
+      submit: () => this.take(this.on.send),
+      names: () => this.userNames.filter((n) => n !== this.me),
+      commands: () => COMMAND_WORDS,
+      confirmPaste: (lines) => askYesNo(screen, {
+        title: 'Long paste', lines: [`The paste has ${lines} lines. Put it in the input as one message?`],
+        yes: 'Yes, paste', no: 'No',
+      }),
+    });
+    this.input = this.line.field;
     this.sendButton = button({ parent: bar, top: 0, right: 17, label: 'Send' });
     this.encButton = button({ parent: bar, top: 0, right: 0, label: 'Send Encrypted' });
     this.status = label({ parent: this.box, bottom: 0, left: 0, width: '100%', style: { fg: 'white', bg: '#303030' } });
@@ -76,15 +99,15 @@ export class ChatView {
   }
 
   private wire(): void {
-    this.input.on('submit', () => {
-      this.take(this.on.send);
-      keepReading(this.input);
+    // A click in the messages or the users pane must not take the keyboard from the input.
+    for (const pane of [this.messages, this.users]) pane.on('focus', () => activeRing(this.box.screen) === this.ring && this.ring.focus(this.input));
+    this.messages.on('scroll', () => {
+      this.follow = atBottom(this.messages);
+      this.seenAll();
     });
-    // Escape ends reading; keep the line editable unless the focus moved on.
-    this.input.on('cancel', () => keepReading(this.input));
     this.sendButton.on('press', () => this.take(this.on.send));
     this.encButton.on('press', () => this.take(this.on.sendEncrypted));
-    this.box.screen.on('resize', () => { this.redraw(); if (this.lastStatus) this.setStatus(this.lastStatus); });
+    this.box.screen.on('resize', () => this.resized());
     this.users.on('select', (_item: unknown, index: number) => this.pickUser(index));
     this.users.on('element click', (el: Widgets.BlessedElement) => {
       const index = (this.users as unknown as { items: Widgets.BlessedElement[] }).items.indexOf(el);
@@ -92,9 +115,19 @@ export class ChatView {
     });
   }
 
-  /** The focusable widgets, in Tab order. */
+  /** The focusable widgets: the input only (Tab completes; the buttons and users take mouse clicks). */
   items(): Widgets.BlessedElement[] {
-    return [this.input, this.sendButton, this.encButton, this.users];
+    return [this.input];
+  }
+
+  /** Lines this person sent in earlier sessions, for Up. */
+  seedHistory(lines: string[]): void {
+    this.line.seedHistory(lines);
+  }
+
+  /** Puts a line back in the input (an unknown command keeps what was typed). */
+  restoreInput(text: string): void {
+    this.input.setValue(text);
   }
 
   /** Shows the view for user `me` with the input focused. */
@@ -118,7 +151,14 @@ export class ChatView {
     const text = this.input.getValue();
     this.input.clearValue();
     this.ring.focus(this.input);
-    if (text.trim()) how(text);
+    if (!text.trim()) return;
+    this.line.history.add(text);
+    // Answering means the earlier messages were read: the marker goes.
+    if (this.marker) {
+      this.marker = undefined;
+      this.redraw();
+    }
+    how(text);
   }
 
   private pickUser(index: number): void {
@@ -151,6 +191,15 @@ export class ChatView {
     this.push({ kind: 'system', text, ts: Date.now(), level });
   }
 
+  /** Empties the message pane (/clear). */
+  clear(): void {
+    this.entries.length = 0;
+    this.follow = true;
+    this.marker = undefined;
+    this.seenAll();
+    this.redraw();
+  }
+
   /** Scrolls the message pane by pages (negative: up). */
   scrollPages(pages: number): void {
     scrollBy(this.messages, pages * Math.max(1, Number(this.messages.height) - 3));
@@ -179,14 +228,45 @@ export class ChatView {
     this.box.screen.render();
   }
 
+  /** A message line: "* name action" for /me, the name of the reader highlighted in others' messages. */
+  private formatEntry(e: Extract<Entry, { kind: 'message' }>, width: number): string {
+    const delivery = e.own ? (e.delivered ? 'delivered' : 'pending') : 'none';
+    const line = e.m.text.startsWith(ME_PREFIX)
+      ? formatMessage({ ...e.m, text: e.m.text.slice(ME_PREFIX.length) }, this.me, delivery, width).replace(ACTION_LINE, '$1* $2 ')
+      : formatMessage(e.m, this.me, delivery, width);
+    return e.own ? line : highlightMentions(line, this.me);
+  }
+
+  /** Unseen messages while scrolled up: counted in the pane's title, a marker line above the first. */
+  private noteUnseen(e: Entry): void {
+    if (e.kind !== 'message' || e.own) return;
+    if (this.follow) return;
+    this.unseen++;
+    this.marker ??= e;
+    relabel(this.messages, ` Messages — ${this.unseen} new ↓ `);
+  }
+
+  private seenAll(): void {
+    if (!this.follow || this.unseen === 0) return;
+    this.unseen = 0;
+    relabel(this.messages, ' Messages ');
+  }
+
   private push(e: Entry): void {
+    this.noteUnseen(e);
     this.entries.push(e);
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
     this.redraw();
   }
 
+  /** After a resize: wrap again at the new width, and a pane that followed the newest line still does. */
+  private resized(): void {
+    if (this.lastStatus) this.setStatus(this.lastStatus);
+    this.redraw();
+  }
+
   private redraw(): void {
-    const follow = atBottom(this.messages);
+    const follow = this.follow;
     const lines: string[] = [];
     // HH:MM alone would pass yesterday's history off as today's: a date line starts every other day.
     let day = dayKey(Date.now());
@@ -197,9 +277,8 @@ export class ChatView {
       const ts = e.kind === 'system' ? e.ts : e.m.ts;
       if (dayKey(ts) !== day) lines.push(formatDay(ts));
       day = dayKey(ts);
-      lines.push(e.kind === 'system'
-        ? formatSystem(e.text, e.ts, e.level, width)
-        : formatMessage(e.m, this.me, e.own ? (e.delivered ? 'delivered' : 'pending') : 'none', width));
+      if (e === this.marker) lines.push(UNREAD_MARKER);
+      lines.push(e.kind === 'system' ? formatSystem(e.text, e.ts, e.level, width) : this.formatEntry(e, width));
     }
     this.messages.setContent(lines.join('\n'));
     if (follow) this.messages.setScrollPerc(100);

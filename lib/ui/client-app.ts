@@ -45,8 +45,15 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
   let onSignal = () => {};
   try {
     await new Promise<void>((resolve) => {
-      win.on('quit', resolve);
-      app.onQuit = resolve;
+      // Ctrl-C or /quit ask first when messages are unsent; Ctrl-C again while asking quits (they stay on disk).
+      let asking = false;
+      const tryQuit = () => {
+        if (asking) return resolve();
+        asking = true;
+        void app.mayQuit().then((yes) => (yes ? resolve() : undefined), () => resolve()).finally(() => (asking = false));
+      };
+      win.on('quit', tryQuit);
+      app.onQuit = tryQuit;
       onSignal = resolve;
       for (const sig of QUIT_SIGNALS) process.once(sig, onSignal);
     });

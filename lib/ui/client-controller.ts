@@ -3,13 +3,16 @@ import type { ChatMessage } from '../chat/types.ts';
 import { ChatError } from '../errors.ts';
 import type { ClientFactory, ClientLike } from './client-like.ts';
 import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './client-window.ts';
-import { COMMAND_HELP, parseCommand } from './commands.ts';
+import { runCommand } from './chat-commands.ts';
+import { mentions, windowTitle } from './attention.ts';
 import { saveLastLogin } from './last-login.ts';
-import { REPLAY_MAX } from '../constants.ts';
+import { CHAT_HISTORY_LINES, REPLAY_MAX } from '../constants.ts';
 import { foldName } from '../names.ts';
 
 /** Messages of earlier sessions shown when the chat opens. */
 const HISTORY_ON_OPEN = REPLAY_MAX;
+/** Stored messages searched for your own earlier lines (Up in the input). */
+const INPUT_HISTORY_SCAN = 20 * REPLAY_MAX;
 /** Longest wait for a clean close on quit, in ms. */
 const CLOSE_TIMEOUT_MS = 3_000;
 
@@ -32,6 +35,11 @@ export class ClientController {
   private target = '';
   private me = '';
   private busy = false;
+  /** Ring the terminal bell on a mention or a direct message (/bell off). */
+  private bell = true;
+  private askingPassword = false;
+  private unreadMentions = 0;
+  private unsentAtJoin: ReturnType<ClientLike['unsent']> = [];
   private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
@@ -42,6 +50,7 @@ export class ClientController {
     win.on('send', (text) => this.send(text));
     win.on('sendEncrypted', (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }));
     win.on('command', (line) => this.command(line));
+    for (const e of ['send', 'sendEncrypted', 'command'] as const) win.on(e, () => this.typed());
   }
 
   private async login(d: LoginDetails): Promise<void> {
@@ -87,6 +96,8 @@ export class ClientController {
     this.held = [];
     await c.join(d.username);
     this.stage = 'joined';
+    // Taken before any await: join() has just sent what an earlier run left unsent, and an ack may follow.
+    this.unsentAtJoin = c.unsent();
   }
 
   /** The kept session when the server is the same, else a new one. */
@@ -135,7 +146,15 @@ export class ClientController {
     this.held = undefined;
     for (const m of held) this.show(m);
     if (this.client!.verified === 'password') this.win.system(`server key ${this.client!.serverFingerprint} verified by the room password`);
+    // Up reaches the last lines you sent in earlier sessions, further back than the messages shown.
+    const mine = (await this.client!.history(INPUT_HISTORY_SCAN).catch(() => earlier)).filter((m) => this.isMe(m.from));
+    this.win.seedInputHistory(mine.slice(-CHAT_HISTORY_LINES).map((m) => m.text));
+    const unsent = this.unsentAtJoin;
+    this.unsentAtJoin = [];
+    if (unsent.length) this.win.system(`${unsent.length} message(s) not sent last time: sending them now`);
+    for (const u of unsent) this.own(u.id, u.text, u.encrypted, u.to);
     this.win.system(`you joined ${this.target} as ${this.me} — type /help for commands`);
+    this.title();
   }
 
   private async refused(d: LoginDetails, err: unknown): Promise<void> {
@@ -167,14 +186,18 @@ export class ClientController {
 
   private listen(c: ClientLike): void {
     const w = this.win;
-    c.on('message', (m) => (this.held ? this.held.push(m) : this.show(m)));
+    c.on('message', (m) => (this.held ? this.held.push(m) : this.live(m)));
     c.on('delivered', ({ id }) => w.markDelivered(id));
     c.on('join', ({ user }) => this.stage === 'joined' && w.system(`${user} joined`));
     c.on('leave', ({ user }) => this.stage === 'joined' && w.system(`${user} left`));
     c.on('users', ({ users }) => this.setUsers(users));
     // The core words losing and regaining the connection as warnings and errors; state only feeds the status bar.
     c.on('state', (state) => this.stage === 'joined' && this.status(state));
-    c.on('error', ({ message }) => w.system(message, 'error'));
+    c.on('error', ({ code, message }) => {
+      w.system(message, 'error');
+      // The server came back with another password: ask for it instead of staying stuck.
+      if (code === 'wrong_password' && this.stage === 'joined') void this.askPasswordAgain(message);
+    });
     c.on('warning', (line) => w.system(line));
   }
 
@@ -193,12 +216,33 @@ export class ClientController {
     this.win.setStatus({ state, server: this.target, serverFingerprint: c.serverFingerprint, myFingerprint: c.myFingerprint });
   }
 
-  /** Shows a message once, however many ways it arrives (history, replay, echo of an own send). */
-  private show(m: ChatMessage, stored = true): void {
+  /** Shows a message once, however many ways it arrives (history, replay, echo of an own send); true when new. */
+  private show(m: ChatMessage, stored = true): boolean {
     const key = `${foldName(m.from)}\u0000${m.id}`;
-    if (this.shown.has(key)) return;
+    if (this.shown.has(key)) return false;
     this.shown.add(key);
     this.win.addMessage(m, this.isMe(m.from), stored);
+    return true;
+  }
+
+  /** A message as it arrives: your name in it or a direct message rings the bell and counts in the title. */
+  private live(m: ChatMessage): void {
+    if (!this.show(m) || this.isMe(m.from)) return;
+    if (m.to === undefined && !mentions(m.text, this.me)) return;
+    if (this.bell) this.win.bell();
+    this.unreadMentions++;
+    this.title();
+  }
+
+  private title(): void {
+    this.win.setTitle(windowTitle(this.target, this.unreadMentions));
+  }
+
+  /** The person typed a line: the mentions so far count as read. */
+  private typed(): void {
+    if (this.unreadMentions === 0) return;
+    this.unreadMentions = 0;
+    this.title();
   }
 
   private own(id: string, text: string, encrypted: boolean, to?: string): void {
@@ -224,22 +268,44 @@ export class ClientController {
   }
 
   private command(line: string): void {
-    const cmd = parseCommand(line);
-    const w = this.win;
-    switch (cmd.kind) {
-      case 'send': return this.send(cmd.text);
-      case 'direct':
-        return void this.sendAsync(() => this.client!.sendDirect(cmd.to, cmd.text), { text: cmd.text, encrypted: true, to: cmd.to });
-      case 'users': {
-        const users = this.client?.users() ?? [];
-        return w.system(`${users.length} in the room: ${users.join(', ')}`);
-      }
-      case 'help':
-        for (const [usage, help] of COMMAND_HELP) w.system(`${usage.padEnd(15)} ${help}`);
-        w.system('Ctrl-E or [Send Encrypted]: end-to-end encrypted to the room');
-        return w.system('Enter on a user (or click) starts a /msg; PgUp/PgDn scroll');
-      case 'quit': return this.onQuit();
-      case 'invalid': return w.system(cmd.message, 'error');
+    runCommand(line, {
+      win: this.win,
+      me: this.me,
+      send: (text) => this.send(text),
+      sendEncrypted: (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }),
+      sendDirect: (to, text) => void this.sendAsync(() => this.client!.sendDirect(to, text), { text, encrypted: true, to }),
+      users: () => this.client?.users() ?? [],
+      reconnect: () => void this.reconnect(),
+      setBell: (on) => (this.bell = on),
+      quit: () => this.onQuit(),
+    });
+  }
+
+  /** /reconnect, or a new password from the dialog: log in again now. */
+  private async reconnect(password?: string): Promise<void> {
+    const c = this.client;
+    if (!c || this.stage !== 'joined') return this.win.system('not in a room yet: log in first', 'error');
+    this.win.system(`reconnecting to ${this.target}…`);
+    try {
+      await c.reconnect(password);
+      this.win.system('reconnected');
+    } catch (err) {
+      if (err instanceof ChatError && err.code === 'wrong_password') return this.askPasswordAgain(err.message);
+      this.win.system(`${(err as Error).message} — type /reconnect to try again`, 'error');
     }
+  }
+
+  private async askPasswordAgain(problem: string): Promise<void> {
+    if (this.askingPassword) return;
+    this.askingPassword = true;
+    const password = await this.win.askPassword(this.target, problem).finally(() => (this.askingPassword = false));
+    if (password === undefined) return this.win.system('not connected — type /reconnect to try again', 'error');
+    await this.reconnect(password);
+  }
+
+  /** Whether to quit now: asks first when messages have not reached the server (they stay on disk either way). */
+  async mayQuit(): Promise<boolean> {
+    const count = this.stage === 'joined' ? this.client?.unsent().length ?? 0 : 0;
+    return count === 0 || this.win.askQuitUnsent(count, this.me);
   }
 }

@@ -13,6 +13,10 @@ export interface ClientLike {
   sendDirect(to: string, text: string): Promise<string>;
   users(): string[];
   history(limit: number): Promise<ChatMessage[]>;
+  /** Messages not yet stored by the server (also those kept on disk by an earlier run), oldest first. */
+  unsent(): Array<{ id: string; text: string; encrypted: boolean; to?: string }>;
+  /** Logs in again now, with `password` if given (after the server's password changed). */
+  reconnect(password?: string): Promise<void>;
   readonly serverFingerprint: string;
   /** 'password' when this login pinned the server key by the password proof, 'pinned' when known before. */
   readonly verified?: 'password' | 'pinned' | undefined;

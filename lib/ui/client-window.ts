@@ -4,7 +4,8 @@ import type { Widgets } from 'blessed';
 import { EventEmitter } from 'node:events';
 import type { ChatMessage } from '../chat/types.ts';
 import { ChatView, type ChatStatus } from './chat-view.ts';
-import { askYesNo } from './dialogs.ts';
+import { askPassword, askYesNo } from './dialogs.ts';
+import { titleSequence } from './attention.ts';
 import { escapeTags } from './format.ts';
 import { LoginView, type LoginDetails, type LoginError, type LoginPrefill } from './login-view.ts';
 import { activeRing, bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
@@ -65,8 +66,8 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
       ...tabBindings(this.screen),
       { keys: [], help: 'Tab next field · Enter connect', view: 'login', run: () => {} },
       { keys: [], help: 'Enter send', view: 'chat', run: () => {} },
-      { keys: ['C-e'], help: 'Ctrl-E encrypted', view: 'chat', global: true, run: inChat(() => this.chat.takeInput('sendEncrypted')) },
-      { keys: [], help: 'Tab next', view: 'chat', run: () => {} },
+      { keys: ['C-s'], help: 'Ctrl-S encrypted', view: 'chat', global: true, run: inChat(() => this.chat.takeInput('sendEncrypted')) },
+      { keys: [], help: 'Tab complete · ↑ history', view: 'chat', run: () => {} },
       { keys: ['pageup'], help: 'PgUp/PgDn', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(-1)) },
       { keys: ['pagedown'], help: '', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(1)) },
       { keys: [], help: '/help', view: 'chat', run: () => {} },
@@ -110,11 +111,49 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
     });
   }
 
+  /** Asks for the room password again (the server's changed); resolves undefined when the person declines. */
+  askPassword(server: string, problem: string): Promise<string | undefined> {
+    return askPassword(this.screen, {
+      title: 'Password',
+      lines: [`{red-fg}${escapeTags(problem)}{/red-fg}`, `Type the room password of {bold}${escapeTags(server)}{/bold}:`],
+    });
+  }
+
+  /** Asks before quitting with `count` messages not yet stored by the server; resolves true to quit. */
+  askQuitUnsent(count: number, me: string): Promise<boolean> {
+    return askYesNo(this.screen, {
+      title: 'Messages not sent yet',
+      lines: [
+        `${count} message(s) have not reached the server yet.`,
+        `They are kept on this computer and sent when you join this room as ${escapeTags(me)} again.`,
+        '',
+        'Quit now?',
+      ],
+      yes: 'Quit',
+      no: 'Stay',
+    });
+  }
+
   /** Switches to the chat as user `me`, input focused. */
   showChat(me: string): void {
     this.login.hide();
     this.setView('chat');
     this.chat.show(me);
+  }
+
+  /** Empties the message pane (/clear); stored history is untouched. */
+  clearMessages(): void {
+    this.chat.clear();
+  }
+
+  /** Lines this person sent in earlier sessions, for Up in the input. */
+  seedInputHistory(lines: string[]): void {
+    this.chat.seedHistory(lines);
+  }
+
+  /** Puts a line back in the chat input (a command that was refused keeps what was typed). */
+  restoreInput(text: string): void {
+    this.chat.restoreInput(text);
   }
 
   /**
@@ -149,6 +188,22 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
   progress(text: string | null): void {
     if (this.view === 'login') this.login.progress(text);
     else if (text !== null) this.chat.system(text);
+  }
+
+  /** Mouse reporting on (wheel, clicks) or off (the terminal selects text as usual). */
+  setMouse(on: boolean): void {
+    if (on) this.screen.program.enableMouse();
+    else this.screen.program.disableMouse();
+  }
+
+  /** Rings the terminal bell (a mention, a direct message). */
+  bell(): void {
+    if (!this.screen.destroyed) (this.screen.program as unknown as { bell(): void }).bell();
+  }
+
+  /** Sets the terminal's title (OSC 2). */
+  setTitle(title: string): void {
+    if (!this.screen.destroyed) (this.screen.program as unknown as { _write(s: string): void })._write(titleSequence(title));
   }
 
   /** Takes the screen down and gives the terminal back as it was. */

@@ -3,47 +3,75 @@
 /** What a line typed in the chat input asks for. */
 export type ChatCommand =
   | { kind: 'send'; text: string }
+  | { kind: 'encrypted'; text: string }
   | { kind: 'direct'; to: string; text: string }
+  | { kind: 'me'; text: string }
   | { kind: 'users' }
   | { kind: 'help' }
+  | { kind: 'clear' }
+  | { kind: 'reconnect' }
+  | { kind: 'bell'; on: boolean }
+  | { kind: 'mouse'; on: boolean }
+  | { kind: 'away'; text: string }
   | { kind: 'quit' }
-  | { kind: 'invalid'; message: string };
+  | { kind: 'invalid'; message: string; keep?: boolean };
 
 /** Every command with its one-line help, in the order /help lists them. */
 export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
-  ['/help', 'list these commands'],
+  ['/help', 'these commands and the keys'],
   ['/msg USER TEXT', 'to USER only, end-to-end encrypted'],
-  ['/users', 'list who is in the room'],
-  ['/quit', 'leave and close the window (or Ctrl-C)'],
+  ['/enc TEXT', 'to the room, end-to-end encrypted'],
+  ['/me ACTION', 'shown as "* you ACTION"'],
+  ['/away [TEXT]', 'say you are away; alone: back'],
+  ['/users', 'who is in the room'],
+  ['/clear', 'empty the pane (history stays)'],
+  ['/reconnect', 'connect again now'],
+  ['/bell on|off', 'bell on your name and direct msgs'],
+  ['/mouse on|off', 'off: the terminal selects text'],
+  ['/quit', 'leave and close (or Ctrl-C)'],
   ['//TEXT', 'send a line starting with "/"'],
 ];
 
+/** The command words Tab completes. */
+export const COMMAND_WORDS: string[] = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]!).filter((w) => w !== '//TEXT');
+
+/** Prefix of an action ("/me waves") as it travels in the text, like IRC's. */
+export const ME_PREFIX = '/me ';
+
+const usage = (message: string): ChatCommand => ({ kind: 'invalid', message, keep: true });
+
 /**
  * Parses one input line. A line not starting with "/" is a message; "//x" sends "/x".
- * Unknown commands and a /msg without a user or text come back as `invalid` with a message for people.
+ * Unknown commands and wrong usage come back as `invalid` with a message for people (`keep`: put the line
+ * back in the input so nothing typed is lost).
  */
 export function parseCommand(line: string): ChatCommand {
   if (!line.startsWith('/')) return { kind: 'send', text: line };
   if (line.startsWith('//')) return { kind: 'send', text: line.slice(1) };
-  const match = /^\/(\S+)\s*([\s\S]*)$/.exec(line)!;
+  const match = /^\/(\S+)\s*([\s\S]*)$/.exec(line);
+  if (!match) return usage('type a command after the "/", or "//" to send a line starting with "/"');
   const name = match[1]!.toLowerCase();
   const rest = match[2]!;
   switch (name) {
-    case 'help':
-    case '?':
-      return { kind: 'help' };
-    case 'users':
-    case 'who':
-      return { kind: 'users' };
-    case 'quit':
-    case 'exit':
-      return { kind: 'quit' };
-    case 'msg': {
+    case 'help': case '?': return { kind: 'help' };
+    case 'users': case 'who': case 'names': return { kind: 'users' };
+    case 'quit': case 'exit': return { kind: 'quit' };
+    case 'clear': return { kind: 'clear' };
+    case 'reconnect': return { kind: 'reconnect' };
+    case 'me': return rest.trim() ? { kind: 'me', text: rest } : usage('usage: /me ACTION');
+    case 'enc': return rest.trim() ? { kind: 'encrypted', text: rest } : usage('usage: /enc TEXT');
+    case 'away': return { kind: 'away', text: rest.trim() };
+    case 'bell': case 'mouse': {
+      const v = rest.trim().toLowerCase();
+      if (v === 'on' || v === 'off') return { kind: name, on: v === 'on' };
+      return usage(`usage: /${name} on or /${name} off`);
+    }
+    case 'msg': case 'query': {
       const m = /^(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(rest);
-      if (!m) return { kind: 'invalid', message: 'usage: /msg USER TEXT' };
+      if (!m) return usage('usage: /msg USER TEXT');
       return { kind: 'direct', to: m[1]!, text: m[2]! };
     }
     default:
-      return { kind: 'invalid', message: `unknown command /${name} — type /help for the list` };
+      return usage(`unknown command /${name} — type /help for the list (the line is still in the input)`);
   }
 }

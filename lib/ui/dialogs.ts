@@ -2,7 +2,7 @@
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import { FocusRing, popRing, pushRing } from './keys.ts';
-import { button } from './widgets.ts';
+import { button, label, textField } from './widgets.ts';
 
 /** What a yes/no dialog shows. */
 export interface YesNoOptions {
@@ -61,5 +61,49 @@ export function askYesNo(screen: Widgets.Screen, opts: YesNoOptions): Promise<bo
       b.key(['left', 'right'], () => ring.move(b === yes ? 1 : -1));
     }
     ring.focus(no);
+  });
+}
+
+/** What a password dialog shows. */
+export interface PasswordOptions {
+  title: string;
+  /** Body lines, blessed tag text (escape peer text first). */
+  lines: string[];
+}
+
+/**
+ * Shows a centred dialog with a masked field; resolves with what was typed on Enter, undefined on Escape
+ * or when the window closes. The field has the focus, and keys typed right after it opened are kept.
+ */
+export function askPassword(screen: Widgets.Screen, opts: PasswordOptions): Promise<string | undefined> {
+  const before = screen.focused as Widgets.BlessedElement | undefined;
+  const width = Math.min(72, Math.max(40, Number(screen.width) - 4));
+  const box = blessed.box({
+    parent: screen, top: 'center', left: 'center', width, height: opts.lines.length + 6, tags: true,
+    border: { type: 'line' }, label: ` ${opts.title} `, content: opts.lines.join('\n'), padding: { left: 1, right: 1 },
+    style: { border: { fg: 'yellow' }, label: { fg: 'yellow', bold: true } },
+  });
+  label({ parent: box, bottom: 1, left: 0, content: 'Password' });
+  const field = textField({ parent: box, bottom: 1, left: 10, right: 1, censor: true, onClick: () => ring.focus(field) });
+  label({ parent: box, bottom: 0, left: 0, content: '{gray-fg}Enter: log in again · Escape: not now{/gray-fg}' });
+  const ring = new FocusRing(screen, [field]);
+  pushRing(screen, ring);
+  return new Promise((resolve) => {
+    let answered = false;
+    const answer = (value: string | undefined) => {
+      if (answered) return;
+      answered = true;
+      popRing(screen, ring);
+      if (!screen.destroyed) {
+        box.destroy();
+        if (before && !before.detached) before.focus();
+        screen.render();
+      }
+      resolve(value);
+    };
+    screen.once('destroy', () => answer(undefined));
+    field.on('submit', (v: string) => { if (v) answer(v); });
+    field.on('cancel', () => answer(undefined));
+    ring.focus(field);
   });
 }

@@ -1,5 +1,6 @@
 // Keys: one table per window, global keys that work while a field reads, and Tab rings.
 import type { Widgets } from 'blessed';
+import type { EditAction } from './line-editor.ts';
 
 /** A key binding: the blessed key names, the footer text, and what it does. */
 export interface KeyBinding {
@@ -58,10 +59,9 @@ export class FocusRing {
     return this.items.includes(el);
   }
 
-  /** Gives `el` the focus and renders; a text field that has it but stopped reading (after Enter) reads again. */
+  /** Gives `el` the focus and renders. */
   focus(el: Widgets.BlessedElement): void {
     if (this.screen.focused !== el) el.focus();
-    else if (el.type === 'textbox' && !(el as Widgets.TextboxElement)._reading) (el as Widgets.TextboxElement).readInput();
     this.screen.render();
   }
 
@@ -104,3 +104,41 @@ export function tabBindings(screen: Widgets.Screen): KeyBinding[] {
     { keys: ['S-tab'], help: '', global: true, run: () => activeRing(screen)?.move(-1) },
   ];
 }
+
+/**
+ * The input line's keys → editing actions (lib/ui/line-editor.ts), by blessed key name; the one table
+ * /help and the README list. Enter, Escape, Tab, Up/Down and Alt-Enter are handled by the field's owner.
+ */
+export const EDIT_KEYS: Readonly<Record<string, EditAction>> = {
+  left: 'left', 'C-b': 'left',
+  right: 'right', 'C-f': 'right',
+  home: 'home', 'C-a': 'home',
+  end: 'end', 'C-e': 'end',
+  'M-b': 'wordLeft', 'C-left': 'wordLeft', 'M-left': 'wordLeft',
+  'M-f': 'wordRight', 'C-right': 'wordRight', 'M-right': 'wordRight',
+  backspace: 'deleteBack',
+  delete: 'deleteForward', 'C-d': 'deleteForward',
+  'C-w': 'deleteWordBack', 'M-backspace': 'deleteWordBack',
+  'M-d': 'deleteWordForward',
+  'C-u': 'killToStart',
+  'C-k': 'killToEnd',
+  'C-y': 'yank',
+};
+
+/** Every key of the chat input, as /help and the README show them. */
+export const CHAT_KEY_HELP: ReadonlyArray<readonly [string, string]> = [
+  ['Enter', 'send'],
+  ['Ctrl-S', 'send end-to-end encrypted'],
+  ['Alt-Enter', 'new line in the message'],
+  ['Tab', 'complete a name or /command'],
+  ['Up / Down', 'lines you sent before'],
+  ['Left/Right Ctrl-B/F', 'move by character'],
+  ['Home/End Ctrl-A/E', 'start / end of the line'],
+  ['Alt-B/F Ctrl-Left/Right', 'move by word'],
+  ['Backspace Delete Ctrl-D', 'delete a character'],
+  ['Ctrl-W / Alt-D', 'delete word before / after'],
+  ['Ctrl-U / Ctrl-K', 'delete to the start / end'],
+  ['Ctrl-Y', 'put back what was deleted'],
+  ['PgUp/PgDn, wheel', 'scroll the messages'],
+  ['Ctrl-C', 'quit (asks if unsent)'],
+];

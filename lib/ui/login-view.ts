@@ -3,7 +3,7 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import { escapeTags, parsePort } from './format.ts';
 import { FocusRing } from './keys.ts';
-import { button, label, Spinner, textField } from './widgets.ts';
+import { button, label, Spinner, textField, type TextField } from './widgets.ts';
 
 /** What the login form holds once valid. */
 export interface LoginDetails { host: string; port: number; password: string; username: string }
@@ -24,7 +24,7 @@ const HEIGHT = 15;
 /** The login form view; the client window shows it first and after a refusal. */
 export class LoginView {
   readonly box: Widgets.BoxElement;
-  private readonly fields: Record<LoginField, Widgets.TextboxElement>;
+  private readonly fields: Record<LoginField, TextField>;
   private readonly connectButton: Widgets.ButtonElement;
   private readonly quitButton: Widgets.ButtonElement;
   private readonly message: Widgets.TextElement;
@@ -116,12 +116,12 @@ export class LoginView {
     this.box.screen.render();
   }
 
-  private firstEmpty(): Widgets.TextboxElement | undefined {
+  private firstEmpty(): TextField | undefined {
     return Object.values(this.fields).find((f) => f.getValue().trim() === '');
   }
 
   /** Enter in a field: connect when the form is complete, else go to the next empty field. */
-  private fieldEnter(field: Widgets.TextboxElement): void {
+  private fieldEnter(field: TextField): void {
     const empty = this.firstEmpty();
     if (!empty) return this.submit();
     this.ring.focus(empty === field ? this.connectButton : empty);

@@ -4,6 +4,7 @@ import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
 import { format } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
+import { interceptTerminalInput } from './term-input.ts';
 
 /** Streams for a screen; tests pass in-memory ones, the apps the process's terminal. */
 export interface ScreenIo {
@@ -32,6 +33,9 @@ export function createScreen(title: string, io: ScreenIo = {}): Widgets.Screen {
   // terminal, and copies (tmux capture-pane, a mouse selection) show lines instead of "lqqk".
   const tput = (screen.program as unknown as { tput: { unicode: boolean; brokenACS: boolean } }).tput;
   if (tput.unicode) tput.brokenACS = true;
+  // Pastes arrive whole and Alt-Enter as a line break (screen 'paste' events); undone before the terminal is given back.
+  const restoreInput = interceptTerminalInput(screen);
+  screen.once('destroy', restoreInput);
   return screen;
 }
 

@@ -5,6 +5,7 @@ import { connectAddresses, droppedSince } from './format.ts';
 import { ServerWindow, type ServerSettings } from './server-window.ts';
 import { captureConsole, QUIT_SIGNALS, type ScreenIo } from './screen.ts';
 import { DEFAULT_PORT } from '../constants.ts';
+import { loadLastServer, saveLastServer } from './last-login.ts';
 
 /** How often users and counters are refreshed, in ms. */
 const STATS_REFRESH_MS = 1_000;
@@ -43,7 +44,11 @@ const realServer: ServerFactory = async (opts) => {
  * start: the window shows why and lets the operator fix the form.
  */
 export async function runServerWindow(opts: ServerWindowOptions, deps: ServerAppDeps = {}): Promise<number> {
-  const win = new ServerWindow({ host: opts.host, port: opts.port ?? DEFAULT_PORT, password: opts.password, roomName: opts.roomName ?? hostname() }, deps.io);
+  const last = await loadLastServer(opts.historyDir);
+  const win = new ServerWindow({
+    host: opts.host ?? last?.host, port: opts.port ?? last?.port ?? DEFAULT_PORT, password: opts.password,
+    roomName: opts.roomName ?? last?.roomName ?? hostname(),
+  }, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.log(line, 'warn'));
   const app = new ServerApp(win, opts.historyDir, deps.createServer ?? realServer);
@@ -87,10 +92,15 @@ class ServerApp {
       listenTo(server, win, () => win.setUsers(server.users()));
       const addr = await server.listen();
       this.lastDropped = {};
-      this.showRunning = () => win.setRunning(true, { addresses: connectAddresses(addr.host, addr.port, networkInterfaces()), fingerprint: server.fingerprint, ...discoveryInfo(server) });
+      const addresses = connectAddresses(addr.host, addr.port, networkInterfaces());
+      // Bound to every interface, this machine reaches it on 127.0.0.1 too (handy to try it alone).
+      if (['0.0.0.0', '::', ''].includes(addr.host) && !addresses[0]!.startsWith('127.0.0.1')) addresses.push(`127.0.0.1:${addr.port}  (this machine)`);
+      this.showRunning = () => win.setRunning(true, { addresses, fingerprint: server.fingerprint, ...discoveryInfo(server) });
       this.shownDiscovery = JSON.stringify(discoveryInfo(server));
       this.showRunning();
       for (const f of server.discovery?.failed ?? []) win.log(`cannot answer discovery on ${f.name} (${f.bind}): ${f.reason}`, 'warn');
+      await saveLastServer(this.historyDir, { host: settings.host, port: settings.port, roomName: settings.roomName })
+        .catch((err: Error) => win.log(`could not remember these settings: ${err.message}`, 'warn'));
       this.refresh();
       this.timer = setInterval(() => this.refresh(), STATS_REFRESH_MS);
     } catch (err) {

@@ -8,7 +8,7 @@ import { clockHMS, escapeTags, formatRoomUser, formatStats, parsePort, stripCont
 import { bindKeys, FocusRing, footerText, pushRing, tabBindings, type KeyBinding } from './keys.ts';
 import { createScreen, destroyScreen, type ScreenIo } from './screen.ts';
 import {
-  atBottom, button, label, scrollBy, scrollPane, relabel, setButtonLabel, Spinner, textField,
+  atBottom, button, label, scrollBy, scrollPane, relabel, setButtonLabel, Spinner, textField, type TextField,
 } from './widgets.ts';
 
 /** Most lines the log pane keeps. */
@@ -45,16 +45,18 @@ export interface ServerPrefill { host?: string; port?: number; password?: string
 export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   readonly screen: Widgets.Screen;
   private readonly ring: FocusRing;
-  private host!: Widgets.TextboxElement;
-  private port!: Widgets.TextboxElement;
-  private password!: Widgets.TextboxElement;
-  private roomName!: Widgets.TextboxElement;
+  private host!: TextField;
+  private port!: TextField;
+  private password!: TextField;
+  private roomName!: TextField;
   private startButton!: Widgets.ButtonElement;
   private message!: Widgets.TextElement;
   private connectPane!: Widgets.BoxElement;
   private statsPane!: Widgets.BoxElement;
   private usersPane!: Widgets.BoxElement;
   private logPane!: Widgets.BoxElement;
+  /** The log shows its newest line (kept across resizes, when atBottom cannot tell). */
+  private logFollow = true;
   private readonly spinner: Spinner;
   private readonly logLines: string[] = [];
   private users: RoomUser[] = [];
@@ -84,7 +86,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     const form = blessed.box({ parent: this.screen, top: 1, height: 5, width: '100%', border: { type: 'line' },
       label: ' Settings ', style: { border: { fg: '#585858' } } });
     const field = (top: number, left: number, width: number, value: string, censor = false) => {
-      const f: Widgets.TextboxElement = textField({ parent: form, top, left, width, value, censor,
+      const f: TextField = textField({ parent: form, top, left, width, value, censor,
         onClick: () => this.ring.has(f) && this.ring.focus(f) });
       return f;
     };
@@ -108,9 +110,13 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     this.usersPane = scrollPane({ parent: s, right: 0, bottom: 1, label: ' Users online (0) ' });
     this.logPane = scrollPane({ parent: s, left: 0, bottom: 1, label: ' Log ' });
     this.fitWidths();
+    // After a resize the log wraps again at the new width; one that showed its newest line still does.
+    this.logPane.on('scroll', () => (this.logFollow = atBottom(this.logPane)));
     s.on('resize', () => {
       this.fitWidths();
       this.setUsers(this.users);
+      this.logPane.setContent(this.logLines.join('\n'));
+      if (this.logFollow) this.logPane.setScrollPerc(100);
     });
     this.showConnect(['{gray-fg}Not running. Fill in the form and press Start.{/gray-fg}']);
     this.statsPane.setContent('{gray-fg}—{/gray-fg}');
@@ -173,7 +179,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
   }
 
   /** Enter in a field: start when the form is complete, else go to the next empty field. */
-  private fieldEnter(field: Widgets.TextboxElement): void {
+  private fieldEnter(field: TextField): void {
     const empty = [this.host, this.port, this.password].find((f) => f.getValue().trim() === '');
     if (!empty) return this.pressStartStop();
     this.ring.focus(empty === field ? this.startButton : empty);
@@ -205,7 +211,7 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     this.emit('start', { host, port, password, roomName: this.roomName.getValue().trim() });
   }
 
-  private fieldError(field: Widgets.TextboxElement, text: string): void {
+  private fieldError(field: TextField, text: string): void {
     this.setMessage(`{red-fg}${escapeTags(text)}{/red-fg}`);
     this.ring.focus(field);
   }
@@ -263,9 +269,8 @@ export class ServerWindow extends EventEmitter<ServerWindowEvents> {
     const text = escapeTags(stripControls(line));
     this.logLines.push(`{gray-fg}${clockHMS(Date.now())}{/gray-fg} ${colour ? `{${colour}-fg}${text}{/${colour}-fg}` : text}`);
     if (this.logLines.length > LOG_MAX_LINES) this.logLines.splice(0, this.logLines.length - LOG_MAX_LINES);
-    const follow = atBottom(this.logPane);
     this.logPane.setContent(this.logLines.join('\n'));
-    if (follow) this.logPane.setScrollPerc(100);
+    if (this.logFollow) this.logPane.setScrollPerc(100);
     this.screen.render();
   }
 

@@ -2,49 +2,13 @@
 // (see the neo-blessed section of shared/STACK-NOTES.md for the bugs they avoid).
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
+import { createTextField, type TextField, type TextFieldOptions } from './input-field.ts';
 
-/**
- * Guards a textbox's key listener against neo-blessed's stale listeners: after a focus change before the
- * next tick a second listener stays attached (every key typed twice) and calls a deleted `_done`
- * ("this._done is not a function"). Keys are taken only while reading, once per key event, and Tab never
- * lands in the text (the focus ring moves on instead).
- */
-export function guardTextbox(box: Widgets.TextboxElement): void {
-  const original = box._listener;
-  let last: unknown;
-  box._listener = function guarded(this: Widgets.TextboxElement, ch, key) {
-    if (!this._reading || typeof this._done !== 'function') return;
-    if (key === last || key.name === 'tab') return;
-    last = key;
-    return original.call(this, ch, key);
-  };
-}
+export type { TextField } from './input-field.ts';
 
-/** A one-line text field that starts reading when it gets the focus (by Tab, click or code). */
-export function textField(opts: Widgets.TextboxOptions & { onClick: () => void }): Widgets.TextboxElement {
-  const { onClick, ...rest } = opts;
-  const box = blessed.textbox({
-    height: 1,
-    style: { fg: 'white', bg: '#303030', focus: { bg: '#005f87' } },
-    ...rest,
-  });
-  guardTextbox(box);
-  // Our own inputOnFocus: blessed's rewinds the focus history when reading ends, undoing Tab.
-  box.on('focus', () => {
-    if (!box._reading) box.readInput();
-  });
-  box.on('click', onClick);
-  return box;
-}
-
-/** Restarts reading in a field that still has the focus (after Enter or Escape ended it). */
-export function keepReading(box: Widgets.TextboxElement): void {
-  setImmediate(() => {
-    if (!box.detached && box.screen.focused === box && !box._reading && !box.screen.destroyed) {
-      box.readInput();
-      box.screen.render();
-    }
-  });
+/** A one-line text field that takes keys while focused (by Tab, click or code): our own, see input-field.ts. */
+export function textField(opts: TextFieldOptions & { onClick: () => void }): TextField {
+  return createTextField(opts);
 }
 
 /** A button shown as "[Label]" (readable without colours too) that presses on Enter, Space and a mouse click. */

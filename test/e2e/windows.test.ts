@@ -72,7 +72,7 @@ async function waitFor(session: string, needle: string | RegExp, ms = WAIT_MS): 
 /** Named keys (Enter, Tab, C-e…) as they are; text one character per send-keys, KEY_GAP_MS apart. */
 async function keys(session: string, ...items: string[]): Promise<void> {
   for (const item of items) {
-    const named = /^(Enter|Tab|BTab|Escape|C-[a-z]|PageUp|PageDown|Up|Down)$/.test(item);
+    const named = /^(Enter|Tab|BTab|Escape|C-[a-z]|BSpace|PageUp|PageDown|Up|Down)$/.test(item);
     for (const k of named ? [item] : [...item]) {
       tmux('send-keys', '-t', session, ...(named ? [k] : ['-l', k]));
       await sleep(KEY_GAP_MS);
@@ -123,11 +123,14 @@ if (!hasTmux) {
     const exits = { srv: join(dir, 'srv.exit'), alice: join(dir, 'alice.exit'), bob: join(dir, 'bob.exit') };
     try {
       // All three start at once so tsx start-up and key generation overlap.
-      start('srv', `npx tsx server.ts --port ${port} --password secret --history-dir '${dir}/srv'`, exits.srv);
+      // The form starts with a wrong port, fixed below with keys that all arrive in one read.
+      start('srv', `npx tsx server.ts --port 1111 --password secret --history-dir '${dir}/srv'`, exits.srv);
       start('alice', `npx tsx client.ts --host 127.0.0.1 --port ${port} --username alice --history-dir '${dir}/alice'`, exits.alice);
       start('bob', `npx tsx client.ts --host 127.0.0.1 --port ${port} --username bob --password secret --history-dir '${dir}/bob'`, exits.bob);
       await waitFor('srv', 'Start');
-      await keys('srv', 'Enter'); // the form is complete, so Start has the focus
+      // Start has the focus: back to Password, up to Port, four Backspaces, the port, Enter — in ONE send-keys
+      // (neo-blessed's textbox dropped every key after the focus change in the same read).
+      tmux('send-keys', '-t', 'srv', 'BTab', 'Up', 'BSpace', 'BSpace', 'BSpace', 'BSpace', String(port), 'Enter');
       const srv = await waitFor('srv', `listening on 0.0.0.0:${port}`);
       const fingerprint = /SHA256:\S+/.exec(srv)![0];
 
@@ -152,9 +155,9 @@ if (!hasTmux) {
       await keys('alice', 'hi bob', 'Enter');
       await waitFor('alice', /alice: hi bob ✓/);
       await waitFor('bob', /alice: hi bob/);
-      await keys('alice', 'e1', 'C-e');
+      await keys('alice', 'e1', 'C-s');
       await waitFor('bob', /🔒 alice: e1/);
-      await keys('alice', 'e2', 'Tab', 'Tab', 'Enter'); // Tab to [Send Encrypted]
+      await keys('alice', '/enc e2', 'Enter');
       await waitFor('bob', /🔒 alice: e2/);
       await keys('alice', 'e3');
       await click('alice', 'Send Encrypted');

@@ -102,7 +102,8 @@ export class FakeClient extends EventEmitter implements ClientLike {
     if (!this.name) throw new ChatError('not_logged_in', 'join first');
     if (Buffer.byteLength(text) > 16 * 1024) throw new ChatError('too_large', 'message too large: at most 16 KiB of text');
     const id = `${this.name}-${++this.nextId}`;
-    setTimeout(() => this.deliver(id, text, false), DELIVER_MS).unref();
+    if (this.room.down) this.waiting.push({ id, text, encrypted: false });
+    else setTimeout(() => this.deliver(id, text, false), DELIVER_MS).unref();
     return id;
   }
 
@@ -129,6 +130,20 @@ export class FakeClient extends EventEmitter implements ClientLike {
     this.room.emit('message', m);
     this.emit('delivered', { id, seq: m.seq });
     this.room.broadcast(this, (c) => c.emit('message', m));
+  }
+
+  /** Messages sent while the room is `down` wait here (the real client keeps them on disk). */
+  readonly waiting: Array<{ id: string; text: string; encrypted: boolean }> = [];
+
+  unsent(): Array<{ id: string; text: string; encrypted: boolean }> {
+    return [...this.waiting];
+  }
+
+  async reconnect(password?: string): Promise<void> {
+    if (this.room.down) throw new ChatError('timeout', 'no answer — is the server running?');
+    if (password !== undefined && password !== this.room.password) throw new ChatError('wrong_password', 'wrong password — try again');
+    this.emit('state', 'connected');
+    for (const w of this.waiting.splice(0)) this.deliver(w.id, w.text, w.encrypted);
   }
 
   async history(limit: number): Promise<ChatMessage[]> {

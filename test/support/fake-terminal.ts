@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { Widgets } from 'blessed';
 import { bindKeys, FocusRing, pushRing, tabBindings } from '../../lib/ui/keys.ts';
 import { createScreen, type ScreenIo } from '../../lib/ui/screen.ts';
-import { button, textField } from '../../lib/ui/widgets.ts';
+import { button, textField, type TextField } from '../../lib/ui/widgets.ts';
 
 /** Named keys as a terminal sends them. */
 export const KEY = {
@@ -14,6 +14,7 @@ export const KEY = {
   backspace: '\x7f',
   ctrlC: '\x03',
   ctrlE: '\x05',
+  ctrlS: '\x13',
   down: '\x1b[B',
   up: '\x1b[A',
   pageUp: '\x1b[5~',
@@ -79,7 +80,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export interface Rig { term: FakeTerminal; screen: Widgets.Screen; a: Widgets.TextboxElement; b: Widgets.TextboxElement; go: Widgets.ButtonElement; ring: FocusRing; quits: number[] }
+export interface Rig { term: FakeTerminal; screen: Widgets.Screen; a: TextField; b: TextField; go: Widgets.ButtonElement; ring: FocusRing; quits: number[] }
 
 /** Two text fields and a button in a Tab ring, Ctrl-C counted. */
 export function rig(): Rig {
@@ -88,8 +89,8 @@ export function rig(): Rig {
   term.screen = screen;
   const ring = new FocusRing(screen, []);
   const focus = (el: Widgets.BlessedElement) => () => ring.focus(el);
-  const a: Widgets.TextboxElement = textField({ parent: screen, top: 0, left: 0, width: 20, onClick: () => focus(a)() });
-  const b: Widgets.TextboxElement = textField({ parent: screen, top: 2, left: 0, width: 20, onClick: () => focus(b)() });
+  const a: TextField = textField({ parent: screen, top: 0, left: 0, width: 20, onClick: () => focus(a)() });
+  const b: TextField = textField({ parent: screen, top: 2, left: 0, width: 20, onClick: () => focus(b)() });
   const go = button({ parent: screen, top: 4, left: 0, label: 'Go' });
   ring.setItems([a, b, go]);
   pushRing(screen, ring);

@@ -1,0 +1,70 @@
+// Tab completion of the chat input, pure: member names ("bu" → "budi: " at the start of a line, "budi "
+// elsewhere), /commands at the start, and names after /msg. Repeated Tab cycles through the matches.
+
+/** What the completer may offer. */
+export interface CompletionSource {
+  /** Member names (yourself left out by the caller). */
+  names: string[];
+  /** Command words with their slash ("/msg", "/help"…). */
+  commands: string[];
+}
+
+/** A completion in progress: Tab again replaces `from`…cursor with the next choice. */
+export interface Completion {
+  /** Where the completed word starts (UTF-16 offset). */
+  from: number;
+  /** The text after the cursor, kept as it was. */
+  after: string;
+  /** The text before the word, kept as it was. */
+  before: string;
+  choices: string[];
+  /** Index of the choice shown now. */
+  index: number;
+}
+
+const fold = (s: string) => s.normalize('NFKC').toLowerCase();
+
+/** The word before the cursor and where it starts (words end at blanks). */
+function wordAt(text: string, cursor: number): { from: number; word: string } {
+  let from = cursor;
+  while (from > 0 && !/\s/u.test(text[from - 1]!)) from--;
+  return { from, word: text.slice(from, cursor) };
+}
+
+/** The text a choice becomes: a name gets ": " at the start of a line, a blank elsewhere; a command a blank. */
+function finish(choice: string, before: string): string {
+  if (choice.startsWith('/')) return `${choice} `;
+  return before.trim() === '' ? `${choice}: ` : `${choice} `;
+}
+
+/**
+ * Starts a completion for `text` with the cursor at `cursor`; undefined when nothing matches.
+ * Matching ignores case; choices are sorted.
+ */
+export function startCompletion(text: string, cursor: number, src: CompletionSource): Completion | undefined {
+  const { from, word } = wordAt(text, cursor);
+  const before = text.slice(0, from);
+  const isCommand = before === '' && word.startsWith('/');
+  const afterMsg = /^\/(msg|query)\s+$/i.test(before);
+  if (!word && !afterMsg) return undefined;
+  const pool = isCommand ? src.commands : src.names;
+  const key = fold(word);
+  const choices = [...new Set(pool)].filter((c) => fold(c).startsWith(key)).sort((a, b) => a.localeCompare(b));
+  if (!choices.length) return undefined;
+  return { from, before, after: text.slice(cursor), choices, index: 0 };
+}
+
+/** The line and cursor that show choice `c.index`. */
+export function applyCompletion(c: Completion): { text: string; cursor: number } {
+  const choice = c.choices[c.index]!;
+  const afterMsg = /^\/(msg|query)\s+$/i.test(c.before);
+  let inserted = afterMsg ? `${choice} ` : finish(choice, c.before);
+  // Before a blank that is already there, no second one.
+  if (/^\s/u.test(c.after) && inserted.endsWith(' ')) inserted = inserted.slice(0, -1);
+  return { text: c.before + inserted + c.after, cursor: c.before.length + inserted.length };
+}
+
+/** The same completion moved to its next choice (wrapping). */
+export function nextCompletion(c: Completion): Completion {
+  return { ...c, index: (c.index + 1) % c.choices.length };
+}
