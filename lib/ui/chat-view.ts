@@ -261,8 +261,14 @@ export class ChatView {
 
   /** After a resize: wrap again at the new width, and a pane that followed the newest line still does. */
   private resized(): void {
+    const follow = this.follow;
     if (this.lastStatus) this.setStatus(this.lastStatus);
     this.redraw();
+    if (!follow) return;
+    // blessed scrolls by the pane's height as of its last draw (at the old size, rows wrapped at the old
+    // width): now that it has been drawn at the new size, go to the bottom again.
+    this.messages.setScrollPerc(100);
+    this.box.screen.render();
   }
 
   private redraw(): void {

@@ -104,8 +104,11 @@ export function createTextField(opts: TextFieldOptions): TextField {
 
 function onKey(box: TextField, editor: LineEditor, ch: string | undefined, key: Widgets.Events.IKeyEventArg, changed: () => void): void {
   const name = key.full;
-  // One Enter (\r) comes as 'return' and again as 'enter'; Ctrl-J and keypad Enter only as enter/linefeed.
-  if (name === 'return' || name === 'linefeed' || (name === 'enter' && key.sequence !== '\r')) {
+  // One Enter (\r) comes as 'enter' and then again as 'return' (neo-blessed's program.js); Ctrl-J as
+  // 'linefeed', keypad Enter as 'enter' alone. Act on the first, as blessed's lists and buttons do: a
+  // list whose Enter moves the focus here must not hand this field the same keystroke's 'return'.
+  if (name === 'return') return;
+  if (name === 'enter' || name === 'linefeed') {
     box.emit('submit', editor.text);
     return;
   }

@@ -53,9 +53,9 @@ if (!hasTmux) {
       const asked = await tmux.waitFor('alice', 'Type the room password');
       assert.match(asked, /Users \(1\)/, 'budi is not listed while alice is disconnected');
       tmux.send('alice', NEW_PASSWORD, 'Enter');
-      await tmux.waitFor('alice', /— reconnected/);
+      await tmux.waitFor('alice', /— +reconnected/);
       tmux.send('alice', '/reconnect', 'Enter');
-      await tmux.waitFor('alice', /reconnecting to[\s\S]*— reconnected[\s\S]*— reconnected/);
+      await tmux.waitFor('alice', /reconnecting to[\s\S]*— +reconnected[\s\S]*— +reconnected/);
 
       // 2. /quit with a message the server has not stored: asked, kept on disk, sent by the next run.
       srv.signal('SIGTERM');
