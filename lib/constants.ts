@@ -107,3 +107,11 @@ export const RECONNECT_MAX_MS = 2_000;
 // ── end-to-end ───────────────────────────────────────────────────────
 /** Client RSA key size for OAEP and PSS key pairs, in bits. */
 export const CLIENT_RSA_BITS = 3072;
+
+// ── Send Encrypted with sender keys (issue 15) ──────────────────────
+/** A receiver refuses an encrypted message whose sender time is further than this from the server's stamp, in ms. */
+export const E2E_MAX_CLOCK_SKEW_MS = 10 * 60_000;
+/** Epochs of one sender's keys a receiver keeps (messages of an older epoch may still be in flight), count. */
+export const SENDER_KEY_EPOCHS_KEPT = 8;
+/** Times a client re-sends one encrypted room message the server refused for missing keys, count. */
+export const SENDER_KEY_RESEND_MAX = 8;
