@@ -115,3 +115,5 @@ export const E2E_MAX_CLOCK_SKEW_MS = 10 * 60_000;
 export const SENDER_KEY_EPOCHS_KEPT = 8;
 /** Times a client re-sends one encrypted room message the server refused for missing keys, count. */
 export const SENDER_KEY_RESEND_MAX = 8;
+/** Most users one `keys` request names: a reply of 3072-bit bundles stays well under the 64 KiB message limit, count. */
+export const KEYS_PER_REQUEST = 40;

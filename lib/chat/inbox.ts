@@ -120,14 +120,18 @@ export class Inbox {
     this.owner.emit('message', m);
   }
 
+  // The replay guard: an envelope already held (in this session, or in the history on disk from an earlier
+  // one) is not shown again. Checked first, since after a restart the sender key of an old room message is
+  // gone; recorded only once opened, so a forgery cannot use up the id of the real message.
   private async open(w: WireChat): Promise<{ text: string; notice?: boolean } | undefined> {
+    if (this.store.has(w.from, w.id)) return this.replayed(w);
     const r = await this.e2e.open(w, this.live);
     if (r === undefined || r.notice) return r;
-    // The replay guard: an envelope already held (in this session or in the history on disk) is not shown again.
-    if (this.store.has(w.from, w.id) || this.seen.seen(w.from, w.id)) {
-      this.owner.emit('warning', `ignored a repeated message from ${w.from.slice(0, 32)} (replay)`);
-      return undefined;
-    }
-    return r;
+    return this.seen.seen(w.from, w.id) ? this.replayed(w) : r;
+  }
+
+  private replayed(w: WireChat): undefined {
+    this.owner.emit('warning', `ignored a repeated message from ${w.from.slice(0, 32)} (replay)`);
+    return undefined;
   }
 }

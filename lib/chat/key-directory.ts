@@ -6,6 +6,7 @@ import { bundleFingerprint, parseBundle, type PublicBundle, type UserKeys } from
 import type { UserKeyStore } from '../history/memory.ts';
 import type { VerifiedStore } from '../history/trust.ts';
 import { ChatError } from '../errors.ts';
+import { KEYS_PER_REQUEST } from '../constants.ts';
 import type { WireUser } from './messages.ts';
 
 /** What a person knows of a user's keys: first seen, compared by a person, or different from before. */
@@ -67,8 +68,9 @@ export class KeyDirectory {
   async get(names: string[]): Promise<Map<string, UserKeys>> {
     const out = new Map<string, UserKeys>();
     const missing = names.filter((n) => !this.cache.has(n.toLowerCase()));
-    if (missing.length) {
-      const bundles = await this.fetch(missing);
+    // In chunks, one after the other: a reply for a whole room would not fit in one message.
+    for (let i = 0; i < missing.length; i += KEYS_PER_REQUEST) {
+      const bundles = await this.fetch(missing.slice(i, i + KEYS_PER_REQUEST));
       for (const [name, b] of Object.entries(bundles)) this.add(name, b);
     }
     for (const n of names) {
