@@ -45,10 +45,13 @@ usage: npx tsx client.ts [flags]          opens the chat window (login form firs
                          TEXT             send TEXT to the room
                          /enc TEXT        send TEXT encrypted end to end
                          /msg USER TEXT   direct message (always encrypted)
-                         /users           list who is in the room
+                         /users           list who is in the room (with each one's key state)
+                         /verify USER     show both key fingerprints and the safety number to compare
+                         /verify USER yes mark USER's keys verified (you compared the safety number)
+                         /trust USER      accept USER's changed keys without comparing
                          /quit            leave (after every sent message is delivered)
   --json               with --no-ui: one JSON object per line on stdout, each with a "type":
-                         ready, message, delivered, join, leave, users, error
+                         ready, message, delivered, join, leave, users, verify, trust, error
   -h, --help           this text
 
 Exit codes: 0 done; 1 failed (e.g. server unreachable); 2 bad arguments;

@@ -10,6 +10,8 @@ import { atBottom, button, keepReading, label, relabel, scrollBy, scrollPane, te
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
+/** The key state marker after a user's name (issue 15): verified ✓, changed in red. */
+const KEY_MARKS: Record<string, string> = { verified: ' {green-fg}✓{/green-fg}', changed: ' {red-fg}keys!{/red-fg}' };
 /** Width of the users pane, in cells. */
 const USERS_WIDTH = 24;
 
@@ -155,11 +157,11 @@ export class ChatView {
     scrollBy(this.messages, pages * Math.max(1, Number(this.messages.height) - 3));
   }
 
-  /** Fills the users pane; you are marked "(you)". */
-  setUsers(names: string[]): void {
+  /** Fills the users pane; you are marked "(you)", verified keys ✓, changed keys a red "keys!". */
+  setUsers(names: string[], keyStates: Record<string, string> = {}): void {
     this.userNames = [...names].sort((a, b) => a.localeCompare(b));
     const selected = (this.users as unknown as { selected: number }).selected;
-    this.users.setItems(this.userNames.map((n) => escapeTags(stripControls(n)) + (n === this.me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
+    this.users.setItems(this.userNames.map((n) => escapeTags(stripControls(n)) + (n === this.me ? ' {gray-fg}(you){/gray-fg}' : KEY_MARKS[keyStates[n] ?? ''] ?? '')) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();

@@ -182,7 +182,9 @@ export class ClientController {
 
   /** The users pane always lists you, whether or not the core counts you among the others. */
   private setUsers(users: string[]): void {
-    this.win.setUsers(this.me && !users.some((u) => this.isMe(u)) ? [...users, this.me] : users);
+    const list = this.me && !users.some((u) => this.isMe(u)) ? [...users, this.me] : users;
+    const e2e = this.client?.e2e;
+    this.win.setUsers(list, e2e ? Object.fromEntries(list.map((u) => [u, e2e.state(u)])) : {});
   }
 
   private status(state: 'connecting' | 'connected' | 'reconnecting' | 'closed'): void {

@@ -15,6 +15,8 @@ export interface ClientLike {
   history(limit: number): Promise<ChatMessage[]>;
   readonly serverFingerprint: string;
   readonly myFingerprint: string;
+  /** Each user's key state (new, verified, changed, unknown), for a marker in the users pane (issue 15). */
+  readonly e2e?: { state(name: string): string };
   close(): Promise<void>;
 }
 
