@@ -189,4 +189,18 @@ test('a direct message the server delivers as a room message is refused, not sho
   assert.ok(clients.get('citra')!.messages.every((m) => m.text !== 'hanya untuk budi'));
 });
 
+test('a direct message never overtakes the room messages its sender sent before it', async () => {
+  const { clients } = await room('order', ['ani', 'budi']);
+  const [ani, budi] = [clients.get('ani')!, clients.get('budi')!];
+  for (let round = 0; round < 10; round++) {
+    const roomId = await ani.client.sendEncrypted(`room ${round}`);
+    const plainId = ani.client.send(`plain ${round}`);
+    const dmId = await ani.client.sendDirect('budi', `dm ${round}`);
+    await waitFor(() => budi.messages.some((m) => m.id === dmId), 10_000, `dm ${round}`);
+    const at = (id: string): number => budi.messages.findIndex((m) => m.id === id);
+    assert.ok(at(roomId) >= 0 && at(roomId) < at(dmId), `round ${round}: the encrypted room message came first`);
+    assert.ok(at(plainId) >= 0 && at(plainId) < at(dmId), `round ${round}: the plain room message came first`);
+  }
+});
+
 test.run();
