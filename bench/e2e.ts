@@ -2,6 +2,7 @@
 // own process. Measures, with sender keys:
 //   all_read          every member but the sender reads every encrypted message (text compared)
 //   send_ms_p50       sendEncrypted() on the sender: seal (HKDF, AES-GCM) and one RSA-PSS signature, in ms
+//   seal_ms_p50       the sealing alone (E2EClient.sealRoom), in ms
 //   stored_ms_p50     from the call to the server's `delivered` (stored), in ms
 //   envelope_bytes    the encoded `enc` message of a TEXT_BYTES text (the same whatever the room size)
 //   first_send_ms     the first message of an epoch: the key given to every member first
@@ -49,14 +50,18 @@ function readCounter(clients: ChatClient[], texts: Map<string, string>): Map<str
 }
 
 /** Sends MESSAGES from `sender`, one at a time, each after the previous is read by all `readers`; returns timings. */
-async function timedSends(sender: ChatClient, readers: number, texts: Map<string, string>, read: Map<string, number>): Promise<{ send: number[]; stored: number[]; bytes: number }> {
+async function timedSends(sender: ChatClient, readers: number, texts: Map<string, string>, read: Map<string, number>): Promise<{ send: number[]; stored: number[]; seal: number[]; bytes: number }> {
   const sent: ClientMessage[] = [];
   const raw = sender as unknown as { sendRaw(m: ClientMessage): void };
   const original = raw.sendRaw.bind(sender);
   raw.sendRaw = (m) => { sent.push(m); original(m); };
   const send: number[] = [];
   const stored: number[] = [];
+  const seal: number[] = [];
   for (let i = 0; i < MESSAGES; i++) {
+    const s0 = performance.now();
+    await sender.e2e.sealRoom(`probe${i}`, 'x'.repeat(TEXT_BYTES)); // the crypto alone, never sent
+    seal.push(performance.now() - s0);
     const text = `m${i} `.padEnd(TEXT_BYTES, 'x');
     const t0 = performance.now();
     let delivered = 0;
@@ -70,7 +75,7 @@ async function timedSends(sender: ChatClient, readers: number, texts: Map<string
   }
   raw.sendRaw = original;
   const env = sent.find((m) => m.t === 'enc');
-  return { send, stored, bytes: env ? encodeMessage(env).length : NaN };
+  return { send, stored, seal, bytes: env ? encodeMessage(env).length : NaN };
 }
 
 /** From each newcomer's ready until it holds the current key of every sender, in ms. */
@@ -125,7 +130,7 @@ export async function e2eRoomScenario(ctx: BenchContext): Promise<Row[]> {
     ctx.log('e2e: newcomers…');
     const joins = await joinTimes(ctx, server.port, senders, all);
     return [{
-      scenario: 'e2e_room', members, all_read: allRead, send_ms_p50: round2(pct(t.send, 0.5)), stored_ms_p50: round2(pct(t.stored, 0.5)),
+      scenario: 'e2e_room', members, all_read: allRead, send_ms_p50: round2(pct(t.send, 0.5)), seal_ms_p50: round2(pct(t.seal, 0.5)), stored_ms_p50: round2(pct(t.stored, 0.5)),
       envelope_bytes: t.bytes, text_bytes: TEXT_BYTES, first_send_ms: round2(pct(firstSend, 0.5)), join_keys_ms_p95: round2(pct(joins, 0.95)),
       senders: SENDERS, messages: MESSAGES, newcomers: NEWCOMERS,
     }];

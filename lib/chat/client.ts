@@ -41,7 +41,7 @@ export class ChatClient extends EventEmitter {
   private readonly outbox = new Outbox();
   /** Send Encrypted: our sender key, the keys others gave us, and key trust (/verify, /trust). */
   readonly e2e = new E2EClient({
-    keys: () => this.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.users(),
+    keys: () => this.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.users(), find: (n) => this.roster.find(n),
     directory: () => this.directory, send: (m) => this.sendRaw(m), warn: (w) => this.emit('warning', w), outbox: this.outbox,
     error: (e) => this.emitError(e),
   });

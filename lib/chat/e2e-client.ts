@@ -24,6 +24,8 @@ export interface E2EDeps {
   room(): string;
   /** Names in the room now (ours included). */
   present(): string[];
+  /** The present spelling of a name in the room, or undefined. */
+  find(name: string): string | undefined;
   directory(): KeyDirectory | undefined;
   send(m: ClientMessage): void;
   warn(line: string): void;
@@ -68,7 +70,7 @@ export class E2EClient {
   /** Seals a room message for everyone present. Throws ChatError key_changed, not_logged_in, too_large. */
   sealRoom(id: string, text: string): Promise<MessageEnvelope> {
     return this.locked(async () => {
-      const changed = this.d.present().filter((n) => !this.isMe(n) && this.state(n) === 'changed');
+      const changed = this.dir().changed().flatMap((k) => this.d.find(k) ?? []).filter((n) => this.state(n) === 'changed');
       if (changed.length) throw keyChanged(changed);
       const sk = await this.current([]);
       return sealRoom(sk, { id, from: this.d.me(), room: this.d.room(), text, sender: this.mine() });

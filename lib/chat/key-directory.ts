@@ -18,6 +18,8 @@ export class KeyDirectory {
   private readonly cache = new Map<string, { fp: string; keys: UserKeys }>();
   /** Changed fingerprints already warned about, so a list refresh does not warn again. */
   private readonly warned = new Set<string>();
+  /** Folded names whose listed keys differ from the pinned ones: kept so a send checks them, not the whole room. */
+  private readonly changedNow = new Set<string>();
 
   constructor(
     private readonly known: UserKeyStore,
@@ -34,7 +36,9 @@ export class KeyDirectory {
     this.listed.set(k, u.keys);
     const before = this.known.get(k);
     if (!before) return this.known.set(k, u.keys, now);
-    if (before.keys === u.keys || this.warned.has(`${k} ${u.keys}`)) return;
+    if (before.keys === u.keys) { this.changedNow.delete(k); return; }
+    this.changedNow.add(k);
+    if (this.warned.has(`${k} ${u.keys}`)) return;
     this.warned.add(`${k} ${u.keys}`);
     this.warn(`keys of ${u.name} changed since ${new Date(before.since).toISOString().slice(0, 16).replace('T', ' ')} — if ${u.name} did not reinstall Obrolan, someone may be pretending to be them; compare with /verify ${u.name}, then /verify ${u.name} yes or /trust ${u.name}`);
   }
@@ -44,6 +48,9 @@ export class KeyDirectory {
     const k = name.toLowerCase();
     return this.listed.get(k) ?? this.known.get(k)?.keys;
   }
+
+  /** Folded names of users whose keys changed (some may have left since). */
+  changed(): string[] { return [...this.changedNow]; }
 
   /** new, verified, changed (differs from the pinned keys), or unknown (no keys listed). */
   state(name: string): KeyState {
@@ -61,6 +68,7 @@ export class KeyDirectory {
     const fp = this.fingerprint(k);
     if (!fp) throw new ChatError('no_such_user', `no keys are known for ${name}`);
     await this.known.set(k, fp, now);
+    this.changedNow.delete(k);
     if (verified) await this.verified.set(k, fp);
   }
 
