@@ -1,23 +1,40 @@
 // What the server checks of Send Encrypted without reading anything: who holds each sender's current key
 // (it forwards the key messages, so it knows), and the shape and context of each envelope it routes.
 import { parseKeyEnvelope, parseMessageEnvelope } from '../e2e/sk-envelope.ts';
+import { TokenBucket } from '../rate-limit.ts';
 import { REKEY_NAMES_MAX } from './sk-messages.ts';
 
 /** The part of a room member this module needs. */
 interface Holder { name: string; ready: boolean }
 
-/** Per sender: the epoch of its newest key and the members it was given to (in this session). */
-export class KeyHolders {
-  private readonly state = new WeakMap<Holder, { epoch: number; holders: WeakSet<Holder> }>();
+/** What became of one sender key message: forward it, or drop it (already held, or epochs started too fast). */
+export type Given = 'new' | 'duplicate' | 'flood';
 
-  /** `from` gave (or said it could not give) its key of `epoch` to `to`. A new epoch starts a new set. */
-  given(from: Holder, to: Holder, epoch: number): void {
+/**
+ * Per sender: the epoch of its newest key and the members it was given to (in this session). A key message
+ * is forwarded once per (sender, recipient, epoch), and a sender may start new epochs only as fast as it
+ * may send messages (`epochs` per s, `burst`), so nobody can fill another member's link with key messages.
+ */
+export class KeyHolders {
+  private readonly state = new WeakMap<Holder, { epoch: number; holders: WeakSet<Holder>; bucket: TokenBucket }>();
+
+  constructor(private readonly epochs = { ratePerS: 5, burst: 10 }, private readonly now: () => number = Date.now) {}
+
+  /** `from` gives (or says it cannot give) its key of `epoch` to `to`. A new epoch starts a new set. */
+  given(from: Holder, to: Holder, epoch: number): Given {
     let s = this.state.get(from);
-    if (!s || s.epoch !== epoch) {
-      s = { epoch, holders: new WeakSet() };
+    if (!s) {
+      s = { epoch, holders: new WeakSet(), bucket: new TokenBucket(this.epochs.ratePerS, this.epochs.burst, this.now()) };
       this.state.set(from, s);
+      s.bucket.take(this.now());
+    } else if (s.epoch !== epoch) {
+      if (s.bucket.take(this.now(), 0) > 0) return 'flood';
+      s.epoch = epoch;
+      s.holders = new WeakSet();
     }
+    if (s.holders.has(to)) return 'duplicate';
     s.holders.add(to);
+    return 'new';
   }
 
   /** Names of the ready members other than `from` that were not given its key of `epoch` (at most REKEY_NAMES_MAX). */

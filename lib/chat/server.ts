@@ -55,7 +55,7 @@ export class ChatServer extends EventEmitter {
   private readonly failures = new FailureLimiter();
   private readonly bundles = new Map<string, { enc: string; sig: string }>();
   /** Send Encrypted: who was given each sender's current key (issue 15). */
-  private readonly holders = new KeyHolders();
+  private readonly holders: KeyHolders;
   private messages = 0;
   private stopping = false;
 
@@ -74,6 +74,7 @@ export class ChatServer extends EventEmitter {
       message: (m) => { this.messages++; this.emit('message', m); },
       log: (line) => this.emit('log', line),
     }, opts.flood ?? { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST });
+    this.holders = new KeyHolders(opts.flood ?? { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST });
     this.room.missingKeys = (sender, env) => {
       const epoch = envelopeEpoch(env);
       return { epoch, missing: this.holders.missing(sender, epoch, this.room.members.values()) };
@@ -222,7 +223,9 @@ export class ChatServer extends EventEmitter {
     const from = s.member!;
     const problem = m.env === undefined ? undefined : keyProblem(m.env, { from: from.name, to: to.name, epoch: m.epoch, room: this.fingerprint });
     if (problem !== undefined) return this.send(s, { t: 'error', code: 'bad_message', message: problem });
-    this.holders.given(from, to, m.epoch);
+    const given = this.holders.given(from, to, m.epoch);
+    if (given === 'flood') return this.send(s, { t: 'error', code: 'flood', message: 'new encryption keys too fast; slow down' });
+    if (given === 'duplicate') return;
     to.send(m.env === undefined ? { t: 'skey', from: from.name, epoch: m.epoch } : { t: 'skey', from: from.name, epoch: m.epoch, env: m.env });
   }
 
