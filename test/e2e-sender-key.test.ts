@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { constants, createHash, publicEncrypt, randomBytes, sign } from 'node:crypto';
+import { constants, createDecipheriv, createHash, hkdfSync, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
 import { generateRsaKeyPair } from '../lib/keyfile.ts';
 import { bundleFingerprint, ownUserKeys, type ClientKeys } from '../lib/e2e/keys.ts';
 import {
@@ -149,6 +149,31 @@ test('the safety number is the same from both sides, 12 groups of 5 digits, and 
   assert.is(safetyNumber(a, b), safetyNumber(b, a));
   assert.match(safetyNumber(a, b), /^(\d{5} ){11}\d{5}$/);
   assert.is.not(safetyNumber(a, b), safetyNumber(a, people.citra!.fingerprint));
+});
+
+/** parts(label, x…) written out from docs/PROTOCOL.md, independently of lib/e2e/sk-envelope.ts. */
+function docParts(...xs: Array<string | Buffer>): Buffer {
+  return Buffer.concat(xs.flatMap((x) => {
+    const b = typeof x === 'string' ? Buffer.from(x, 'utf8') : x;
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    return [len, b];
+  }));
+}
+
+test('a room message opens by the formulas of docs/PROTOCOL.md alone (HKDF, AAD, signature)', () => {
+  const sk = aniKey(41);
+  const e = roomMsg(sk, 'rumus');
+  const head = ['2', e.id, e.from, e.ctx, e.to, e.room, String(e.ts), String(e.epoch), String(e.idx), Buffer.alloc(0)];
+  const okm = Buffer.from(hkdfSync('sha256', sk.key, Buffer.alloc(0), docParts('obrolan e2e v2 message key', String(e.epoch), String(e.idx)), 44));
+  const ct = Buffer.from(e.ct, 'base64');
+  const d = createDecipheriv('aes-256-gcm', okm.subarray(0, 32), okm.subarray(32), { authTagLength: 16 });
+  d.setAAD(docParts('obrolan e2e v2 aad', ...head));
+  d.setAuthTag(ct.subarray(ct.length - 16));
+  assert.is(Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]).toString('utf8'), 'rumus');
+  assert.ok(verify('sha256', docParts('obrolan e2e v2 message', ...head, ct), { key: pub('ani').sig, ...PSS }, Buffer.from(e.sig, 'base64')));
+  const commitment = createHash('sha256').update(docParts('obrolan e2e v2 commitment', sk.key)).digest();
+  assert.ok(verify('sha256', docParts('obrolan e2e v2 sender key', '2', 'ani', ROOM, '41', commitment), { key: pub('ani').sig, ...PSS }, Buffer.from(sk.sig, 'base64')));
 });
 
 test.run();
