@@ -34,7 +34,14 @@ test('an unknown command names itself and points to /help', () => {
 
 test('the help lists every command', () => {
   const listed = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]);
-  assert.equal(listed, ['/help', '/msg', '/users', '/quit', '//TEXT']);
+  assert.equal(listed, ['/help', '/msg', '/users', '/verify', '/trust', '/quit', '//TEXT']);
+});
+
+test('/verify USER, /verify USER yes and /trust USER ask about keys; anything else is a usage line', () => {
+  assert.equal(parseCommand('/verify budi'), { kind: 'keys', user: 'budi', action: 'show' });
+  assert.equal(parseCommand('/verify budi yes'), { kind: 'keys', user: 'budi', action: 'verify' });
+  assert.equal(parseCommand('/trust budi'), { kind: 'keys', user: 'budi', action: 'trust' });
+  for (const bad of ['/verify', '/verify budi no', '/trust budi yes']) assert.is(parseCommand(bad).kind, 'invalid');
 });
 
 test.run();

@@ -223,6 +223,24 @@ export class ClientController {
     }
   }
 
+  /** /verify USER shows both fingerprints and the safety number; /verify USER yes and /trust USER accept the keys. */
+  private async keys(user: string, action: 'show' | 'verify' | 'trust'): Promise<void> {
+    const e2e = this.client?.e2e;
+    if (!e2e) return;
+    try {
+      if (action === 'show') {
+        const s = e2e.safety(user);
+        for (const line of [`keys of ${user}: ${s.state}`, `yours:  ${s.mine}`, `theirs: ${s.theirs}`, `safety number: ${s.number}`, `read it aloud together; if it matches: /verify ${user} yes`]) this.win.system(line);
+        return;
+      }
+      await e2e.accept(user, action === 'verify');
+      this.win.system(`keys of ${user}: ${e2e.state(user)}`);
+      this.setUsers(this.client!.users());
+    } catch (err) {
+      this.win.system((err as Error).message, 'error');
+    }
+  }
+
   private command(line: string): void {
     const cmd = parseCommand(line);
     const w = this.win;
@@ -238,6 +256,7 @@ export class ClientController {
         for (const [usage, help] of COMMAND_HELP) w.system(`${usage.padEnd(15)} ${help}`);
         w.system('Ctrl-E or [Send Encrypted]: end-to-end encrypted to the room');
         return w.system('Enter on a user (or click) starts a /msg; PgUp/PgDn scroll');
+      case 'keys': return void this.keys(cmd.user, cmd.action);
       case 'quit': return this.onQuit();
       case 'invalid': return w.system(cmd.message, 'error');
     }

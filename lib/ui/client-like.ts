@@ -16,7 +16,11 @@ export interface ClientLike {
   readonly serverFingerprint: string;
   readonly myFingerprint: string;
   /** Each user's key state (new, verified, changed, unknown), for a marker in the users pane (issue 15). */
-  readonly e2e?: { state(name: string): string };
+  readonly e2e?: {
+    state(name: string): string;
+    safety(name: string): { mine: string; theirs: string; number: string; state: string };
+    accept(name: string, verified: boolean): Promise<void>;
+  };
   close(): Promise<void>;
 }
 
