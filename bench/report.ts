@@ -56,8 +56,8 @@ function linesOf(r: Row): Line[] {
         figure: `start-up ${n0(r.start_ms)} ms (empty history ${n0(r.start_empty_ms)} ms; ChatServer.create ${n0(r.create_ms)} ms); replay of 200: ${n0(r.replay200_ms)} ms`,
         goal: 'start-up ≤ 2 s', verdict: verdict([r.start_ms, (v) => v <= 2000]),
       }];
-    case 'e2e':
-      return [{ what: 'Send Encrypted (RSA-3072)', figure: `seal for 50 recipients ${n2(r.encrypt50_ms)} ms; verify + decrypt one ${n2(r.open_ms)} ms`, goal: '', verdict: '' }];
+    case 'e2e_room':
+      return [{ what: `Send Encrypted, room of ${r.members}`, figure: `all read ${r.all_read}; send p50 ${n2(r.send_ms_p50)} ms; envelope ${r.envelope_bytes} B (text ${r.text_bytes}); new member has every key in ${n2(r.join_keys_ms_p95)} ms p95`, goal: 'send ≤ 3 ms, envelope ≤ text + 1 KiB, keys ≤ 1 s p95', verdict: Number(r.send_ms_p50) <= 3 && Number(r.envelope_bytes) <= Number(r.text_bytes) + 1024 && Number(r.join_keys_ms_p95) <= 1000 && r.all_read === true ? 'ok' : 'FAIL' }];
     case 'profile': {
       const top = (r.top_functions as Array<{ name: string; file: string; pct: number }> | undefined) ?? [];
       return [{ what: `server profile, ${r.clients} clients`, figure: `at ${n0(r.msgs_per_s)} msg/s, self time: ${top.slice(0, 4).map((f) => `${f.name} ${n1(f.pct)}%`).join(', ')}`, goal: '', verdict: '' }];

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { makeContext, removeTempDirsSync, type BenchContext, type Row } from './context.ts';
-import { benchE2E } from './e2e.ts';
+import { e2eRoomScenario } from './e2e.ts';
 import { fanoutScenario, latencyScenario } from './fanout.ts';
 import { killAllChildren, OthersMeter } from './procs.ts';
 import { profileScenario } from './profile.ts';
@@ -38,7 +38,7 @@ const SCENARIOS: Record<string, Scenario> = {
   idle: (ctx) => idleScenario(ctx),
   storm: (ctx) => stormScenario(ctx),
   history: (ctx) => historyScenario(ctx),
-  e2e: async () => [{ scenario: 'e2e', recipients: 50, ...(await benchE2E()) }],
+  e2e: (ctx) => e2eRoomScenario(ctx),
   client: (ctx) => clientStartScenario(ctx),
   profile: (ctx, earlier) => profileScenario(ctx, earlier, profileRate),
   hostile: (ctx) => hostileScenario(ctx),

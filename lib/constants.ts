@@ -175,3 +175,11 @@ export const CHAT_HISTORY_LINES = 100;
 export const PASTE_ASK_LINES = 5;
 /** `server.ts --headless` prints its counters this often (and on SIGUSR1), in ms. */
 export const HEADLESS_COUNTERS_MS = 60_000;
+
+// ── Send Encrypted with sender keys (issue 15) ──────────────────────
+/** A receiver refuses an encrypted message whose sender time is further than this from the server's stamp, in ms. */
+export const E2E_MAX_CLOCK_SKEW_MS = 10 * 60_000;
+/** Epochs of one sender's keys a receiver keeps (messages of an older epoch may still be in flight), count. */
+export const SENDER_KEY_EPOCHS_KEPT = 8;
+/** Times a client re-sends one encrypted room message the server refused for missing keys, count. */
+export const SENDER_KEY_RESEND_MAX = 8;

@@ -38,7 +38,9 @@ export type ChatErrorCode =
   | 'flood'
   | 'bad_arguments'
   | 'timeout'
-  | 'verify_failed';
+  | 'verify_failed'
+  // issue 15: sending encrypted to someone whose keys changed, until /verify NAME yes or /trust NAME
+  | 'key_changed';
 
 /** A refusal or failure at the chat level, meant to be shown to a person. */
 export class ChatError extends Error {

@@ -10,9 +10,9 @@ import { constants, randomBytes, sign } from 'node:crypto';
 import { join } from 'node:path';
 import type { ChatClient } from '../lib/chat/client.ts';
 import type { Inbox } from '../lib/chat/inbox.ts';
-import { signedBytes } from '../lib/e2e/envelope.ts';
+import { messageSignedBytes } from '../lib/e2e/sk-envelope.ts';
 import type { ClientKeys } from '../lib/e2e/keys.ts';
-import type { Envelope } from '../lib/e2e/seal.ts';
+import { describeOpenFailure, type MessageEnvelope as Envelope, type OpenFailure } from '../lib/e2e/sender-key.ts';
 import type { ClientMessage } from '../lib/chat/messages.ts';
 import type { ChatServer } from '../lib/chat/server.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
@@ -59,10 +59,14 @@ let n = 0;
 /** A unique text nobody else sends, so its absence can be checked. */
 const secret = (label: string): string => `secret ${label} ${++n} ${randomBytes(6).toString('hex')}`;
 
-/** A genuine envelope sealed by `r` (its real keys) for `to` (default: everyone in the room). */
-function seal(r: Recorder, text: string, to: string[] = r.client.users()): Promise<Envelope> {
-  return internals(r).inbox.seal(`f${++n}-${randomBytes(6).toString('base64url')}`, text, to);
+/** A genuine envelope sealed by `r` (its real keys and sender key) for the room, or directly for `to`. */
+function seal(r: Recorder, text: string, to?: [string]): Promise<Envelope> {
+  const id = `f${++n}-${randomBytes(6).toString('base64url')}`;
+  return to ? r.client.e2e.sealDirect(id, to[0], text) : r.client.e2e.sealRoom(id, text);
 }
+
+/** The warning a recipient shows for a refused envelope from ani. */
+const refusedLine = (reason: OpenFailure): string => describeOpenFailure('ani', reason);
 
 /** The same base64 field with one bit of its byte at `index(len)` flipped (still canonical base64). */
 function flipped(b64: string, index: (len: number) => number): string {
@@ -73,7 +77,7 @@ function flipped(b64: string, index: (len: number) => number): string {
 
 /** Re-signs `env` with ani's real signing key, as a malicious sender may do after altering it. */
 function resignedByAni(env: Envelope): Envelope {
-  const sig = sign('sha256', signedBytes(env), { key: aniKeys.sig.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  const sig = sign('sha256', messageSignedBytes(env), { key: aniKeys.sig.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
   return { ...env, sig: sig.toString('base64') };
 }
 
@@ -119,30 +123,11 @@ const sendDm = (to: string, env: Envelope, id = env.id): void => internals(ani).
 // ── tampered room messages: the honest server cannot tell (it holds no key), stores and forwards them ──
 
 const TAMPERED: Array<{ what: string; tamper: (e: Envelope) => Envelope; budi: string; citra: string }> = [
-  {
-    what: 'a flipped ciphertext byte',
-    tamper: (e) => ({ ...e, ct: flipped(e.ct, () => 0) }),
-    budi: 'could not verify a message from ani (bad signature)',
-    citra: 'could not verify a message from ani (bad signature)',
-  },
-  {
-    what: 'a flipped GCM tag byte',
-    tamper: (e) => ({ ...e, ct: flipped(e.ct, (len) => len - 1) }),
-    budi: 'could not verify a message from ani (bad signature)',
-    citra: 'could not verify a message from ani (bad signature)',
-  },
-  {
-    what: 'a flipped signature byte',
-    tamper: (e) => ({ ...e, sig: flipped(e.sig, (len) => len >> 1) }),
-    budi: 'could not verify a message from ani (bad signature)',
-    citra: 'could not verify a message from ani (bad signature)',
-  },
-  {
-    what: 'a flipped key digest of budi',
-    tamper: (e) => ({ ...e, kd: { ...e.kd, budi: flipped(e.kd.budi!, () => 0) } }),
-    budi: 'could not verify a message from ani (bad signature)',
-    citra: 'could not verify a message from ani (bad signature)',
-  },
+  { what: 'a flipped ciphertext byte', tamper: (e) => ({ ...e, ct: flipped(e.ct, () => 0) }), budi: refusedLine('bad_signature'), citra: refusedLine('bad_signature') },
+  { what: 'a flipped GCM tag byte', tamper: (e) => ({ ...e, ct: flipped(e.ct, (len) => len - 1) }), budi: refusedLine('bad_signature'), citra: refusedLine('bad_signature') },
+  { what: 'a flipped signature byte', tamper: (e) => ({ ...e, sig: flipped(e.sig, (len) => len >> 1) }), budi: refusedLine('bad_signature'), citra: refusedLine('bad_signature') },
+  { what: 'a changed message index', tamper: (e) => ({ ...e, idx: e.idx + 1 }), budi: refusedLine('bad_signature'), citra: refusedLine('bad_signature') },
+  { what: 'a time 11 minutes old', tamper: (e) => resignedByAni({ ...e, ts: e.ts - 11 * 60_000 }), budi: refusedLine('clock'), citra: refusedLine('clock') },
 ];
 
 for (const c of TAMPERED) {
@@ -162,19 +147,14 @@ for (const c of TAMPERED) {
   });
 }
 
-test('a room message with budi\'s wrapped key altered: budi cannot open it (bad key), citra still reads it', async () => {
-  // keys[] is not signed (the server strips it per recipient); kd, which is signed, catches the change.
+test('a direct message whose wrapped seed was altered is refused by budi (bad signature: the signature covers it)', async () => {
   const text = secret('wrapped key');
-  const genuine = await seal(ani, text);
-  const env = { ...genuine, keys: { ...genuine.keys, budi: flipped(genuine.keys.budi!, (len) => len >> 1) } };
+  const genuine = await seal(ani, text, ['budi']);
   const at = mark();
-  sendEnc(env);
-  await warned(budi, at, 'could not open a message from ani (its key for you does not match)');
-  await waitFor(() => citra.messages.some((m) => m.id === env.id), 10_000, 'citra reads her copy');
-  assert.is(citra.messages.find((m) => m.id === env.id)!.text, text, 'citra\'s own wrapped key was untouched');
+  sendDm('budi', { ...genuine, key: flipped(genuine.key, (len) => len >> 1) });
+  await warned(budi, at, refusedLine('bad_signature'));
   await genuineAfter('wrapped key');
-  assert.ok(budi.messages.every((m) => m.id !== env.id && m.text !== text), 'budi shows nothing of it');
-  assert.ok(warningsSince(citra, at).every((w) => !w.includes('from ani')), 'citra has nothing to warn about');
+  assert.ok(budi.messages.every((m) => m.id !== genuine.id && m.text !== text), 'budi shows nothing of it');
 });
 
 test('a ciphertext altered and then re-signed by its sender is caught by AES-GCM (decrypt failed)', async () => {
@@ -183,7 +163,7 @@ test('a ciphertext altered and then re-signed by its sender is caught by AES-GCM
   const env = resignedByAni({ ...genuine, ct: flipped(genuine.ct, () => 0) });
   const at = mark();
   sendEnc(env);
-  for (const r of [budi, citra]) await warned(r, at, 'could not decrypt a message from ani (it was altered)');
+  for (const r of [budi, citra]) await warned(r, at, refusedLine('decrypt_failed'));
   await genuineAfter('resigned ciphertext');
   assertNotShown(env.id, text);
 });
@@ -199,7 +179,7 @@ test('an envelope claiming to be from budi is refused by the server before fan-o
   const stored = server.stats().messages;
   sendEnc(env);
   await waitFor(() => errorsSince(ani, at).some((e) => e.code === 'bad_message'), 10_000, 'the server refuses it');
-  assert.equal(errorsSince(ani, at), [{ code: 'bad_message', message: 'malformed encrypted message' }]);
+  assert.equal(errorsSince(ani, at), [{ code: 'bad_message', message: 'encrypted message with another sender or id than its own' }]);
   await genuineAfter('claimed budi');
   assert.is(server.stats().messages, stored + 1, 'only the genuine message was stored');
   assertNotShown(env.id, text);
@@ -233,8 +213,8 @@ test('if the server forwarded it anyway (compromised server), recipients refuse 
   srv.envelopeOk = () => true;
   try {
     sendEnc(env);
-    await warned(budi, at, 'could not verify a message from ani (sender mismatch)');
-    await warned(citra, at, 'could not verify a message from ani (sender mismatch)');
+    await warned(budi, at, describeOpenFailure('ani', 'wrong_context'));
+    await warned(citra, at, describeOpenFailure('ani', 'wrong_context'));
   } finally {
     delete (srv as Partial<ServerInternals>).envelopeOk; // back to the prototype's real check
   }
@@ -299,7 +279,7 @@ test('a forged direct message does not use up the id of the real one sent after 
   const env = await seal(ani, text, ['budi']);
   const at = mark();
   sendDm('budi', { ...env, sig: flipped(env.sig, () => 7) });
-  await warned(budi, at, 'could not verify a message from ani (bad signature)');
+  await warned(budi, at, refusedLine('bad_signature'));
   sendDm('budi', env);
   await waitFor(() => budi.messages.some((m) => m.id === env.id), 10_000, 'the real direct message');
   assert.is(budi.messages.find((m) => m.id === env.id)!.text, text);
@@ -311,7 +291,7 @@ test('a tampered direct message is warned about and never shown', async () => {
   const env = await seal(ani, text, ['budi']);
   const at = mark();
   sendDm('budi', { ...env, ct: flipped(env.ct, () => 0) });
-  await warned(budi, at, 'could not verify a message from ani (bad signature)');
+  await warned(budi, at, refusedLine('bad_signature'));
   await genuineAfter('dm tampered');
   assert.ok(budi.messages.every((m) => m.id !== env.id && m.text !== text));
   assertNoneElse(env.id, text);

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkUsername, usernameKey } from '../lib/chat/username.ts';
+import { MemoryVerifiedUsers } from '../lib/history/trust.ts';
 import { KeyDirectory } from '../lib/chat/key-directory.ts';
 import { Roster } from '../lib/chat/roster.ts';
 import { KnownUsers } from '../lib/history/room.ts';
@@ -52,7 +53,7 @@ test('a key pinned for Ali is the pin of Alı, in memory and on disk', async () 
 
 test('an impostor Alı with other keys gets the "keys changed" warning meant for Ali', async () => {
   const warnings: string[] = [];
-  const dir = new KeyDirectory(new MemoryKnownUsers(), async () => ({}), (w) => warnings.push(w));
+  const dir = new KeyDirectory(new MemoryKnownUsers(), new MemoryVerifiedUsers(), async () => ({}), (w) => warnings.push(w));
   await dir.saw({ name: 'Ali', keys: 'fp-of-ali' }, 1);
   await dir.saw({ name: 'Alı', keys: 'fp-of-impostor' }, 2);
   assert.is(warnings.length, 1);

@@ -34,7 +34,7 @@ test('an unknown command names itself, points to /help and keeps the typed line'
 
 test('the help lists every command', () => {
   const listed = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]);
-  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
+  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/verify', '/trust', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
 });
 
 test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the line', () => {
@@ -48,6 +48,13 @@ test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the l
   assert.equal(parseCommand('/mouse off'), { kind: 'mouse', on: false });
   assert.equal(parseCommand('/away lunch'), { kind: 'away', text: 'lunch' });
   assert.equal(parseCommand('/away'), { kind: 'away', text: '' });
+});
+
+test('/verify USER, /verify USER yes and /trust USER ask about keys; anything else is a usage line', () => {
+  assert.equal(parseCommand('/verify budi'), { kind: 'keys', user: 'budi', action: 'show' });
+  assert.equal(parseCommand('/verify budi yes'), { kind: 'keys', user: 'budi', action: 'verify' });
+  assert.equal(parseCommand('/trust budi'), { kind: 'keys', user: 'budi', action: 'trust' });
+  for (const bad of ['/verify', '/verify budi no', '/trust budi yes']) assert.is(parseCommand(bad).kind, 'invalid');
 });
 
 test.run();

@@ -68,11 +68,15 @@ usage: npx tsx client.ts [flags]        opens the chat window (rooms on this LAN
                          TEXT             send TEXT to the room
                          /enc TEXT        send TEXT encrypted end to end
                          /msg USER TEXT   direct message (always encrypted)
-                         /users           list who is in the room
+                         /users           who is in the room, with key states
+                         /verify USER     both key fingerprints and the safety
+                                          number to compare
+                         /verify USER yes mark USER's keys verified (compared)
+                         /trust USER      accept USER's changed keys as they are
                          /quit            leave when every message is stored
   --json               with --no-ui: one JSON object per line on stdout, each
                        with a "type": ready, message, delivered, join, leave,
-                       users, error
+                       users, verify, trust, error
                        with --discover: {"type":"room","name","host","port",
                        "fingerprint","users"}
   -h, --help           this text

@@ -95,15 +95,18 @@ async function command(client: ChatClient, line: string, out: (type: string, f: 
   try {
     if (line === '/users') {
       const users = client.users();
-      out('users', { users }, `* in the room: ${users.join(', ')}`);
+      const keys = Object.fromEntries(users.map((u) => [u, client.e2e.state(u)]));
+      out('users', { users, keys }, `* in the room: ${users.map((u) => `${u}${KEY_MARK[keys[u]!]}`).join(', ')}`);
     } else if (line.startsWith('/enc ')) {
       await client.sendEncrypted(line.slice(5));
     } else if (line.startsWith('/msg ')) {
       const m = /^\/msg\s+(\S+)\s+([\s\S]+)$/.exec(line);
       if (!m) throw new ChatError('bad_arguments', 'usage: /msg USER TEXT');
       await client.sendDirect(m[1]!, m[2]!);
+    } else if (/^\/(verify|trust)(\s|$)/.test(line)) {
+      await keyCommand(client, line, out);
     } else if (line.startsWith('/') && !line.startsWith('//')) {
-      throw new ChatError('bad_arguments', `unknown command ${line.split(' ')[0]} — commands: /enc TEXT, /msg USER TEXT, /users, /quit`);
+      throw new ChatError('bad_arguments', `unknown command ${line.split(' ')[0]} — commands: /enc TEXT, /msg USER TEXT, /users, /verify USER [yes], /trust USER, /quit`);
     } else if (line.length > 0) {
       client.send(line.startsWith('//') ? line.slice(1) : line);
     }
@@ -111,4 +114,23 @@ async function command(client: ChatClient, line: string, out: (type: string, f: 
     if (!(err instanceof ChatError)) throw err;
     out('error', { code: err.code, message: err.message }, `! ${err.message}`);
   }
+}
+
+/** How a user's key state shows after the name in plain lines (issue 15). */
+const KEY_MARK: Record<string, string> = { new: '', verified: ' ✓', changed: ' (keys changed!)', unknown: ' (no keys)' };
+
+/** /verify USER shows both fingerprints and the safety number; /verify USER yes marks them verified; /trust USER accepts them. */
+async function keyCommand(client: ChatClient, line: string, out: (type: string, f: Record<string, unknown>, text: string) => void): Promise<void> {
+  const m = /^\/(verify|trust)\s+(\S+)(?:\s+(\S+))?\s*$/.exec(line);
+  if (!m || (m[3] !== undefined && (m[1] !== 'verify' || m[3] !== 'yes'))) throw new ChatError('bad_arguments', 'usage: /verify USER [yes], /trust USER');
+  const [, cmd, user] = m as unknown as [string, string, string];
+  if (cmd === 'verify' && m[3] === undefined) {
+    const s = client.e2e.safety(user);
+    out('verify', { user, state: s.state, mine: s.mine, theirs: s.theirs, safetyNumber: s.number },
+      `* keys of ${user}: ${s.state}\n  yours:  ${s.mine}\n  theirs: ${s.theirs}\n  safety number (read it aloud together): ${s.number}\n  if it matches on both screens: /verify ${user} yes`);
+    return;
+  }
+  await client.e2e.accept(user, cmd === 'verify');
+  const state = client.e2e.state(user);
+  out('trust', { user, state }, `* keys of ${user} are now ${state === 'verified' ? 'verified' : 'accepted (not verified)'}`);
 }

@@ -20,6 +20,8 @@ import { answerLogin, serverProved } from './pake.ts';
 import { Inbox } from './inbox.ts';
 import { PendingFile } from '../history/pending.ts';
 import { ReplayGuard } from '../e2e/seal.ts';
+import { E2EClient } from './e2e-client.ts';
+import { MemoryVerifiedUsers, VerifiedUsers } from '../history/trust.ts';
 import { Waiters } from '../waiters.ts';
 import { foldName } from '../names.ts';
 
@@ -42,10 +44,16 @@ export class ChatClient extends EventEmitter {
   private readonly seen = new ReplayGuard();
   private readonly waiters = new Waiters<ServerMessage>();
   private readonly outbox = new Outbox();
+  /** Send Encrypted: our sender key, the keys others gave us, and key trust (/verify, /trust). */
+  readonly e2e = new E2EClient({
+    keys: () => this.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.users(), find: (n) => this.roster.find(n),
+    directory: () => this.directory, send: (m) => this.sendRaw(m), warn: (w) => this.emit('warning', w), outbox: this.outbox,
+    error: (e) => this.emitError(e),
+  });
   private readonly roster = new Roster({
     saw: (u) => { void this.directory?.saw(u); },
-    join: (user) => this.emit('join', { user }),
-    leave: (user) => this.emit('leave', { user }),
+    join: (user) => { this.e2e.joined(user); this.emit('join', { user }); },
+    leave: (user) => { this.e2e.left(user); this.emit('leave', { user }); },
     // The list costs O(users) to build: nobody listening (a load generator's clients) means nobody pays it,
     // which matters when a class of hundreds logs in and every client hears every join.
     changed: () => { if (this.listenerCount('users') > 0) this.emit('users', { users: this.users() }); },
@@ -111,15 +119,16 @@ export class ChatClient extends EventEmitter {
       if (this.opts.persist !== false) this.outbox.attach(await PendingFile.open(this.opts.historyDir, this.server, username, (w) => this.emit('warning', w)));
     }
     if (!this.directory) {
-      const known = this.opts.persist === false ? new MemoryKnownUsers() : await KnownUsers.open(this.opts.historyDir, this.server);
-      this.directory = new KeyDirectory(known, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
+      const [known, verified] = this.opts.persist === false ? [new MemoryKnownUsers(), new MemoryVerifiedUsers()]
+        : await Promise.all([KnownUsers.open(this.opts.historyDir, this.server), VerifiedUsers.open(this.opts.historyDir, this.server)]);
+      this.directory = new KeyDirectory(known, verified, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
     }
     const welcome = this.waiters.wait((m) => m.t === 'welcome' || (m.t === 'error' && ['name_taken', 'bad_name', 'bad_keys'].includes(m.code)));
     const done = this.waiters.wait((m) => m.t === 'replay' && m.done, 60_000);
     done.catch(() => {});
     // What the last session showed is written before we tell the server how far our copy goes.
     await this.store.flush();
-    this.inbox = new Inbox(this.store, this.directory, this.keys, this, this.seen);
+    this.inbox = new Inbox(this.store, this.e2e, this, this.seen);
     this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
     const w = await welcome;
     if (w.t === 'error') { this.waiters.cancel(done); if (!this.username) this.keys = undefined; throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
@@ -127,6 +136,7 @@ export class ChatClient extends EventEmitter {
     this.username = w.name;
     this.resume = w.resume;
     this.inbox.me = w.name;
+    this.e2e.session();
     for (const u of w.users) await this.directory.saw(u);
     await done;
     await this.inbox.idle();
@@ -143,22 +153,20 @@ export class ChatClient extends EventEmitter {
     return this.queue(id, { t: 'chat', id, text }, text);
   }
 
-  /** Sends a room message encrypted for everyone in the room now; returns its id. */
+  /** Sends a room message encrypted for everyone in the room when stored; returns its id. Throws ChatError key_changed. */
   async sendEncrypted(text: string): Promise<string> {
-    const inbox = this.requireJoined();
+    this.requireJoined();
     const id = newId();
-    const env = await inbox.seal(id, text, this.users());
-    return this.queue(id, { t: 'enc', id, env }, text);
+    return this.queue(id, { t: 'enc', id, env: await this.e2e.sealRoom(id, text) }, text);
   }
 
   /** Sends a direct message to one user, always encrypted; returns its id. Throws ChatError no_such_user. */
   async sendDirect(to: string, text: string): Promise<string> {
-    const inbox = this.requireJoined();
+    this.requireJoined();
     const name = this.roster.find(to);
     if (!name) throw new ChatError('no_such_user', `${to} is not in the room`);
     const id = newId();
-    const env = await inbox.seal(id, text, [name]);
-    return this.queue(id, { t: 'dm', id, to: name, env }, text, name);
+    return this.queue(id, { t: 'dm', id, to: name, env: await this.e2e.sealDirect(id, name, text) }, text, name);
   }
 
   /** This client's stored copy of the room (earlier sessions included), oldest first; empty before join(). */
@@ -274,6 +282,7 @@ export class ChatClient extends EventEmitter {
     }
     // The welcome's user list is taken at once: appended chunks may follow in the same datagram.
     if (m.t === 'welcome') this.roster.reset(m.users.map((u) => u.name));
+    if (m.t === 'replay' && m.done) this.inbox?.goLive();
     if (this.waiters.offer(m)) return;
     this.handle(m);
   }
@@ -287,6 +296,8 @@ export class ChatClient extends EventEmitter {
       case 'join': case 'leave': this.roster.presence([m]); break;
       case 'users': this.roster.users(m); break;
       case 'notice': this.emit('warning', m.text); break;
+      case 'skey': this.inbox?.receiveKey(m); break;
+      case 'rekey': void this.e2e.rekey(m); break;
       case 'error': this.onServerError(m); break;
       default: break;
     }
@@ -307,6 +318,7 @@ export class ChatClient extends EventEmitter {
   private onDelivered(id: string, seq: number): void {
     const msg = this.outbox.delivered(id, seq, this.username ?? '', Date.now());
     if (!msg) return;
+    this.e2e.done(id);
     this.inbox?.storeOwn(msg);
     this.emit('delivered', { id, seq });
   }

@@ -1,13 +1,12 @@
 // The client's incoming side: messages from the server handled one at a time, in order (an encrypted
 // one may first need its sender's keys), each decrypted and verified, stored, then shown once.
 import type { ChatMessage } from './types.ts';
-import { describeFailure, openEnvelope, ReplayGuard, sealEnvelope, type Envelope } from '../e2e/seal.ts';
-import { ownUserKeys, type ClientKeys } from '../e2e/keys.ts';
-import { ChatError } from '../errors.ts';
+import type { ReplayGuard } from '../e2e/seal.ts';
 import { foldName } from '../names.ts';
 import { STORED, type MessageStore } from '../history/memory.ts';
-import type { KeyDirectory } from './key-directory.ts';
+import type { E2EClient } from './e2e-client.ts';
 import type { WireChat } from './messages.ts';
+import type { ServerSenderKey } from './sk-messages.ts';
 
 /** What the inbox needs from its client. */
 export interface InboxOwner {
@@ -27,11 +26,12 @@ export class Inbox {
   /** Jobs in the chain not finished yet. */
   private queued = 0;
   private lastSeq: number;
+  /** False while the join's replay is handled: an unreadable message then was sent before we joined. */
+  private live = false;
 
   constructor(
     private readonly store: MessageStore,
-    private readonly directory: KeyDirectory,
-    private readonly keys: ClientKeys,
+    private readonly e2e: E2EClient,
     private readonly owner: InboxOwner,
     /** (sender, message id) pairs already opened: kept by the client across reconnects, so a replay stays one. */
     private readonly seen: ReplayGuard,
@@ -80,14 +80,14 @@ export class Inbox {
     if (this.queued === 0) store(); else this.later(store);
   }
 
-  /** Encrypts `text` for `names` (and ourselves, so our own history can read it back). Throws ChatError. */
-  async seal(id: string, text: string, names: string[]): Promise<Envelope> {
-    const others = names.filter((n) => foldName(n) !== this.myKey);
-    const recipients = await this.directory.get(others);
-    const missing = others.filter((n) => !recipients.has(n));
-    if (missing.length && recipients.size === 0 && others.length) throw new ChatError('verify_failed', `no usable keys for ${missing.join(', ')}`);
-    recipients.set(this.me, ownUserKeys(this.keys));
-    return sealEnvelope({ id, from: this.me, text, recipients, sender: this.keys });
+  /** A sender key, taken in order with the messages (those after it may need it). */
+  receiveKey(m: ServerSenderKey): void {
+    this.later(() => this.e2e.onKey(m));
+  }
+
+  /** The join's replay is done: from here on, messages arrive live. */
+  goLive(): void {
+    this.later(() => { this.live = true; });
   }
 
   private async handle(w: WireChat): Promise<void> {
@@ -121,18 +121,18 @@ export class Inbox {
     this.owner.emit('message', m);
   }
 
+  // The replay guard: an envelope already held (in this session, or in the history on disk from an earlier
+  // one) is not shown again. Checked first, since after a restart the sender key of an old room message is
+  // gone; recorded only once opened, so a forgery cannot use up the id of the real message.
   private async open(w: WireChat): Promise<{ text: string; notice?: boolean } | undefined> {
-    const claimed = (w.env as { from?: unknown }).from;
-    if (claimed !== w.from) {
-      this.owner.emit('warning', `could not verify a message from ${w.from.slice(0, 32)} (sender mismatch)`);
-      return undefined;
-    }
-    const own = foldName(w.from) === this.myKey;
-    const senderKeys = own ? ownUserKeys(this.keys) : (await this.directory.get([w.from])).get(w.from);
-    const r = openEnvelope(w.env, { me: this.me, mine: this.keys, senderKeys, seen: this.seen });
-    if (r.ok) return { text: r.text };
-    if (r.reason === 'not_recipient') return { text: `🔒 an encrypted message you cannot read (it was sent before you joined)`, notice: true };
-    this.owner.emit('warning', describeFailure(w.from, r));
+    if (this.store.has(w.from, w.id)) return this.replayed(w);
+    const r = await this.e2e.open(w, this.live);
+    if (r === undefined || r.notice) return r;
+    return this.seen.seen(w.from, w.id) ? this.replayed(w) : r;
+  }
+
+  private replayed(w: WireChat): undefined {
+    this.owner.emit('warning', `ignored a repeated message from ${w.from.slice(0, 32)} (replay)`);
     return undefined;
   }
 }

@@ -10,6 +10,7 @@
 // The decoders validate every field a peer could get wrong and throw ProtocolError('bad_message' or 'too_large').
 import { KEYS_MAX_NAMES, MAX_TEXT_BYTES } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
+import { decodeClientSenderKey, decodeRekey, decodeServerSenderKey, type ClientSenderKey, type ServerRekey, type ServerSenderKey } from './sk-messages.ts';
 
 /** A room or direct message as it travels from the server to a client. */
 export interface WireChat {
@@ -33,7 +34,8 @@ export type ClientMessage =
   | { t: 'dm'; id: string; to: string; env: unknown }
   | { t: 'keys'; users: string[] }
   | { t: 'users' }
-  | { t: 'bye' };
+  | { t: 'bye' }
+  | ClientSenderKey;
 
 /** Server → client. */
 export type ServerMessage =
@@ -49,7 +51,8 @@ export type ServerMessage =
   | { t: 'leave'; user: string }
   | { t: 'presence'; events: PresenceEvent[] }
   | { t: 'notice'; text: string }
-  | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number; pake?: string };
+  | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number; pake?: string }
+  | ServerSenderKey | ServerRekey;
 
 /** A join or a leave, alone or (the server's way) batched in a `presence` message. */
 export type PresenceEvent = { t: 'join'; user: WireUser } | { t: 'leave'; user: string };
@@ -219,6 +222,7 @@ export function decodeClientMessage(buf: Buffer): ClientMessage {
     }
     case 'users': return { t: 'users' };
     case 'bye': return { t: 'bye' };
+    case 'skey': return decodeClientSenderKey(o);
     default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);
   }
 }
@@ -284,6 +288,8 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
       return { t: 'presence', events: o.events.map(presenceEvent) };
     }
     case 'notice': return { t: 'notice', text: str(o, 'text', 1024) };
+    case 'skey': return decodeServerSenderKey(o);
+    case 'rekey': return decodeRekey(o);
     case 'error': {
       const m: ServerMessage = { t: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
       if (o.id !== undefined) m.id = str(o, 'id', MAX_ID_CHARS);

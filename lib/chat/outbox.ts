@@ -56,6 +56,15 @@ export class Outbox {
 
   has(id: string): boolean { return this.pending.has(id); }
 
+  /** The text of pending message `id`, if any. */
+  text(id: string): string | undefined { return this.pending.get(id)?.text; }
+
+  /** Replaces pending message `id` (sealed again), keeping its place and text. */
+  replace(id: string, m: ClientMessage): void {
+    const p = this.pending.get(id);
+    if (p) p.m = m;
+  }
+
   /** Forgets a message the server refused. */
   drop(id: string): void {
     if (this.pending.delete(id)) this.file?.done(id);

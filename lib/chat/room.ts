@@ -3,7 +3,6 @@
 // acknowledged to its sender ("delivered" means stored) and sent to everyone else.
 import { FLOOD_BURST, FLOOD_RATE_PER_S, MAX_MESSAGE_BYTES, REPLAY_MAX } from '../constants.ts';
 import type { ChatMessage } from './types.ts';
-import { forRecipient } from '../e2e/seal.ts';
 import type { RoomHistory, StoredMessage } from '../history/room.ts';
 import { encodeMessage, encodePlainRoomMessage, PRESENCE_PER_MESSAGE, type PresenceEvent, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
 import { TokenBucket } from '../rate-limit.ts';
@@ -36,6 +35,8 @@ export interface Member {
   queue: Array<{ id: string; stamp: () => Promise<void> }>;
   draining: boolean;
   warnedFlood: boolean;
+  /** The last queued job's promise: a direct message waits for the room messages sent before it. */
+  lastJob?: Promise<void>;
 }
 
 export interface RoomEvents {
@@ -54,6 +55,8 @@ export class Room {
   private lastAnnounced = -Infinity;
   /** Orders announcements against the moment each member became ready. */
   private clock = 0;
+  /** Send Encrypted: the ready members lacking `sender`'s key of the envelope's epoch (issue 15). */
+  missingKeys: ((sender: Member, env: unknown) => { epoch: number; missing: string[] }) | undefined;
 
   constructor(
     private readonly history: RoomHistory,
@@ -108,7 +111,7 @@ export class Room {
     let chunk: WireChat[] = [];
     let size = 0;
     for (const s of messages) {
-      const w = this.toWire(s, member.name);
+      const w = this.toWire(s);
       const n = JSON.stringify(w).length;
       if (chunk.length && size + n > REPLAY_CHUNK_BYTES) {
         member.send({ t: 'replay', messages: chunk, missed, done: false });
@@ -167,7 +170,7 @@ export class Room {
     const run = (): void => {
       member.draining = false;
       if (this.members.get(member.key) !== member) return;
-      member.queue.shift()!.stamp().catch((err: Error) => this.on.log(`could not store a message from ${member.name}: ${err.message}`));
+      member.lastJob = member.queue.shift()!.stamp().catch((err: Error) => this.on.log(`could not store a message from ${member.name}: ${err.message}`));
       this.drain(member);
     };
     if (wait > 0) setTimeout(run, wait).unref();
@@ -175,6 +178,7 @@ export class Room {
   }
 
   private async stamp(member: Member, id: string, body: { text: string } | { env: unknown }): Promise<void> {
+    if ('env' in body && this.refusedForKeys(member, id, body.env)) return;
     const seq = this.nextSeq++;
     const stored: StoredMessage = { seq, id, from: member.name, ts: this.now() };
     if ('text' in body) stored.text = body.text; else stored.envelope = body.env;
@@ -194,24 +198,34 @@ export class Room {
     this.on.message({ id, seq, from: member.name, ts: stored.ts, text: stored.text ?? '(encrypted)', encrypted: stored.envelope !== undefined });
   }
 
+  // Plain: the binary layout; encrypted: JSON. Either way one encoding for everyone (broadcast flushes presence first).
   private fanOut(s: StoredMessage, sender: Member): void {
-    this.flushAnnouncements();
-    if (s.envelope === undefined) {
-      const buf = encodePlainRoomMessage(this.toWire(s, ''));
-      this.broadcast(buf, sender);
-      return;
-    }
-    for (const m of this.members.values()) if (m !== sender && m.ready) m.send({ t: 'msg', m: this.toWire(s, m.name) });
+    this.broadcast(s.envelope === undefined ? encodePlainRoomMessage(this.toWire(s)) : { t: 'msg', m: this.toWire(s) }, sender);
   }
 
-  /** Sends a direct (encrypted) message to one member; not stored on the server. Returns false if the user is not here. */
+  /**
+   * Sends a direct (encrypted) message to one member; not stored on the server. It queues behind the
+   * sender's room messages, so it never overtakes them. Returns false if the user is not here.
+   */
   direct(from: Member, id: string, to: Member | undefined, env: unknown): boolean {
     if (!to || !to.ready) return false;
-    this.flushAnnouncements();
-    const ts = this.now();
-    to.send({ t: 'msg', m: { seq: 0, id, from: from.name, ts, to: to.name, env: forRecipient(env as never, to.name) } });
-    from.send({ t: 'delivered', id, seq: 0 });
-    this.on.log(`${from.name} → ${to.name}: direct message (encrypted)`);
+    from.queue.push({ id, stamp: async () => {
+      await from.lastJob;
+      if (this.members.get(to.key) !== to) return from.send({ t: 'error', code: 'no_such_user', message: `${to.name} left the room`, id });
+      this.flushAnnouncements();
+      to.send({ t: 'msg', m: { seq: 0, id, from: from.name, ts: this.now(), to: to.name, env } });
+      from.send({ t: 'delivered', id, seq: 0 });
+    } });
+    this.drain(from);
+    return true;
+  }
+
+  /** The invariant of Send Encrypted: stored only if every ready member holds the sender's key. */
+  private refusedForKeys(member: Member, id: string, env: unknown): boolean {
+    const r = this.missingKeys?.(member, env);
+    if (!r || r.missing.length === 0) return false;
+    this.dedup.delete(this.dedupKey(member.name, id));
+    member.send({ t: 'rekey', id, epoch: r.epoch, missing: r.missing });
     return true;
   }
 
@@ -267,10 +281,10 @@ export class Room {
     for (const member of this.members.values()) if (member !== except && member.ready) member.send(buf);
   }
 
-  private toWire(s: StoredMessage, forUser: string): WireChat {
+  private toWire(s: StoredMessage): WireChat {
     const w: WireChat = { seq: s.seq, id: s.id, from: s.from, ts: s.ts };
     if (s.text !== undefined) w.text = s.text;
-    if (s.envelope !== undefined) w.env = forRecipient(s.envelope as never, forUser);
+    if (s.envelope !== undefined) w.env = s.envelope;
     return w;
   }
 

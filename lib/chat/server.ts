@@ -10,7 +10,7 @@ import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discove
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
-import { parseEnvelope, type Envelope } from '../e2e/seal.ts';
+import { envelopeEpoch, envelopeProblem, KeyHolders, keyProblem } from './room-e2e.ts';
 import { ProtocolError } from '../errors.ts';
 import { RoomHistory } from '../history/room.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
@@ -76,6 +76,8 @@ export class ChatServer extends EventEmitter {
   private readonly sessions = new Set<Session>();
   private readonly failures = new FailureLimiter();
   private readonly bundles = new Map<string, { enc: string; sig: string }>();
+  /** Send Encrypted: who was given each sender's current key (issue 15). */
+  private readonly holders: KeyHolders;
   private messages = 0;
   private stopping = false;
 
@@ -100,6 +102,11 @@ export class ChatServer extends EventEmitter {
       message: (m) => { this.messages++; this.emit('message', m); },
       log: (line) => this.emit('log', line),
     }, opts.flood ?? { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST });
+    this.holders = new KeyHolders(opts.flood ?? { ratePerS: FLOOD_RATE_PER_S, burst: FLOOD_BURST });
+    this.room.missingKeys = (sender, env) => {
+      const epoch = envelopeEpoch(env);
+      return { epoch, missing: this.holders.missing(sender, epoch, this.room.members.values()) };
+    };
   }
 
   /** Loads or makes the server key (history/keys/server.pem) and the history. */
@@ -221,11 +228,12 @@ export class ChatServer extends EventEmitter {
     },
     dm: (s, m) => {
       const c = m as Extract<ClientMessage, { t: 'dm' }>;
-      if (!this.envelopeOk(s, c.id, c.env)) return;
       const name = checkUsername(c.to);
       const to = name.ok ? this.room.members.get(name.key) : undefined;
+      if (!this.envelopeOk(s, c.id, c.env, to?.name ?? c.to)) return;
       if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
     },
+    skey: (s, m) => this.onSenderKey(s, m as Extract<ClientMessage, { t: 'skey' }>),
     keys: (s, m) => {
       const now = Date.now();
       const wait = (s.keysRate ??= new TokenBucket(KEYS_RATE_PER_S, KEYS_BURST, now)).take(now, 0);
@@ -236,14 +244,27 @@ export class ChatServer extends EventEmitter {
     bye: (s) => s.conn.close(0, 'bye'),
   };
 
-  // The server cannot read an envelope, but it checks its shape and that it claims the right sender,
-  // so nobody can store or forward an envelope in someone else's name.
-  private envelopeOk(s: Session, id: string, env: unknown): boolean {
-    let e: Envelope;
-    try { e = parseEnvelope(env); } catch { e = undefined as never; }
-    if (e && e.from === s.member!.name && e.id === id) return true;
-    this.send(s, { t: 'error', code: 'bad_message', message: 'malformed encrypted message', id });
+  // The server cannot read an envelope, but it checks its shape and that it claims the right sender, id,
+  // room and context, so nobody can store or forward an envelope in someone else's name or elsewhere.
+  private envelopeOk(s: Session, id: string, env: unknown, to?: string): boolean {
+    const problem = envelopeProblem(env, { from: s.member!.name, id, room: this.fingerprint, ...(to !== undefined ? { to } : {}) });
+    if (problem === undefined) return true;
+    this.send(s, { t: 'error', code: 'bad_message', message: problem, id });
     return false;
+  }
+
+  /** Forwards a sender key to its one recipient and records that it holds it (or was told it cannot). */
+  private onSenderKey(s: Session, m: Extract<ClientMessage, { t: 'skey' }>): void {
+    const name = checkUsername(m.to);
+    const to = name.ok ? this.room.members.get(name.key) : undefined;
+    if (!to) return; // left meanwhile: the sender hears the leave
+    const from = s.member!;
+    const problem = m.env === undefined ? undefined : keyProblem(m.env, { from: from.name, to: to.name, epoch: m.epoch, room: this.fingerprint });
+    if (problem !== undefined) return this.send(s, { t: 'error', code: 'bad_message', message: problem });
+    const given = this.holders.given(from, to, m.epoch);
+    if (given === 'flood') return this.send(s, { t: 'error', code: 'flood', message: 'new encryption keys too fast; slow down' });
+    if (given === 'duplicate') return;
+    to.send(m.env === undefined ? { t: 'skey', from: from.name, epoch: m.epoch } : { t: 'skey', from: from.name, epoch: m.epoch, env: m.env });
   }
 
   private onAuth(s: Session, m: Extract<ClientMessage, { t: 'auth' }>): void {

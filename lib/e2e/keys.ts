@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { CLIENT_RSA_BITS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
+import { foldName } from '../names.ts';
 
 /** Smallest RSA modulus accepted from anyone, in bits. */
 export const E2E_MIN_RSA_BITS = 2048;

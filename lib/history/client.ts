@@ -80,6 +80,11 @@ export class ClientHistory {
     return this.#lastSeq;
   }
 
+  /** True when a message from `from` with this id is stored or queued (the end-to-end replay guard, issue 15). */
+  has(from: string, id: string): boolean {
+    return this.#senders.has(JSON.stringify([from, id]));
+  }
+
   #isDuplicate(msg: ChatMessage): boolean {
     return (msg.seq > 0 && this.#seqs.has(msg.seq)) || this.#senders.has(senderKey(msg));
   }

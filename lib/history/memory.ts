@@ -5,7 +5,7 @@ import type { ClientHistory, KnownUsers } from './room.ts';
 import { userKey } from './store.ts';
 
 /** What the client needs of its history copy. */
-export type MessageStore = Pick<ClientHistory, 'lastSeq' | 'append' | 'recent' | 'flush' | 'close'>;
+export type MessageStore = Pick<ClientHistory, 'lastSeq' | 'append' | 'recent' | 'flush' | 'close' | 'has'>;
 /** What the client needs of its known users' keys. */
 export type UserKeyStore = Pick<KnownUsers, 'get' | 'set'>;
 
@@ -20,13 +20,18 @@ export class MemoryHistory implements MessageStore {
   /** A ring of the newest MEMORY_HISTORY_MAX messages; `next` is where the next one goes. */
   private readonly messages: ChatMessage[] = [];
   private next = 0;
+  /** (from, id) of the messages kept: the end-to-end replay guard. */
+  private readonly ids = new Set<string>();
+
+  has(from: string, id: string): boolean { return this.ids.has(JSON.stringify([from, id])); }
 
   /** Never fails, so it returns one settled promise rather than a new one per message. */
   append(m: ChatMessage): Promise<void> {
     if (m.seq > 0 && m.seq <= this.lastSeq) return STORED;
     if (m.seq > this.lastSeq) this.lastSeq = m.seq;
+    this.ids.add(JSON.stringify([m.from, m.id]));
     if (this.messages.length < MEMORY_HISTORY_MAX) this.messages.push(m);
-    else this.messages[this.next] = m;
+    else { const old = this.messages[this.next]!; this.ids.delete(JSON.stringify([old.from, old.id])); this.messages[this.next] = m; }
     this.next = (this.next + 1) % MEMORY_HISTORY_MAX;
     return STORED;
   }

@@ -3,6 +3,7 @@
 import type { ClientWindow } from './client-window.ts';
 import { COMMAND_HELP, ME_PREFIX, parseCommand } from './commands.ts';
 import { CHAT_KEY_HELP } from './keys.ts';
+import { foldName as fold } from '../names.ts';
 
 /** What commands may do; the controller provides it. */
 export interface CommandContext {
@@ -15,10 +16,10 @@ export interface CommandContext {
   users(): string[];
   reconnect(): void;
   setBell(on: boolean): void;
+  /** /verify USER [yes], /trust USER. */
+  keys(user: string, action: 'show' | 'verify' | 'trust'): void;
   quit(): void;
 }
-
-const fold = (s: string) => s.normalize('NFKC').toLowerCase();
 
 /** Runs one line typed in the chat that starts with "/" (or a plain line, sent as it is). */
 export function runCommand(line: string, ctx: CommandContext): void {
@@ -48,6 +49,7 @@ export function runCommand(line: string, ctx: CommandContext): void {
     case 'bell':
       ctx.setBell(cmd.on);
       return w.system(`bell ${cmd.on ? 'on' : 'off'} for your name and direct messages`);
+    case 'keys': return ctx.keys(cmd.user, cmd.action);
     case 'quit': return ctx.quit();
     case 'invalid':
       if (cmd.keep) w.restoreInput(line);

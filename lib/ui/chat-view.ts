@@ -19,6 +19,8 @@ const MAX_ENTRIES = 2_000;
 const ACTION_LINE = new RegExp(`^(\\{gray-fg\\}[^{]*\\{/gray-fg\\} (?:${LOCK_MARK} )?)(.*?): `);
 /** The line above the first message that came while the pane was scrolled up. */
 const UNREAD_MARKER = '{yellow-fg}──────── new messages ────────{/yellow-fg}';
+/** The key state marker after a user's name (issue 15): verified ✓, changed in red. */
+const KEY_MARKS: Record<string, string> = { verified: ' {green-fg}✓{/green-fg}', changed: ' {red-fg}keys!{/red-fg}' };
 /** Width of the users pane, in cells. */
 const USERS_WIDTH = 24;
 
@@ -205,12 +207,12 @@ export class ChatView {
     scrollBy(this.messages, pages * Math.max(1, Number(this.messages.height) - 3));
   }
 
-  /** Fills the users pane; you are marked "(you)". */
-  setUsers(names: string[]): void {
+  /** Fills the users pane; you are marked "(you)", verified keys ✓, changed keys a red "keys!". */
+  setUsers(names: string[], keyStates: Record<string, string> = {}): void {
     this.userNames = [...names].sort((a, b) => a.localeCompare(b));
     const selected = (this.users as unknown as { selected: number }).selected;
     const me = foldName(this.me);
-    this.users.setItems(this.userNames.map((n) => peerName(n) + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : '')) as never);
+    this.users.setItems(this.userNames.map((n) => peerName(n) + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : KEY_MARKS[keyStates[n] ?? ''] ?? '')) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();

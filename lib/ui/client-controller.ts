@@ -207,7 +207,9 @@ export class ClientController {
 
   /** The users pane always lists you, whether or not the core counts you among the others. */
   private setUsers(users: string[]): void {
-    this.win.setUsers(this.me && !users.some((u) => this.isMe(u)) ? [...users, this.me] : users);
+    const list = this.me && !users.some((u) => this.isMe(u)) ? [...users, this.me] : users;
+    const e2e = this.client?.e2e;
+    this.win.setUsers(list, e2e ? Object.fromEntries(list.map((u) => [u, e2e.state(u)])) : {});
   }
 
   private status(state: 'connecting' | 'connected' | 'reconnecting' | 'closed'): void {
@@ -267,6 +269,24 @@ export class ClientController {
     }
   }
 
+  /** /verify USER shows both fingerprints and the safety number; /verify USER yes and /trust USER accept the keys. */
+  private async keys(user: string, action: 'show' | 'verify' | 'trust'): Promise<void> {
+    const e2e = this.client?.e2e;
+    if (!e2e) return;
+    try {
+      if (action === 'show') {
+        const s = e2e.safety(user);
+        for (const line of [`keys of ${user}: ${s.state}`, `yours:  ${s.mine}`, `theirs: ${s.theirs}`, `safety number: ${s.number}`, `read it aloud together; if it matches: /verify ${user} yes`]) this.win.system(line);
+        return;
+      }
+      await e2e.accept(user, action === 'verify');
+      this.win.system(`keys of ${user}: ${e2e.state(user)}`);
+      this.setUsers(this.client!.users());
+    } catch (err) {
+      this.win.system((err as Error).message, 'error');
+    }
+  }
+
   private command(line: string): void {
     runCommand(line, {
       win: this.win,
@@ -277,6 +297,7 @@ export class ClientController {
       users: () => this.client?.users() ?? [],
       reconnect: () => void this.reconnect(),
       setBell: (on) => (this.bell = on),
+      keys: (user, action) => void this.keys(user, action),
       quit: () => this.onQuit(),
     });
   }

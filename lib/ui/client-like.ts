@@ -21,6 +21,12 @@ export interface ClientLike {
   /** 'password' when this login pinned the server key by the password proof, 'pinned' when known before. */
   readonly verified?: 'password' | 'pinned' | undefined;
   readonly myFingerprint: string;
+  /** Each user's key state (new, verified, changed, unknown), for a marker in the users pane (issue 15). */
+  readonly e2e?: {
+    state(name: string): string;
+    safety(name: string): { mine: string; theirs: string; number: string; state: string };
+    accept(name: string, verified: boolean): Promise<void>;
+  };
   close(): Promise<void>;
 }
 

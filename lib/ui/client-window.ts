@@ -175,8 +175,8 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
   }
 
   /** Fills the users pane. */
-  setUsers(names: string[]): void {
-    this.chat.setUsers(names);
+  setUsers(names: string[], keyStates?: Record<string, string>): void {
+    this.chat.setUsers(names, keyStates);
   }
 
   /** Updates the status bar. */

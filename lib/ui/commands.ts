@@ -14,6 +14,8 @@ export type ChatCommand =
   | { kind: 'mouse'; on: boolean }
   | { kind: 'away'; text: string }
   | { kind: 'quit' }
+  // compare a user's keys (/verify USER), mark them verified (/verify USER yes), accept them (/trust USER)
+  | { kind: 'keys'; user: string; action: 'show' | 'verify' | 'trust' }
   | { kind: 'invalid'; message: string; keep?: boolean };
 
 /** Every command with its one-line help, in the order /help lists them. */
@@ -24,6 +26,8 @@ export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/me ACTION', 'shown as "* you ACTION"'],
   ['/away [TEXT]', 'say you are away; alone: back'],
   ['/users', 'who is in the room'],
+  ['/verify USER [yes]', 'safety number; yes: mark verified'],
+  ['/trust USER', 'accept USER\'s changed keys'],
   ['/clear', 'empty the pane (history stays)'],
   ['/reconnect', 'connect again now'],
   ['/bell on|off', 'bell on your name and direct msgs'],
@@ -70,6 +74,12 @@ export function parseCommand(line: string): ChatCommand {
       const m = /^(\S+)\s+([\s\S]*\S[\s\S]*)$/.exec(rest);
       if (!m) return usage('usage: /msg USER TEXT');
       return { kind: 'direct', to: m[1]!, text: m[2]! };
+    }
+    case 'verify':
+    case 'trust': {
+      const m = /^(\S+)(?:\s+(yes))?\s*$/.exec(rest);
+      if (!m || (name === 'trust' && m[2])) return usage('usage: /verify USER [yes], /trust USER');
+      return { kind: 'keys', user: m[1]!, action: name === 'trust' ? 'trust' : m[2] ? 'verify' : 'show' };
     }
     default:
       return usage(`unknown command /${name} — type /help for the list (the line is still in the input)`);
