@@ -1,29 +1,24 @@
 // ChatClient: the headless client. Secure session, login, history, sending with idempotent resend,
 // end-to-end encrypted room and direct messages, and reconnecting by itself. Events: ChatClientEvents.
 import { EventEmitter } from 'node:events';
-import { HANDSHAKE_TIMEOUT_MS, KEYS_MAX_NAMES } from '../constants.ts';
+import { HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
 import type { ChatClientOptions, ChatMessage, ClientState } from './types.ts';
-import type { ClientKeys } from '../e2e/keys.ts';
 export type { ChatClientOptions } from './types.ts';
 import type { SecureLink } from '../net/client-endpoint.ts';
 import { connectTrusted } from './trusted-connect.ts';
-import { loadOrCreateUserKeys } from '../e2e/keys.ts';
 import { ChatError, type ChatErrorCode, ProtocolError } from '../errors.ts';
-import { ClientHistory, KnownUsers } from '../history/room.ts';
-import { KeyDirectory } from './key-directory.ts';
-import { MemoryHistory, MemoryKnownUsers, type MessageStore } from '../history/memory.ts';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { reconnectLoop } from './reconnect.ts';
 import { Roster } from './roster.ts';
 import { newId, Outbox } from './outbox.ts';
-import { answerLogin, serverProved } from './pake.ts';
 import { Inbox } from './inbox.ts';
-import { PendingFile } from '../history/pending.ts';
 import { ReplayGuard } from '../e2e/seal.ts';
 import { E2EClient } from './e2e-client.ts';
-import { MemoryVerifiedUsers, VerifiedUsers } from '../history/trust.ts';
 import { Waiters } from '../waiters.ts';
-import { foldName } from '../names.ts';
+import type { Bundle } from './key-requests.ts';
+import { provePassword, requestKeys, type Requester } from './client-requests.ts';
+import { ClientStores } from './client-stores.ts';
+import { dispatch, type ClientParts } from './client-dispatch.ts';
 
 export class ChatClient extends EventEmitter {
   serverFingerprint = '';
@@ -36,37 +31,43 @@ export class ChatClient extends EventEmitter {
   private pinOnProof: (() => Promise<void>) | undefined; // first contact: pins the key once the server proved the password
   private password: string | undefined;
   private username: string | undefined;
-  private resume: string | undefined;
-  private keys: ClientKeys | undefined;
-  private store: MessageStore | undefined;
-  private directory: KeyDirectory | undefined;
+  /** Our keys, our copy of the room, others' keys, the resume token (lib/chat/client-stores.ts). */
+  private readonly stores: ClientStores;
   private inbox: Inbox | undefined;
   private readonly seen = new ReplayGuard();
   private readonly waiters = new Waiters<ServerMessage>();
   private readonly outbox = new Outbox();
+  /** How the password proof and keys requests reach the server (lib/chat/client-requests.ts). */
+  private readonly requester: Requester = { waiters: this.waiters, send: (m) => this.sendRaw(m) };
   /** Send Encrypted: our sender key, the keys others gave us, and key trust (/verify, /trust). */
   readonly e2e = new E2EClient({
-    keys: () => this.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.users(), find: (n) => this.roster.find(n),
-    directory: () => this.directory, send: (m) => this.sendRaw(m), warn: (w) => this.emit('warning', w), outbox: this.outbox,
+    keys: () => this.stores.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.users(), find: (n) => this.roster.find(n),
+    directory: () => this.stores.directory, send: (m) => this.sendRaw(m), warn: (w) => this.emit('warning', w), outbox: this.outbox,
     error: (e) => this.emitError(e),
   });
   private readonly roster = new Roster({
-    saw: (u) => { void this.directory?.saw(u); },
+    saw: (u) => { void this.stores.directory?.saw(u); },
     join: (user) => { this.e2e.joined(user); this.emit('join', { user }); },
     leave: (user) => { this.e2e.left(user); this.emit('leave', { user }); },
     // The list costs O(users) to build: nobody listening (a load generator's clients) means nobody pays it,
     // which matters when a class of hundreds logs in and every client hears every join.
     changed: () => { if (this.listenerCount('users') > 0) this.emit('users', { users: this.users() }); },
   });
+  /** What the server's messages reach (lib/chat/client-dispatch.ts). */
+  private readonly parts: ClientParts = {
+    inbox: () => this.inbox, roster: this.roster, e2e: this.e2e, outbox: this.outbox, warn: (w) => this.emit('warning', w),
+    error: (e) => this.emitError(e), delivered: (id, seq) => this.onDelivered(id, seq),
+  };
   private closing = false;
   private reconnecting = false;
 
   constructor(private readonly opts: ChatClientOptions) {
     super();
     this.server = `${opts.host}:${opts.port}`;
+    this.stores = new ClientStores(opts, this.server, this.outbox, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
   }
 
-  get myFingerprint(): string { return this.keys?.fingerprint ?? ''; }
+  get myFingerprint(): string { return this.stores.keys?.fingerprint ?? ''; }
   get name(): string | undefined { return this.username; }
 
   /** Runs the secure handshake (a new server's key is pinned only by the login's proof). Rejects ChatError: server_key_changed, timeout, server_gone. */
@@ -92,15 +93,7 @@ export class ChatClient extends EventEmitter {
   async authenticate(password: string): Promise<void> {
     const link = this.link;
     if (!link || !this.serverShare) throw new ChatError('not_logged_in', 'not connected: call connect() first');
-    const refused = new ChatError('wrong_password', 'wrong password — or this server is not the room you meant');
-    const answer = answerLogin(password, { sid: link.conn.sessionHash, fingerprint: link.fingerprint, connId: link.conn.connId }, this.serverShare);
-    if (!answer) throw refused;
-    const reply = this.waiters.wait((m) => m.t === 'auth_ok' || (m.t === 'error' && ['wrong_password', 'rate_limited'].includes(m.code)));
-    this.sendRaw({ t: 'auth', pake: answer.message.toString('base64'), mac: answer.tag.toString('base64') });
-    const r = await reply;
-    if (r.t === 'error' && r.pake) this.serverShare = Buffer.from(r.pake, 'base64');
-    if (r.t === 'error' && r.code === 'rate_limited') throw new ChatError('rate_limited', r.message, r.retryAfterMs ? { retryAfterMs: r.retryAfterMs } : undefined);
-    if (r.t !== 'auth_ok' || !serverProved(answer, Buffer.from(r.mac, 'base64'))) throw refused;
+    await provePassword(this.requester, link, password, this.serverShare, (share) => (this.serverShare = share));
     this.verified = this.pinOnProof ? 'password' : 'pinned';
     await this.pinOnProof?.();
     this.pinOnProof = undefined;
@@ -109,35 +102,24 @@ export class ChatClient extends EventEmitter {
 
   /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
   async join(username: string): Promise<void> {
-    this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    const keys = await this.stores.loadKeys(username);
     await this.inbox?.idle();
-    if (!this.store || foldName(this.username ?? '') !== foldName(username)) {
-      await this.store?.close();
-      this.store = this.opts.persist === false ? new MemoryHistory()
-        : await ClientHistory.open(this.opts.historyDir, this.server, username, { onWarning: (w: string) => this.emit('warning', w) });
-      this.resume = undefined;
-      if (this.opts.persist !== false) this.outbox.attach(await PendingFile.open(this.opts.historyDir, this.server, username, (w) => this.emit('warning', w)));
-    }
-    if (!this.directory) {
-      const [known, verified] = this.opts.persist === false ? [new MemoryKnownUsers(), new MemoryVerifiedUsers()]
-        : await Promise.all([KnownUsers.open(this.opts.historyDir, this.server), VerifiedUsers.open(this.opts.historyDir, this.server)]);
-      this.directory = new KeyDirectory(known, verified, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
-    }
+    const { store, directory } = await this.stores.open(username, this.username);
     const welcome = this.waiters.wait((m) => m.t === 'welcome' || (m.t === 'error' && ['name_taken', 'bad_name', 'bad_keys'].includes(m.code)));
     const done = this.waiters.wait((m) => m.t === 'replay' && m.done, 60_000);
     done.catch(() => {});
     // What the last session showed is written before we tell the server how far our copy goes.
-    await this.store.flush();
-    this.inbox = new Inbox(this.store, this.e2e, this, this.seen);
-    this.sendRaw({ t: 'join', name: username, lastSeq: this.store.lastSeq, keys: this.keys.bundle, ...(this.resume ? { resume: this.resume } : {}) });
+    await store.flush();
+    this.inbox = new Inbox(store, this.e2e, this, this.seen);
+    this.sendRaw({ t: 'join', name: username, lastSeq: store.lastSeq, keys: keys.bundle, ...(this.stores.resume ? { resume: this.stores.resume } : {}) });
     const w = await welcome;
-    if (w.t === 'error') { this.waiters.cancel(done); if (!this.username) this.keys = undefined; throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
+    if (w.t === 'error') { this.waiters.cancel(done); if (!this.username) this.stores.keys = undefined; throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
     if (w.t !== 'welcome') return;
     this.username = w.name;
-    this.resume = w.resume;
+    this.stores.resume = w.resume;
     this.inbox.me = w.name;
     this.e2e.session();
-    for (const u of w.users) await this.directory.saw(u);
+    for (const u of w.users) await directory.saw(u);
     await done;
     await this.inbox.idle();
     this.setState('connected');
@@ -170,7 +152,7 @@ export class ChatClient extends EventEmitter {
   }
 
   /** This client's stored copy of the room (earlier sessions included), oldest first; empty before join(). */
-  async history(limit: number): Promise<ChatMessage[]> { return this.store ? this.store.recent(limit) : []; }
+  async history(limit: number): Promise<ChatMessage[]> { return this.stores.store ? this.stores.store.recent(limit) : []; }
 
   /** Resolves when every message sent has been acknowledged as stored. */
   async drain(timeoutMs = 30_000): Promise<boolean> {
@@ -212,9 +194,7 @@ export class ChatClient extends EventEmitter {
     link?.close();
     this.waiters.cancelAll(new ChatError('server_gone', 'client closed'));
     await this.inbox?.idle();
-    await this.store?.close();
-    await this.outbox.store?.flush().catch((err: Error) => this.emit('warning', `could not keep the unsent messages: ${err.message}`));
-    this.store = undefined;
+    await this.stores.close();
     this.setState('closed');
   }
 
@@ -247,20 +227,8 @@ export class ChatClient extends EventEmitter {
     }
   }
 
-  // At most KEYS_MAX_NAMES names a request (the server's limit); a request refused for its rate is tried again once.
-  private async fetchKeys(names: string[]): Promise<Record<string, { enc: string; sig: string }>> {
-    const out: Record<string, { enc: string; sig: string }> = {};
-    for (let i = 0; i < names.length; i += KEYS_MAX_NAMES) {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const reply = this.waiters.wait((m) => m.t === 'keys' || (m.t === 'error' && m.code === 'rate_limited'), 10_000);
-        this.sendRaw({ t: 'keys', users: names.slice(i, i + KEYS_MAX_NAMES) });
-        const r = await reply;
-        if (r.t === 'keys') { Object.assign(out, r.bundles); break; }
-        if (r.t === 'error') await new Promise((ok) => setTimeout(ok, Math.min(r.retryAfterMs ?? 1_000, 2_000)));
-      }
-    }
-    return out;
-  }
+  /** Users' key bundles from the server, in chunks it accepts (lib/chat/client-requests.ts). */
+  private fetchKeys(names: string[]): Promise<Record<string, Bundle>> { return requestKeys(this.requester, names); }
 
   // An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen.
   private emitError(e: { code: ChatErrorCode; message: string }): void {
@@ -284,28 +252,7 @@ export class ChatClient extends EventEmitter {
     if (m.t === 'welcome') this.roster.reset(m.users.map((u) => u.name));
     if (m.t === 'replay' && m.done) this.inbox?.goLive();
     if (this.waiters.offer(m)) return;
-    this.handle(m);
-  }
-
-  private handle(m: ServerMessage): void {
-    switch (m.t) {
-      case 'replay': for (const c of m.messages) this.inbox?.receive(c); if (m.missed) this.emit('warning', `${m.missed} older messages were missed while you were away (only the newest are replayed)`); break;
-      case 'msg': this.inbox?.receive(m.m); break;
-      case 'delivered': this.onDelivered(m.id, m.seq); break;
-      case 'presence': this.roster.presence(m.events); break;
-      case 'join': case 'leave': this.roster.presence([m]); break;
-      case 'users': this.roster.users(m); break;
-      case 'notice': this.emit('warning', m.text); break;
-      case 'skey': this.inbox?.receiveKey(m); break;
-      case 'rekey': void this.e2e.rekey(m); break;
-      case 'error': this.onServerError(m); break;
-      default: break;
-    }
-  }
-
-  private onServerError(m: Extract<ServerMessage, { t: 'error' }>): void {
-    if (m.id && m.code !== 'flood') this.outbox.drop(m.id);
-    this.emitError({ code: m.code as ChatErrorCode, message: m.message });
+    dispatch(m, this.parts);
   }
 
   /** Called by the inbox for our own message seen in a replay: the server has it stored. */

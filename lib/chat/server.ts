@@ -1,5 +1,5 @@
-// ChatServer: the headless server. Login (password, then a unique name) inside sealed sessions,
-// the room, and a clean stop. Events: ChatServerEvents in chat-types.ts.
+// ChatServer: the headless server. Sealed sessions, login (password, then a unique name: the handlers
+// in lib/chat/server-login.ts), the room, and a clean stop. Events: ChatServerEvents in types.ts.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
@@ -9,7 +9,6 @@ import type { DiscoveryResponder, ResponderStatus } from '../net/discovery-socke
 import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discovery.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
-import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
 import { envelopeEpoch, envelopeProblem, KeyHolders, keyProblem } from './room-e2e.ts';
 import { ProtocolError } from '../errors.ts';
 import { RoomHistory } from '../history/room.ts';
@@ -17,13 +16,14 @@ import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
 import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { ServerLogin } from './pake.ts';
 import { FailureLimiter, TokenBucket } from '../rate-limit.ts';
-import { keysReply } from './key-requests.ts';
+import { keysReply, type Bundle } from './key-requests.ts';
 import { RoomPassword, takePassword } from './room-password.ts';
-import { Room, type Member } from './room.ts';
+import { Room } from './room.ts';
+import { onAuth, onJoin, type LoginHost, type Session } from './server-login.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
 import type { AdmissionLimits } from '../net/admission.ts';
 import { Reservations } from './reservations.ts';
-import { checkUsername, usernameKey } from './username.ts';
+import { checkUsername } from './username.ts';
 import { KnownNames } from './known-names.ts';
 
 export interface ChatServerOptions {
@@ -49,20 +49,7 @@ export interface ChatServerOptions {
 
 /** CLOSE code sent to clients when the server stops. */
 export const CLOSE_SERVER_STOPPING = 1;
-const CLOSE_REPLACED = 2;
 const CLOSE_TOO_SLOW = 3;
-
-interface Session {
-  conn: Connection;
-  address: string;
-  ip: string;
-  authed: boolean;
-  /** The CPace login in progress (lib/chat/pake.ts); dropped once logged in. */
-  login?: ServerLogin;
-  member?: Member;
-  /** `keys` requests allowed (KEYS_RATE_PER_S, KEYS_BURST), made at the first request. */
-  keysRate?: TokenBucket;
-}
 
 type Handler = (s: Session, m: ClientMessage) => void;
 
@@ -75,9 +62,11 @@ export class ChatServer extends EventEmitter {
   private readonly room: Room;
   private readonly sessions = new Set<Session>();
   private readonly failures = new FailureLimiter();
-  private readonly bundles = new Map<string, { enc: string; sig: string }>();
+  private readonly bundles = new Map<string, Bundle>();
   /** Send Encrypted: who was given each sender's current key (issue 15). */
   private readonly holders: KeyHolders;
+  /** What logging in (lib/chat/server-login.ts) reaches of this server. */
+  private readonly loginHost: LoginHost;
   private messages = 0;
   private stopping = false;
 
@@ -106,6 +95,11 @@ export class ChatServer extends EventEmitter {
     this.room.missingKeys = (sender, env) => {
       const epoch = envelopeEpoch(env);
       return { epoch, missing: this.holders.missing(sender, epoch, this.room.members.values()) };
+    };
+    this.loginHost = {
+      room: this.room, failures: this.failures, reservations, known, bundles: this.bundles, sessions: this.sessions,
+      send: (s, m) => this.send(s, m), emit: (event, ...args) => this.emit(event, ...args),
+      loggedIn: (conn) => this.endpoint.markLoggedIn(conn), saveReservations: () => this.saveReservations(),
     };
   }
 
@@ -219,8 +213,8 @@ export class ChatServer extends EventEmitter {
   }
 
   private readonly handlers: Record<ClientMessage['t'], Handler> = {
-    auth: (s, m) => this.onAuth(s, m as Extract<ClientMessage, { t: 'auth' }>),
-    join: (s, m) => this.onJoin(s, m as Extract<ClientMessage, { t: 'join' }>),
+    auth: (s, m) => onAuth(this.loginHost, s, m as Extract<ClientMessage, { t: 'auth' }>),
+    join: (s, m) => onJoin(this.loginHost, s, m as Extract<ClientMessage, { t: 'join' }>),
     chat: (s, m) => { const c = m as Extract<ClientMessage, { t: 'chat' }>; this.room.submit(s.member!, c.id, { text: c.text }); },
     enc: (s, m) => {
       const c = m as Extract<ClientMessage, { t: 'enc' }>;
@@ -265,80 +259,6 @@ export class ChatServer extends EventEmitter {
     if (given === 'flood') return this.send(s, { t: 'error', code: 'flood', message: 'new encryption keys too fast; slow down' });
     if (given === 'duplicate') return;
     to.send(m.env === undefined ? { t: 'skey', from: from.name, epoch: m.epoch } : { t: 'skey', from: from.name, epoch: m.epoch, env: m.env });
-  }
-
-  private onAuth(s: Session, m: Extract<ClientMessage, { t: 'auth' }>): void {
-    if (!s.login) return this.send(s, { t: 'error', code: 'bad_message', message: 'already logged in' });
-    const now = Date.now();
-    const wait = this.failures.retryAfter(s.ip, now);
-    if (wait > 0) {
-      this.emit('refused', { address: s.address, code: 'rate_limited' });
-      return this.send(s, { t: 'error', code: 'rate_limited', message: `too many wrong passwords — try again in ${Math.ceil(wait / 1000)} s`, retryAfterMs: wait });
-    }
-    // A wrong guess costs the guesser this whole round trip and counts against its address.
-    const proof = s.login.check(Buffer.from(m.pake, 'base64'), Buffer.from(m.mac, 'base64'));
-    if (!proof) {
-      this.failures.fail(s.ip, now);
-      this.emit('refused', { address: s.address, code: 'wrong_password' });
-      this.emit('log', `refused ${s.address}: wrong password`);
-      return this.send(s, { t: 'error', code: 'wrong_password', message: 'wrong password — try again', pake: s.login.message.toString('base64') });
-    }
-    this.failures.succeed(s.ip);
-    s.authed = true;
-    s.login = undefined;
-    this.send(s, { t: 'auth_ok', mac: proof.toString('base64') });
-  }
-
-  private onJoin(s: Session, m: Extract<ClientMessage, { t: 'join' }>): void {
-    if (s.member) return;
-    const refuse = (code: 'bad_name' | 'name_taken' | 'bad_keys', message: string): void => {
-      this.emit('refused', { address: s.address, code: code === 'bad_keys' ? 'bad_arguments' : code });
-      this.emit('log', `refused ${s.address}: ${message}`);
-      this.send(s, { t: 'error', code, message });
-    };
-    const check = checkUsername(m.name);
-    if (!check.ok) return refuse('bad_name', check.reason);
-    let keysFp = '';
-    if (m.keys) {
-      try { parseBundle(m.keys); keysFp = bundleFingerprint(m.keys); } catch { return refuse('bad_keys', 'your public keys are malformed'); }
-    }
-    const lookalike = this.lookalikeOf(check.name);
-    if (lookalike) return refuse('name_taken', lookalike);
-    const resume = m.resume ? Buffer.from(m.resume, 'base64') : undefined;
-    const holder = this.room.members.get(check.key);
-    if (holder) {
-      // The same person coming back (e.g. after a network change) may take over its stale session.
-      const heldBy = [...this.sessions].find((x) => x.member === holder);
-      if (!resume || !heldBy || !this.reservations.matches(holder.key, resume)) return refuse('name_taken', `the name ${check.name} is taken (${holder.name === check.name ? 'names' : `by ${holder.name}: names`} ignore case) — pick another`);
-      this.room.remove(holder, 'replaced by a new connection');
-      heldBy.member = undefined;
-      heldBy.conn.close(CLOSE_REPLACED, 'replaced by a new connection');
-    } else if (!this.reservations.admits(check.key, resume, Date.now())) {
-      return refuse('name_taken', `the name ${check.name} is reserved for a moment for the person who had it before the server restarted — pick another or wait`);
-    }
-    const member = this.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x) => this.send(s, x), ...(m.keys ? { keys: m.keys } : {}) });
-    this.room.members.set(check.key, member);
-    s.member = member;
-    this.endpoint.markLoggedIn(s.conn);
-    this.known.remember(check.name, (err) => this.emit('log', `could not save names.json: ${err.message}`));
-    if (m.keys) this.bundles.set(check.key, m.keys);
-    const token = this.reservations.issue(check.key);
-    const [first, ...rest] = chunkUsers([{ name: check.name, keys: keysFp }, ...this.room.userList()]);
-    this.send(s, { t: 'welcome', name: check.name, users: first!, resume: token.toString('base64'), lastSeq: this.room.lastSeq });
-    for (const users of rest) this.send(s, { t: 'users', users, append: true });
-    this.room.admit(member, m.lastSeq).then(() => {
-      if (!member.ready) return;
-      this.emit('join', { user: member.name, address: s.address });
-      this.saveReservations();
-    }, (err: Error) => this.emit('log', `replay to ${member.name} failed: ${err.message}`));
-  }
-
-  /** Why `name` may not be taken because it looks like a present or known name (lib/names.ts skeletons), or ''. */
-  private lookalikeOf(name: string): string {
-    const like = this.known.lookalike(name);
-    if (like === undefined) return '';
-    const where = this.room.members.has(usernameKey(like)) ? 'who is in the room' : 'who has been in this room before';
-    return `the name ${name} looks like ${like}, ${where} — pick a name that looks different`;
   }
 
   private online(): Array<{ key: string; conn: string; address: string }> {

@@ -4,6 +4,7 @@ import { ChatError } from '../errors.ts';
 import type { ClientFactory, ClientLike } from './client-like.ts';
 import type { ClientWindow, LoginDetails, LoginError, LoginPrefill } from './client-window.ts';
 import { runCommand } from './chat-commands.ts';
+import { keysCommand, Reconnector, type SessionContext } from './session-commands.ts';
 import { mentions, windowTitle } from './attention.ts';
 import { saveLastLogin } from './last-login.ts';
 import { CHAT_HISTORY_LINES, REPLAY_MAX } from '../constants.ts';
@@ -37,13 +38,15 @@ export class ClientController {
   private busy = false;
   /** Ring the terminal bell on a mention or a direct message (/bell off). */
   private bell = true;
-  private askingPassword = false;
   private unreadMentions = 0;
   private unsentAtJoin: ReturnType<ClientLike['unsent']> = [];
   private closed = false;
   /** Messages that arrive while joining, shown after the stored history. */
   private held: ChatMessage[] | undefined;
   private readonly shown = new Set<string>();
+  /** What /verify, /trust and /reconnect reach (lib/ui/session-commands.ts). */
+  private readonly sessionCommands: SessionContext;
+  private readonly reconnector: Reconnector;
 
   constructor(private readonly win: ClientWindow, private readonly historyDir: string, private readonly create: ClientFactory) {
     win.on('connect', (d) => void this.login(d));
@@ -51,6 +54,11 @@ export class ClientController {
     win.on('sendEncrypted', (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }));
     win.on('command', (line) => this.command(line));
     for (const e of ['send', 'sendEncrypted', 'command'] as const) win.on(e, () => this.typed());
+    this.sessionCommands = {
+      win, client: () => this.client, joined: () => this.stage === 'joined', target: () => this.target,
+      refreshUsers: () => this.setUsers(this.client!.users()),
+    };
+    this.reconnector = new Reconnector(this.sessionCommands);
   }
 
   private async login(d: LoginDetails): Promise<void> {
@@ -196,7 +204,7 @@ export class ClientController {
     c.on('error', ({ code, message }) => {
       w.system(message, 'error');
       // The server came back with another password: ask for it instead of staying stuck.
-      if (code === 'wrong_password' && this.stage === 'joined') void this.askPasswordAgain(message);
+      if (code === 'wrong_password' && this.stage === 'joined') void this.reconnector.askPassword(message);
     });
     c.on('warning', (line) => w.system(line));
   }
@@ -269,24 +277,6 @@ export class ClientController {
     }
   }
 
-  /** /verify USER shows both fingerprints and the safety number; /verify USER yes and /trust USER accept the keys. */
-  private async keys(user: string, action: 'show' | 'verify' | 'trust'): Promise<void> {
-    const e2e = this.client?.e2e;
-    if (!e2e) return;
-    try {
-      if (action === 'show') {
-        const s = e2e.safety(user);
-        for (const line of [`keys of ${user}: ${s.state}`, `yours:  ${s.mine}`, `theirs: ${s.theirs}`, `safety number: ${s.number}`, `read it aloud together; if it matches: /verify ${user} yes`]) this.win.system(line);
-        return;
-      }
-      await e2e.accept(user, action === 'verify');
-      this.win.system(`keys of ${user}: ${e2e.state(user)}`);
-      this.setUsers(this.client!.users());
-    } catch (err) {
-      this.win.system((err as Error).message, 'error');
-    }
-  }
-
   private command(line: string): void {
     runCommand(line, {
       win: this.win,
@@ -295,33 +285,11 @@ export class ClientController {
       sendEncrypted: (text) => void this.sendAsync(() => this.client!.sendEncrypted(text), { text, encrypted: true }),
       sendDirect: (to, text) => void this.sendAsync(() => this.client!.sendDirect(to, text), { text, encrypted: true, to }),
       users: () => this.client?.users() ?? [],
-      reconnect: () => void this.reconnect(),
+      reconnect: () => void this.reconnector.reconnect(),
       setBell: (on) => (this.bell = on),
-      keys: (user, action) => void this.keys(user, action),
+      keys: (user, action) => void keysCommand(this.sessionCommands, user, action),
       quit: () => this.onQuit(),
     });
-  }
-
-  /** /reconnect, or a new password from the dialog: log in again now. */
-  private async reconnect(password?: string): Promise<void> {
-    const c = this.client;
-    if (!c || this.stage !== 'joined') return this.win.system('not in a room yet: log in first', 'error');
-    this.win.system(`reconnecting to ${this.target}…`);
-    try {
-      await c.reconnect(password);
-      this.win.system('reconnected');
-    } catch (err) {
-      if (err instanceof ChatError && err.code === 'wrong_password') return this.askPasswordAgain(err.message);
-      this.win.system(`${(err as Error).message} — type /reconnect to try again`, 'error');
-    }
-  }
-
-  private async askPasswordAgain(problem: string): Promise<void> {
-    if (this.askingPassword) return;
-    this.askingPassword = true;
-    const password = await this.win.askPassword(this.target, problem).finally(() => (this.askingPassword = false));
-    if (password === undefined) return this.win.system('not connected — type /reconnect to try again', 'error');
-    await this.reconnect(password);
   }
 
   /** Whether to quit now: asks first when messages have not reached the server (they stay on disk either way). */
