@@ -6,10 +6,8 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { generateRsaKeyPair, type RsaKeyPair } from '../lib/keyfile.ts';
 import { Admission, type AdmissionLimits } from '../lib/net/admission.ts';
-import type { Connection } from '../lib/net/connection.ts';
-import { ServerEndpoint } from '../lib/net/server-endpoint.ts';
 import { makeEphemeral } from '../lib/session/keys.ts';
-import { RawPeer } from './support/raw-peer.ts';
+import { endpointWithPeer, RawPeer } from './support/raw-peer.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let identity: RsaKeyPair;
@@ -20,15 +18,7 @@ const LIMITS: AdmissionLimits = { preLoginMax: 100, preLoginPerIp: 100, handshak
 test.before(async () => { identity = await generateRsaKeyPair(2048); });
 test.after.each(async () => { for (const x of open.splice(0)) await x.close(); });
 
-async function endpoint(admission: Partial<AdmissionLimits> = {}): Promise<{ ep: ServerEndpoint; peer: RawPeer; conns: Connection[] }> {
-  const ep = new ServerEndpoint({ identity, now: () => clock, admission });
-  const conns: Connection[] = [];
-  ep.on('connection', (c: Connection) => conns.push(c));
-  const { port } = await ep.bind('127.0.0.1', 0);
-  const peer = await RawPeer.open(port);
-  open.push(peer, ep);
-  return { ep, peer, conns };
-}
+const endpoint = (admission: Partial<AdmissionLimits> = {}) => endpointWithPeer(identity, () => clock, open, admission);
 
 test('the bucket gives a burst, then its rate; a login gives the token back', () => {
   const a = new Admission(LIMITS);

@@ -5,10 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LOGIN_DEADLINE_MS, PRELOGIN_BUFFER_BYTES, PRELOGIN_RECEIVE_WINDOW } from '../lib/constants.ts';
 import { generateRsaKeyPair, type RsaKeyPair } from '../lib/keyfile.ts';
-import type { Connection } from '../lib/net/connection.ts';
-import { ServerEndpoint } from '../lib/net/server-endpoint.ts';
 import type { AdmissionLimits } from '../lib/net/admission.ts';
-import { RawPeer, type Outcome } from './support/raw-peer.ts';
+import { endpointWithPeer, RawPeer, type Outcome } from './support/raw-peer.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 let identity: RsaKeyPair;
@@ -18,15 +16,7 @@ const open: Array<{ close(): unknown }> = [];
 test.before(async () => { identity = await generateRsaKeyPair(2048); });
 test.after.each(async () => { for (const x of open.splice(0)) await x.close(); });
 
-async function endpoint(admission: Partial<AdmissionLimits> = {}): Promise<{ ep: ServerEndpoint; peer: RawPeer; conns: Connection[] }> {
-  const ep = new ServerEndpoint({ identity, now: () => clock, admission });
-  const conns: Connection[] = [];
-  ep.on('connection', (c: Connection) => conns.push(c));
-  const { port } = await ep.bind('127.0.0.1', 0);
-  const peer = await RawPeer.open(port);
-  open.push(peer, ep);
-  return { ep, peer, conns };
-}
+const endpoint = (admission: Partial<AdmissionLimits> = {}) => endpointWithPeer(identity, () => clock, open, admission);
 
 async function session(peer: RawPeer): Promise<Extract<Outcome, { ok: true }>> {
   const s = await peer.handshake();

@@ -39,20 +39,8 @@ export function askYesNo(screen: Widgets.Screen, opts: YesNoOptions): Promise<bo
   pushRing(screen, ring);
 
   return new Promise<boolean>((resolve) => {
-    let answered = false;
-    const answer = (value: boolean) => {
-      if (answered) return;
-      answered = true;
-      popRing(screen, ring);
-      if (!screen.destroyed) {
-        box.destroy();
-        if (before && !before.detached) before.focus();
-        screen.render();
-      }
-      resolve(value);
-    };
     // A window closed while asking (Ctrl-C) answers no, so nothing waits forever.
-    screen.once('destroy', () => answer(false));
+    const answer = answerOnce<boolean>(screen, ring, box, before, resolve, false);
     yes.on('press', () => answer(true));
     no.on('press', () => answer(false));
     for (const b of [yes, no]) {
@@ -89,21 +77,31 @@ export function askPassword(screen: Widgets.Screen, opts: PasswordOptions): Prom
   const ring = new FocusRing(screen, [field]);
   pushRing(screen, ring);
   return new Promise((resolve) => {
-    let answered = false;
-    const answer = (value: string | undefined) => {
-      if (answered) return;
-      answered = true;
-      popRing(screen, ring);
-      if (!screen.destroyed) {
-        box.destroy();
-        if (before && !before.detached) before.focus();
-        screen.render();
-      }
-      resolve(value);
-    };
-    screen.once('destroy', () => answer(undefined));
+    const answer = answerOnce<string | undefined>(screen, ring, box, before, resolve, undefined);
     field.on('submit', (v: string) => { if (v) answer(v); });
     field.on('cancel', () => answer(undefined));
     ring.focus(field);
   });
+}
+
+/**
+ * The one way a dialog ends: the first answer wins, the dialog goes, the focus returns to where it was.
+ * A window destroyed while asking answers `onDestroy`.
+ */
+function answerOnce<T>(screen: Widgets.Screen, ring: FocusRing, box: Widgets.BoxElement, before: Widgets.BlessedElement | undefined,
+  resolve: (value: T) => void, onDestroy: T): (value: T) => void {
+  let answered = false;
+  const answer = (value: T): void => {
+    if (answered) return;
+    answered = true;
+    popRing(screen, ring);
+    if (!screen.destroyed) {
+      box.destroy();
+      if (before && !before.detached) before.focus();
+      screen.render();
+    }
+    resolve(value);
+  };
+  screen.once('destroy', () => answer(onDestroy));
+  return answer;
 }

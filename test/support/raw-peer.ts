@@ -6,6 +6,10 @@ import { CONNECTION_ID_BYTES } from '../../lib/constants.ts';
 import { decodePacket, encodeFrames, encodePacket, type Frame, type Packet } from '../../lib/wire.ts';
 import { deriveSessionKeys, helloTranscript, makeEphemeral } from '../../lib/session/keys.ts';
 import { PacketOpener, PacketSealer } from '../../lib/session/protector.ts';
+import type { RsaKeyPair } from '../../lib/keyfile.ts';
+import type { Connection } from '../../lib/net/connection.ts';
+import { ServerEndpoint } from '../../lib/net/server-endpoint.ts';
+import type { AdmissionLimits } from '../../lib/net/admission.ts';
 
 /** One handshake's outcome: a session, or the RETRY that refused it (with the cookie it carried). */
 export type Outcome =
@@ -87,4 +91,19 @@ export class RawPeer {
   }
 
   close(): void { try { this.socket.close(); } catch { /* closed */ } }
+}
+
+/**
+ * A ServerEndpoint on 127.0.0.1 (port 0) whose deadlines follow `now`, and a RawPeer aimed at it; both are
+ * pushed on `open` for the test to close. `conns` collects the connections the endpoint announces.
+ */
+export async function endpointWithPeer(identity: RsaKeyPair, now: () => number, open: Array<{ close(): unknown }>,
+  admission: Partial<AdmissionLimits> = {}): Promise<{ ep: ServerEndpoint; peer: RawPeer; conns: Connection[] }> {
+  const ep = new ServerEndpoint({ identity, now, admission });
+  const conns: Connection[] = [];
+  ep.on('connection', (c: Connection) => conns.push(c));
+  const { port } = await ep.bind('127.0.0.1', 0);
+  const peer = await RawPeer.open(port);
+  open.push(peer, ep);
+  return { ep, peer, conns };
 }
