@@ -180,10 +180,12 @@ test('a ciphertext altered and then re-signed by its sender is caught by AES-GCM
 
 test('a member holding ani\'s sender key cannot sign as ani: its own epoch key or long-term key is refused (bad signature)', async () => {
   await seal(budi, secret('budi starts an epoch')); // budi now has an epoch signing key of its own
-  for (const [what, key] of [['budi\'s epoch key', epochSigner(budi)], ['budi\'s long-term key', budiKeys.sig.privateKey], ['ani\'s long-term key', aniKeys.sig.privateKey]] as const) {
+  // ani's long-term key first: it signed room messages before epoch keys, and must no longer be accepted for them.
+  const keys: Array<[string, () => KeyObject]> = [['ani\'s long-term key', () => aniKeys.sig.privateKey], ['budi\'s long-term key', () => budiKeys.sig.privateKey], ['budi\'s epoch key', () => epochSigner(budi)]];
+  for (const [what, key] of keys) {
     const text = secret(`forged with ${what}`);
     // Sealed with ani's key K, which budi holds as every member does; only the signature differs.
-    const env = resigned(await seal(ani, text), key);
+    const env = resigned(await seal(ani, text), key());
     const at = mark();
     sendEnc(env);
     for (const r of [budi, citra]) await warned(r, at, refusedLine('bad_signature'));
