@@ -1,11 +1,13 @@
 // Send Encrypted in a big room (issue 15): MEMBERS headless ChatClients in this process, the server as its
 // own process. Measures, with sender keys:
 //   all_read          every member but the sender reads every encrypted message (text compared)
-//   send_ms_p50       sendEncrypted() on the sender: seal (HKDF, AES-GCM) and one RSA-PSS signature, in ms
+//   send_ms_p50       sendEncrypted() on the sender: seal (HKDF, AES-GCM) and one RSA-PSS signature by the
+//                     epoch's RSA-2048 signing key (made in the background when the epoch started), in ms
 //   seal_ms_p50       the sealing alone (E2EClient.sealRoom), in ms
 //   stored_ms_p50     from the call to the server's `delivered` (stored), in ms
 //   envelope_bytes    the encoded `enc` message of a TEXT_BYTES text (the same whatever the room size)
-//   first_send_ms     the first message of an epoch: the key given to every member first
+//   first_send_ms     the first message of an epoch: the key given to every member first (and, the first
+//                     epoch of a process, its signing key made)
 //   join_keys_ms_p95  a newcomer holds the current key of every active sender, from its `ready`, in ms
 // Senders use RSA-3072 keys (a real client's); the other members share one RSA-2048 identity (bench/context.ts).
 import { join } from 'node:path';

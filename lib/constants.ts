@@ -183,3 +183,5 @@ export const E2E_MAX_CLOCK_SKEW_MS = 10 * 60_000;
 export const SENDER_KEY_EPOCHS_KEPT = 8;
 /** Times a client re-sends one encrypted room message the server refused for missing keys, count. */
 export const SENDER_KEY_RESEND_MAX = 8;
+/** RSA size of the signing key each sender makes per epoch for its room messages (made ahead of need), in bits. */
+export const EPOCH_SIGNING_RSA_BITS = 2048;

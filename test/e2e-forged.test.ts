@@ -6,7 +6,7 @@
 // must warn, never show the text, and the room must keep working afterwards.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { constants, randomBytes, sign } from 'node:crypto';
+import { constants, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import type { ChatClient } from '../lib/chat/client.ts';
 import type { Inbox } from '../lib/chat/inbox.ts';
@@ -24,6 +24,7 @@ let ani: Recorder;
 let budi: Recorder;
 let citra: Recorder;
 let aniKeys: ClientKeys;
+let budiKeys: ClientKeys;
 
 /** What the tests reach inside a ChatClient: its raw send and its inbox (both private). */
 interface ClientInternals { sendRaw(m: ClientMessage): void; inbox: Inbox }
@@ -43,7 +44,8 @@ test.before(async () => {
   ({ server, port } = await startServer(serverDir));
   aniKeys = await testKeys(join(dir, 'ani'));
   ani = await joinClient(port, join(dir, 'ani'), 'ani', { keys: aniKeys });
-  budi = await joinClient(port, join(dir, 'budi'), 'budi');
+  budiKeys = await testKeys(join(dir, 'budi'));
+  budi = await joinClient(port, join(dir, 'budi'), 'budi', { keys: budiKeys });
   citra = await joinClient(port, join(dir, 'citra'), 'citra');
   const everyone = ['ani', 'budi', 'citra'];
   await waitFor(() => [ani, budi, citra].every((r) => everyone.every((u) => r.client.users().includes(u))), 10_000, 'everyone sees everyone');
@@ -75,10 +77,18 @@ function flipped(b64: string, index: (len: number) => number): string {
   return b.toString('base64');
 }
 
-/** Re-signs `env` with ani's real signing key, as a malicious sender may do after altering it. */
-function resignedByAni(env: Envelope): Envelope {
-  const sig = sign('sha256', messageSignedBytes(env), { key: aniKeys.sig.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+/** The private key that signs `r`'s room messages in its current epoch (its own, made for that epoch). */
+const epochSigner = (r: Recorder): KeyObject => (r.client.e2e as unknown as { own: { signer: { privateKey: KeyObject } } }).own.signer.privateKey;
+
+/** Signs `env` with `key`, as whoever holds it may do after altering it. */
+function resigned(env: Envelope, key: KeyObject): Envelope {
+  const sig = sign('sha256', messageSignedBytes(env), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
   return { ...env, sig: sig.toString('base64') };
+}
+
+/** Re-signs `env` with ani's real signing key (room: its epoch key; direct: its long-term key), as a malicious sender may do. */
+function resignedByAni(env: Envelope): Envelope {
+  return resigned(env, env.ctx === 'room' ? epochSigner(ani) : aniKeys.sig.privateKey);
 }
 
 /** Marks where each recorder's lists are now, to look only at what comes after. */
@@ -166,6 +176,22 @@ test('a ciphertext altered and then re-signed by its sender is caught by AES-GCM
   for (const r of [budi, citra]) await warned(r, at, refusedLine('decrypt_failed'));
   await genuineAfter('resigned ciphertext');
   assertNotShown(env.id, text);
+});
+
+test('a member holding ani\'s sender key cannot sign as ani: its own epoch key or long-term key is refused (bad signature)', async () => {
+  await seal(budi, secret('budi starts an epoch')); // budi now has an epoch signing key of its own
+  // ani's long-term key first: it signed room messages before epoch keys, and must no longer be accepted for them.
+  const keys: Array<[string, () => KeyObject]> = [['ani\'s long-term key', () => aniKeys.sig.privateKey], ['budi\'s long-term key', () => budiKeys.sig.privateKey], ['budi\'s epoch key', () => epochSigner(budi)]];
+  for (const [what, key] of keys) {
+    const text = secret(`forged with ${what}`);
+    // Sealed with ani's key K, which budi holds as every member does; only the signature differs.
+    const env = resigned(await seal(ani, text), key());
+    const at = mark();
+    sendEnc(env);
+    for (const r of [budi, citra]) await warned(r, at, refusedLine('bad_signature'));
+    await genuineAfter(`forged with ${what}`);
+    assertNotShown(env.id, text);
+  }
 });
 
 // ── a claimed sender other than the real one ──

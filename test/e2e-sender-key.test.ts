@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { constants, createDecipheriv, createHash, hkdfSync, publicEncrypt, randomBytes, sign, verify } from 'node:crypto';
-import { generateRsaKeyPair } from '../lib/keyfile.ts';
+import { constants, createDecipheriv, createHash, generateKeyPairSync, hkdfSync, publicEncrypt, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { generateRsaKeyPair, type RsaKeyPair } from '../lib/keyfile.ts';
 import { bundleFingerprint, ownUserKeys, type ClientKeys } from '../lib/e2e/keys.ts';
 import {
-  describeOpenFailure, newSenderKey, openMessage, openSenderKey, sealDirect, sealRoom, wrapSenderKey, type Delivery, type MessageEnvelope, type SenderKey,
+  describeOpenFailure, newEpochSigner, newSenderKey, openMessage, openSenderKey, sealDirect, sealRoom, wrapSenderKey, type Delivery, type MessageEnvelope, type SenderKey,
 } from '../lib/e2e/sender-key.ts';
 import { encodeParts, keyCommitment, messageKeyInfo, messageSignedBytes, parseKeyEnvelope, senderKeySignedBytes } from '../lib/e2e/sk-envelope.ts';
 import { safetyNumber } from '../lib/e2e/safety-number.ts';
@@ -13,6 +13,8 @@ const ROOM = 'SHA256:' + 'A'.repeat(43);
 const OTHER_ROOM = 'SHA256:' + 'B'.repeat(43);
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as const;
 const people: Record<string, ClientKeys> = {};
+/** Epoch signing keys: ani's for two epochs, and budi's. */
+const signers: Record<string, RsaKeyPair> = {};
 
 async function makeClient(): Promise<ClientKeys> {
   const [enc, sig] = await Promise.all([generateRsaKeyPair(2048), generateRsaKeyPair(2048)]);
@@ -22,24 +24,30 @@ async function makeClient(): Promise<ClientKeys> {
 
 test.before(async () => {
   for (const n of ['ani', 'budi', 'citra']) people[n] = await makeClient();
+  for (const n of ['ani', 'ani2', 'budi']) signers[n] = await newEpochSigner();
 });
 
 const pub = (n: string) => ownUserKeys(people[n]!);
 const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 let ids = 0;
 
-function aniKey(epoch = 7): SenderKey { return newSenderKey({ from: 'ani', room: ROOM, epoch, sender: people.ani! }); }
+function aniKey(epoch = 7, signer = signers.ani!): SenderKey { return newSenderKey({ from: 'ani', room: ROOM, epoch, sender: people.ani!, signer }); }
 function roomMsg(sk: SenderKey, text = 'halo semua', now = 1_000_000): MessageEnvelope {
-  return sealRoom(sk, { id: `m${++ids}`, from: 'ani', room: ROOM, text, sender: people.ani!, now });
+  return sealRoom(sk, { id: `m${++ids}`, from: 'ani', room: ROOM, text, now });
 }
 const asRoom = (me: string, over: Partial<Delivery> = {}): Delivery => ({ me, room: ROOM, ctx: 'room', from: 'ani', stamp: 1_000_000, ...over });
-function openAs(env: unknown, me: string, sk: SenderKey | undefined, over: Partial<Delivery> = {}) {
-  return openMessage(copy(env), asRoom(me, over), { mine: people[me]!, senderKeys: pub('ani'), roomKey: (e) => (sk && e === sk.epoch ? sk.key : undefined) });
+/** What a receiver holds of an epoch: the key and the signing key that came with it. */
+interface Held { epoch: number; key: Buffer; spk: KeyObject }
+const held = (sk: SenderKey): Held => ({ epoch: sk.epoch, key: sk.key, spk: sk.signer.publicKey });
+function openAs(env: unknown, me: string, sk: SenderKey | Held | undefined, over: Partial<Delivery> = {}) {
+  const h = sk && 'signer' in sk ? held(sk) : sk;
+  return openMessage(copy(env), asRoom(me, over), { mine: people[me]!, senderKeys: pub('ani'), roomKey: (e) => (h && e === h.epoch ? h : undefined) });
 }
-function resign(e: MessageEnvelope): MessageEnvelope {
+function resign(e: MessageEnvelope, key: KeyObject): MessageEnvelope {
   const { sig: _s, ...rest } = e;
-  return { ...e, sig: sign('sha256', messageSignedBytes(rest), { key: people.ani!.sig.privateKey, ...PSS }).toString('base64') };
+  return { ...e, sig: sign('sha256', messageSignedBytes(rest), { key, ...PSS }).toString('base64') };
 }
+const budiOpens = (env: unknown) => openSenderKey(copy(env), { me: 'budi', room: ROOM, mine: people.budi!, senderKeys: pub('ani') });
 function refused(r: { ok: boolean; reason?: string }, reason: string): void {
   assert.is(r.ok, false, `expected ${reason}`);
   assert.is(r.reason, reason);
@@ -51,7 +59,8 @@ test('a sender key given to budi opens there and lets budi read every message of
   assert.ok(k.ok);
   if (!k.ok) return;
   assert.ok(k.key.equals(sk.key));
-  const got = [roomMsg(sk, 'satu'), roomMsg(sk, 'dua')].map((e) => openAs(e, 'budi', { ...sk, key: k.key }));
+  assert.ok(k.spk.export({ type: 'spki', format: 'der' }).equals(sk.signer.spki));
+  const got = [roomMsg(sk, 'satu'), roomMsg(sk, 'dua')].map((e) => openAs(e, 'budi', { epoch: k.epoch, key: k.key, spk: k.spk }));
   assert.equal(got.map((r) => (r.ok ? r.text : r.reason)), ['satu', 'dua']);
 });
 
@@ -81,7 +90,9 @@ test('every changed field of a room envelope is refused before decryption', () =
   const e = roomMsg(sk);
   const flipped = Buffer.from(e.ct, 'base64');
   flipped[0]! ^= 1;
-  for (const [field, value] of [['ct', flipped.toString('base64')], ['epoch', e.epoch + 1], ['idx', e.idx + 1], ['ts', e.ts + 1], ['id', 'other'], ['sig', e.sig.replace(/^./, e.sig[0] === 'A' ? 'B' : 'A')]] as const) {
+  // Another epoch: its key (and so its signing key) is not held, refused before anything is verified.
+  refused(openAs({ ...e, epoch: e.epoch + 1 }, 'budi', sk), 'no_key');
+  for (const [field, value] of [['ct', flipped.toString('base64')], ['idx', e.idx + 1], ['ts', e.ts + 1], ['id', 'other'], ['sig', e.sig.replace(/^./, e.sig[0] === 'A' ? 'B' : 'A')]] as const) {
     refused(openAs({ ...e, [field]: value }, 'budi', sk), 'bad_signature');
   }
 });
@@ -91,7 +102,7 @@ test('a ciphertext altered and re-signed by its sender is caught by AES-GCM', ()
   const e = roomMsg(sk);
   const ct = Buffer.from(e.ct, 'base64');
   ct[ct.length - 1]! ^= 1;
-  refused(openAs(resign({ ...e, ct: ct.toString('base64') }), 'budi', sk), 'decrypt_failed');
+  refused(openAs(resign({ ...e, ct: ct.toString('base64') }, sk.signer.privateKey), 'budi', sk), 'decrypt_failed');
 });
 
 test('an envelope delivered in another context is refused: other room, other sender, a direct message as a room message', () => {
@@ -136,7 +147,10 @@ test('the signed bytes are length-prefixed labels and fields, as docs/PROTOCOL.m
   const key = Buffer.alloc(32, 7);
   const expect = createHash('sha256').update(Buffer.concat([Buffer.from('00000019', 'hex'), Buffer.from('obrolan e2e v2 commitment'), Buffer.from('00000020', 'hex'), key])).digest();
   assert.ok(keyCommitment(key).equals(expect));
-  assert.ok(senderKeySignedBytes({ from: 'ani', room: ROOM, epoch: 5, key }).includes(expect));
+  const spk = Buffer.alloc(294, 9);
+  const signed = senderKeySignedBytes({ from: 'ani', room: ROOM, epoch: 5, key, spk });
+  assert.ok(signed.includes(expect));
+  assert.ok(signed.subarray(signed.length - 298).equals(Buffer.concat([Buffer.from('00000126', 'hex'), spk])));
 });
 
 test('a failure reads as a sentence without terminal escapes', () => {
@@ -171,9 +185,53 @@ test('a room message opens by the formulas of docs/PROTOCOL.md alone (HKDF, AAD,
   d.setAAD(docParts('obrolan e2e v2 aad', ...head));
   d.setAuthTag(ct.subarray(ct.length - 16));
   assert.is(Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]).toString('utf8'), 'rumus');
-  assert.ok(verify('sha256', docParts('obrolan e2e v2 message', ...head, ct), { key: pub('ani').sig, ...PSS }, Buffer.from(e.sig, 'base64')));
+  // Room messages: signed by the epoch's RSA-2048 key (whose SPKI DER travels as `spk`), not the long-term key.
+  const k = wrapSenderKey(sk, { from: 'ani', to: 'budi', room: ROOM, recipient: pub('budi') });
+  const spk = Buffer.from(k.spk, 'base64');
+  assert.is(sk.signer.publicKey.asymmetricKeyDetails?.modulusLength, 2048);
+  assert.ok(verify('sha256', docParts('obrolan e2e v2 message', ...head, ct), { key: spk, format: 'der', type: 'spki', ...PSS }, Buffer.from(e.sig, 'base64')));
+  assert.not.ok(verify('sha256', docParts('obrolan e2e v2 message', ...head, ct), { key: pub('ani').sig, ...PSS }, Buffer.from(e.sig, 'base64')));
   const commitment = createHash('sha256').update(docParts('obrolan e2e v2 commitment', sk.key)).digest();
-  assert.ok(verify('sha256', docParts('obrolan e2e v2 sender key', '2', 'ani', ROOM, '41', commitment), { key: pub('ani').sig, ...PSS }, Buffer.from(sk.sig, 'base64')));
+  assert.ok(verify('sha256', docParts('obrolan e2e v2 sender key', '2', 'ani', ROOM, '41', commitment, spk), { key: pub('ani').sig, ...PSS }, Buffer.from(k.sig, 'base64')));
+  assert.equal(Object.keys(k), ['v', 'from', 'to', 'room', 'epoch', 'wrap', 'spk', 'sig']);
+});
+
+test('a member holding the sender key cannot forge another member\'s message: a signature by a key not in the sender\'s key message is refused', () => {
+  const sk = aniKey();
+  const k = budiOpens(wrapSenderKey(sk, { from: 'ani', to: 'budi', room: ROOM, recipient: pub('budi') }));
+  assert.ok(k.ok);
+  if (!k.ok) return;
+  // budi holds ani's key K and the epoch's public signing key; it seals "as ani" with K and signs with what it has.
+  const forged = sealRoom({ ...sk, key: k.key, next: 5, signer: signers.budi! }, { id: 'forged', from: 'ani', room: ROOM, text: 'kirim uangnya', now: 1_000_000 });
+  refused(openAs(forged, 'citra', sk), 'bad_signature');
+  refused(openAs(resign(forged, people.budi!.sig.privateKey), 'citra', sk), 'bad_signature');
+  // Nor does ani's long-term key sign room messages: only the epoch key named in the key message does.
+  refused(openAs(resign(forged, people.ani!.sig.privateKey), 'citra', sk), 'bad_signature');
+  assert.ok(openAs(resign(forged, sk.signer.privateKey), 'citra', sk).ok, 'the same bytes signed by the epoch key open');
+});
+
+test('a key message whose epoch signing key was swapped is refused, and an spk that is not an RSA key is malformed', () => {
+  const sk = aniKey();
+  const real = wrapSenderKey(sk, { from: 'ani', to: 'budi', room: ROOM, recipient: pub('budi') });
+  assert.ok(budiOpens(real).ok);
+  refused(budiOpens({ ...real, spk: signers.budi!.spki.toString('base64') }), 'bad_signature');
+  refused(budiOpens({ ...real, spk: people.ani!.bundle.sig }), 'bad_signature');
+  // A key the server made, with its own signing key, signed by nobody ani knows.
+  const mallory = newSenderKey({ from: 'ani', room: ROOM, epoch: sk.epoch, sender: people.budi!, signer: signers.budi! });
+  refused(budiOpens(wrapSenderKey(mallory, { from: 'ani', to: 'budi', room: ROOM, recipient: pub('budi') })), 'bad_signature');
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  refused(budiOpens({ ...real, spk: ec }), 'malformed');
+  const { spk: _spk, ...noSpk } = real;
+  refused(budiOpens(noSpk), 'malformed');
+});
+
+test('a message of a new epoch signed with the previous epoch\'s key is refused', () => {
+  const old = aniKey(7, signers.ani!);
+  const next = aniKey(8, signers.ani2!);
+  const e = roomMsg({ ...next, signer: old.signer });
+  refused(openAs(e, 'budi', next), 'bad_signature');
+  assert.ok(openAs(roomMsg(next), 'budi', next).ok);
+  refused(openAs(roomMsg(next), 'budi', { ...held(next), spk: old.signer.publicKey }), 'bad_signature');
 });
 
 test.run();

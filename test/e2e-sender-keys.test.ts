@@ -9,6 +9,7 @@ import type { ChatClient } from '../lib/chat/client.ts';
 import { encodeMessage, type ClientMessage, type ServerMessage } from '../lib/chat/messages.ts';
 import type { ChatServer } from '../lib/chat/server.ts';
 import type { ClientKeys } from '../lib/e2e/keys.ts';
+import type { RsaKeyPair } from '../lib/keyfile.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 import { Rng } from './support/rng.ts';
 
@@ -34,6 +35,8 @@ interface ServerInternals {
   history: { since(after: number, max: number): Promise<{ messages: Array<{ seq: number; id: string; from: string; envelope?: unknown }> }> };
 }
 const serverInternals = (s: ChatServer): ServerInternals => s as unknown as ServerInternals;
+/** The sender side's epoch signing keys (private fields of E2EClient). */
+const e2eOf = (c: ChatClient) => c.e2e as unknown as { own: { signer: RsaKeyPair }; spare?: Promise<RsaKeyPair> };
 
 /** Records every message `c` hands to its connection (what the client put on the wire, before sealing by the session). */
 function captureSent(c: ChatClient): ClientMessage[] {
@@ -111,6 +114,9 @@ test('a member who left cannot decrypt the next message, though it kept every ke
   const { server, clients } = await room('leave', ['ani', 'budi', 'citra']);
   const [ani, budi, citra] = ['ani', 'budi', 'citra'].map((n) => clients.get(n)!) as [Recorder, Recorder, Recorder];
   const first = await ani.client.sendEncrypted('budi may read this');
+  const spare = e2eOf(ani.client).spare;
+  assert.ok(spare, 'the next epoch\'s signing key is being made ahead, as soon as the first epoch started');
+  const madeAhead = await spare;
   await waitFor(() => budi.messages.some((m) => m.id === first), 10_000, 'budi reads the first');
   const budiRing = budi.client.e2e.ring;
   await budi.client.close();
@@ -122,6 +128,10 @@ test('a member who left cannot decrypt the next message, though it kept every ke
   assert.ok(budiRing.get('ani', epochOf(first)), 'budi held the first epoch');
   assert.is(budiRing.get('ani', epochOf(second)), undefined, 'budi never got the key of the second');
   assert.is.not(epochOf(first), epochOf(second), 'ani started a new epoch after budi left');
+  assert.is(e2eOf(ani.client).own.signer, madeAhead, 'the new epoch signs with the key made ahead');
+  const [k1, k2] = [epochOf(first), epochOf(second)].map((e) => citra.client.e2e.ring.get('ani', e));
+  assert.ok(k1 && k2 && !k1.spk.equals(k2.spk), 'each epoch has its own signing key');
+  assert.ok(k2!.spk.equals(madeAhead.publicKey), 'citra verifies the second epoch with that key');
 });
 
 test('a lying server: a fake member shows as new, a swapped key as changed; sending asks first; nothing shows verified', async () => {

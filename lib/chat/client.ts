@@ -41,7 +41,7 @@ export class ChatClient extends EventEmitter {
   private readonly requester: Requester = { waiters: this.waiters, send: (m) => this.sendRaw(m) };
   /** Send Encrypted: our sender key, the keys others gave us, and key trust (/verify, /trust). */
   readonly e2e = new E2EClient({
-    keys: () => this.stores.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.users(), find: (n) => this.roster.find(n),
+    keys: () => this.stores.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.roster.byFolded(), find: (n) => this.roster.find(n),
     directory: () => this.stores.directory, send: (m) => this.sendRaw(m), warn: (w) => this.emit('warning', w), outbox: this.outbox,
     error: (e) => this.emitError(e),
   });

@@ -22,6 +22,9 @@ export class Roster {
   /** The names, as their owners spell them. */
   list(): string[] { return [...this.names.values()]; }
 
+  /** Folded name → the name as its owner spells it (live: read it, do not keep it). */
+  byFolded(): ReadonlyMap<string, string> { return this.names; }
+
   /** The present spelling of `name` (compared without case), or undefined. */
   find(name: string): string | undefined { return this.names.get(foldName(name)); }
 

@@ -13,7 +13,7 @@ export const E2E_MIN_RSA_BITS = 2048;
 /** Largest RSA modulus accepted from anyone, in bits (bounds the cost of a verify and the size of an envelope). */
 export const E2E_MAX_RSA_BITS = 4096;
 /** Longest SPKI DER accepted in a bundle, in bytes (a 4096-bit RSA SPKI is 550 bytes). */
-const MAX_SPKI_BYTES = 768;
+export const MAX_SPKI_BYTES = 768;
 /** Smallest public exponent accepted (e = 65537 is what everyone uses; tiny exponents are a known hazard). */
 const MIN_PUBLIC_EXPONENT = 65537n;
 // Domain separation: a bundle fingerprint can never equal the fingerprint of a single key or of anything else.
@@ -80,7 +80,11 @@ export function bundleFingerprint(b: PublicBundle): string {
   );
 }
 
-function parseRsaPublicKey(s: unknown, what: string): { key: KeyObject; der: Buffer } {
+/**
+ * Parses canonical base64 of an RSA SPKI public key of E2E_MIN_RSA_BITS..E2E_MAX_RSA_BITS bits with a safe
+ * public exponent. Throws ProtocolError('bad_field', …) naming `what`.
+ */
+export function parseRsaPublicKey(s: unknown, what: string): { key: KeyObject; der: Buffer } {
   const der = decodeBase64(s, what, 1, MAX_SPKI_BYTES);
   let key: KeyObject;
   try {

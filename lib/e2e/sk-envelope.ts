@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_TEXT_BYTES, USERNAME_MAX_CHARS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
-import { decodeBase64, E2E_MAX_RSA_BITS, E2E_MIN_RSA_BITS } from './keys.ts';
+import { decodeBase64, E2E_MAX_RSA_BITS, E2E_MIN_RSA_BITS, MAX_SPKI_BYTES } from './keys.ts';
 
 /** Sender key and per-message seed, in bytes. */
 export const SK_KEY_BYTES = 32;
@@ -45,7 +45,7 @@ export interface MessageEnvelope {
   key: string;
   /** AES-256-GCM ciphertext || 16-byte tag. */
   ct: string;
-  /** RSA-PSS (SHA-256, salt 32) by the sender over messageSignedBytes(). */
+  /** RSA-PSS (SHA-256, salt 32) over messageSignedBytes(): room, by the epoch's signing key; direct, by the sender's own. */
   sig: string;
 }
 
@@ -58,12 +58,14 @@ export interface KeyEnvelope {
   epoch: number;
   /** RSA-OAEP-SHA256 of the 32-byte sender key, for `to`'s encryption key. */
   wrap: string;
-  /** RSA-PSS (SHA-256, salt 32) by `from` over senderKeySignedBytes(). */
+  /** The epoch's signing key: SPKI DER of the RSA public key that signs this epoch's room messages. */
+  spk: string;
+  /** RSA-PSS (SHA-256, salt 32) by `from`'s long-term signing key over senderKeySignedBytes(). */
   sig: string;
 }
 
 const MESSAGE_FIELDS = ['v', 'id', 'from', 'ctx', 'to', 'room', 'ts', 'epoch', 'idx', 'key', 'ct', 'sig'];
-const KEY_FIELDS = ['v', 'from', 'to', 'room', 'epoch', 'wrap', 'sig'];
+const KEY_FIELDS = ['v', 'from', 'to', 'room', 'epoch', 'wrap', 'spk', 'sig'];
 const RSA_MIN_BYTES = E2E_MIN_RSA_BITS / 8;
 const RSA_MAX_BYTES = E2E_MAX_RSA_BITS / 8;
 const ROOM_ID = /^SHA256:[A-Za-z0-9+/]{43}$/;
@@ -128,9 +130,10 @@ export function parseKeyEnvelope(x: unknown): KeyEnvelope {
   const o = checkFields(x, KEY_FIELDS, 'sender key');
   const k: KeyEnvelope = {
     v: 2, from: checkText(o.from, 'from', USERNAME_MAX_CHARS), to: checkText(o.to, 'to', USERNAME_MAX_CHARS),
-    room: o.room as string, epoch: checkU32(o.epoch, 'epoch'), wrap: o.wrap as string, sig: o.sig as string,
+    room: o.room as string, epoch: checkU32(o.epoch, 'epoch'), wrap: o.wrap as string, spk: o.spk as string, sig: o.sig as string,
   };
   decodeBase64(k.wrap, 'wrap', RSA_MIN_BYTES, RSA_MAX_BYTES);
+  decodeBase64(k.spk, 'spk', 1, MAX_SPKI_BYTES);
   decodeBase64(k.sig, 'sig', RSA_MIN_BYTES, RSA_MAX_BYTES);
   return k;
 }
@@ -173,7 +176,10 @@ export function keyCommitment(key: Buffer): Buffer {
   return createHash('sha256').update(encodeParts(LABEL_COMMITMENT, [key])).digest();
 }
 
-/** What a sender signs once per epoch: sender, room, epoch and the commitment to its key. */
-export function senderKeySignedBytes(a: { from: string; room: string; epoch: number; key: Buffer }): Buffer {
-  return encodeParts(LABEL_SENDER_KEY_SIG, ['2', a.from, a.room, String(a.epoch), keyCommitment(a.key)]);
+/**
+ * What a sender signs once per epoch with its long-term key: sender, room, epoch, the commitment to its
+ * key and the epoch's signing key (SPKI DER), so only that sender can name who signs its messages.
+ */
+export function senderKeySignedBytes(a: { from: string; room: string; epoch: number; key: Buffer; spk: Buffer }): Buffer {
+  return encodeParts(LABEL_SENDER_KEY_SIG, ['2', a.from, a.room, String(a.epoch), keyCommitment(a.key), a.spk]);
 }
