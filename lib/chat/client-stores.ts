@@ -3,6 +3,7 @@
 // and the server's resume token for the name. On disk under historyDir, or in memory with persist: false.
 import type { ClientKeys } from '../e2e/keys.ts';
 import { loadOrCreateUserKeys } from '../e2e/keys.ts';
+import { CLIENT_RSA_BITS } from '../constants.ts';
 import { ClientHistory, KnownUsers } from '../history/room.ts';
 import { MemoryHistory, MemoryKnownUsers, type MessageStore } from '../history/memory.ts';
 import { PendingFile } from '../history/pending.ts';
@@ -37,7 +38,8 @@ export class ClientStores {
 
   /** Our keys, loaded or made for `username` the first time (a few seconds) unless the options gave them. */
   async loadKeys(username: string): Promise<ClientKeys> {
-    return this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    return this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username,
+      () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'), CLIENT_RSA_BITS, this.opts.keysAhead);
   }
 
   /**

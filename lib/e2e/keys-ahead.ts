@@ -1,0 +1,48 @@
+// End-to-end keys made ahead: the client starts making its two RSA key pairs (OAEP and PSS) in memory as
+// soon as it starts, while the person types into the login form (or while the line client connects and
+// proves the password), because the username, and so the folder the keys belong in, is known only at join.
+// At join, loadOrCreateUserKeys takes a pair from here for a key file that does not exist yet and saves it
+// there; a key file already on disk always wins and the pair made ahead stays unused.
+import { CLIENT_RSA_BITS } from '../constants.ts';
+import { generateRsaKeyPair, type RsaKeyPair } from '../keyfile.ts';
+import { userHasKeys } from './keys.ts';
+
+/** Which of the two pairs: `enc` for RSA-OAEP, `sig` for RSA-PSS. */
+export type KeyRole = 'enc' | 'sig';
+
+/** Two RSA key pairs being made (on libuv's thread pool) before anyone knows whose they are. */
+export class KeysAhead {
+  private readonly pairs = new Map<KeyRole, Promise<RsaKeyPair>>();
+
+  /** Starts making both pairs now, of `bits` bits (default CLIENT_RSA_BITS), by `make` (tests watch it). */
+  constructor(readonly bits: number = CLIENT_RSA_BITS, make: (bits: number) => Promise<RsaKeyPair> = generateRsaKeyPair) {
+    for (const role of ['enc', 'sig'] as const) {
+      const p = make(bits);
+      p.catch(() => {}); // a failure surfaces to whoever takes the pair; none if nobody does
+      this.pairs.set(role, p);
+    }
+  }
+
+  /**
+   * The pair made for `role`, once: a second call (another name, or a file that already existed) gets
+   * undefined and must make its own, so one key pair never serves two identities. Undefined too when `bits` differs.
+   */
+  take(role: KeyRole, bits: number): Promise<RsaKeyPair> | undefined {
+    if (bits !== this.bits) return undefined;
+    const p = this.pairs.get(role);
+    this.pairs.delete(role);
+    return p;
+  }
+
+  /** Whether the pair for `role` is still here to take. */
+  has(role: KeyRole): boolean { return this.pairs.has(role); }
+}
+
+/**
+ * Starts making keys ahead for a client of history folder `dir`, unless `username` (given before the form,
+ * e.g. on the command line) already has keys there; the window may still be told another name, whose keys
+ * are then made at join as before.
+ */
+export function keysAheadFor(dir: string, username: string | undefined, bits: number = CLIENT_RSA_BITS): KeysAhead | undefined {
+  return username !== undefined && userHasKeys(dir, username) ? undefined : new KeysAhead(bits);
+}
