@@ -51,7 +51,7 @@ interface Ramp { batches: Batch[]; seconds: number; stopped: string }
 
 /** Logs in batches of IDLE_BATCH into `clients` until `target`, a failed batch, or the time budget. */
 async function ramp(ctx: BenchContext, o: ObrolanFleetOptions, serverPid: number, clients: ChatClient[]): Promise<Ramp> {
-  const target = ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET;
+  const target = ctx.idleClients ?? (ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET);
   const budget = ctx.idleBudgetMs ?? (ctx.quick ? IDLE_RAMP_BUDGET_QUICK_MS : IDLE_RAMP_BUDGET_MS);
   const batches: Batch[] = [];
   const t0 = performance.now();

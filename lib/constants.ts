@@ -183,3 +183,11 @@ export const E2E_MAX_CLOCK_SKEW_MS = 10 * 60_000;
 export const SENDER_KEY_EPOCHS_KEPT = 8;
 /** Times a client re-sends one encrypted room message the server refused for missing keys, count. */
 export const SENDER_KEY_RESEND_MAX = 8;
+
+// ── server memory (issue 18) ────────────────────────────────────────
+/**
+ * Largest V8 young generation the server lets itself grow to, in MB (both semi-spaces; V8's default
+ * maximum is 32). A login ramp or a flood grows it to the maximum and V8 keeps it for good; capped, an
+ * idle room of 1,000 stays under 150 MB. lib/app/young-generation.ts.
+ */
+export const SERVER_YOUNG_GEN_MAX_MB = 8;
