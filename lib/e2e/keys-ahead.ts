@@ -13,12 +13,15 @@ export type KeyRole = 'enc' | 'sig';
 /** Two RSA key pairs being made (on libuv's thread pool) before anyone knows whose they are. */
 export class KeysAhead {
   private readonly pairs = new Map<KeyRole, Promise<RsaKeyPair>>();
+  private made = 0;
+  /** Both pairs are made (so taking them costs no wait). */
+  get ready(): boolean { return this.made === 2; }
 
   /** Starts making both pairs now, of `bits` bits (default CLIENT_RSA_BITS), by `make` (tests watch it). */
   constructor(readonly bits: number = CLIENT_RSA_BITS, make: (bits: number) => Promise<RsaKeyPair> = generateRsaKeyPair) {
     for (const role of ['enc', 'sig'] as const) {
       const p = make(bits);
-      p.catch(() => {}); // a failure surfaces to whoever takes the pair; none if nobody does
+      p.then(() => { this.made++; }, () => {}); // a failure surfaces to whoever takes the pair; none if nobody does
       this.pairs.set(role, p);
     }
   }
