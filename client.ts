@@ -19,10 +19,10 @@ async function main(): Promise<number> {
     const { runDiscover } = await import('./lib/app/discover.ts');
     return runDiscover({ json: args.json, waitMs: args.waitMs });
   }
-  // The end-to-end keys (two RSA-3072 pairs, about a second of work) start as soon as the arguments are
-  // good, while the window's form is filled in or the line client connects; they are saved under the name
-  // once it is known, unless that name has keys already (lib/e2e/keys-ahead.ts). A name given on the
-  // command line whose keys exist needs none made: the cores are left to the start-up.
+  // The end-to-end keys (two RSA-3072 pairs, about a second of work) of a name that has none yet: the window
+  // starts them at once, while its form is filled in; the line client joins without them and makes them
+  // then. They are saved under the name once it is known, unless that name has keys already, which win
+  // (lib/e2e/keys-ahead.ts). A name given on the command line whose keys exist needs none made.
   const { keysAheadFor } = await import('./lib/e2e/keys-ahead.ts');
   if (args.noUi) {
     const missing = (['host', 'password', 'username'] as const).filter((k) => !args[k] && !(k === 'host' && args.room !== undefined));
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
       process.stderr.write(`error: --no-ui needs ${missing.map((m) => (m === 'host' ? '--host (or --room NAME)' : `--${m}`)).join(', ')}\n(see npx tsx client.ts --help)\n`);
       return EXIT.BAD_ARGUMENTS;
     }
-    const keysAhead = keysAheadFor(args.historyDir, args.username);
+    const keysAhead = keysAheadFor(args.historyDir, args.username!, undefined, false); // made once joined: nobody types here
     let target = { host: args.host!, port: args.port ?? DEFAULT_PORT };
     if (args.room !== undefined) {
       const { roomAddress } = await import('./lib/app/discover.ts');

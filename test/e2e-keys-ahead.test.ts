@@ -86,4 +86,16 @@ test('keysAheadFor makes nothing for a name given beforehand that has keys; a si
   await ahead.take('sig', TEST_BITS);
 });
 
+test('made on first need: nothing is made until the first take', async () => {
+  let calls = 0;
+  const ahead = new KeysAhead(TEST_BITS, (bits) => { calls++; return generateRsaKeyPair(bits); }, false);
+  assert.is(calls, 0);
+  assert.not.ok(ahead.ready);
+  const d = await dir();
+  const keys = await loadOrCreateUserKeys(d, 'hana', undefined, TEST_BITS, ahead);
+  assert.is(calls, 2);
+  assert.ok(ahead.ready);
+  assert.is((await loadOrCreateUserKeys(d, 'hana', undefined, TEST_BITS)).fingerprint, keys.fingerprint, 'saved');
+});
+
 test.run();

@@ -17,10 +17,22 @@ export class KeysAhead {
   /** Both pairs are made (so taking them costs no wait). */
   get ready(): boolean { return this.made === 2; }
 
-  /** Starts making both pairs now, of `bits` bits (default CLIENT_RSA_BITS), by `make` (tests watch it). */
-  constructor(readonly bits: number = CLIENT_RSA_BITS, make: (bits: number) => Promise<RsaKeyPair> = generateRsaKeyPair) {
+  private started = false;
+
+  /**
+   * Makes both pairs of `bits` bits (default CLIENT_RSA_BITS) by `make` (tests watch it): now, or with
+   * `now` false at the first take(), i.e. once joined without keys (the line client: nobody types, and
+   * on two cores the key work would slow down its start).
+   */
+  constructor(readonly bits: number = CLIENT_RSA_BITS, private readonly make: (bits: number) => Promise<RsaKeyPair> = generateRsaKeyPair, now = true) {
+    if (now) this.start();
+  }
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
     for (const role of ['enc', 'sig'] as const) {
-      const p = make(bits);
+      const p = this.make(this.bits);
       p.then(() => { this.made++; }, () => {}); // a failure surfaces to whoever takes the pair; none if nobody does
       this.pairs.set(role, p);
     }
@@ -32,20 +44,21 @@ export class KeysAhead {
    */
   take(role: KeyRole, bits: number): Promise<RsaKeyPair> | undefined {
     if (bits !== this.bits) return undefined;
+    this.start();
     const p = this.pairs.get(role);
     this.pairs.delete(role);
     return p;
   }
 
   /** Whether the pair for `role` is still here to take. */
-  has(role: KeyRole): boolean { return this.pairs.has(role); }
+  has(role: KeyRole): boolean { return !this.started || this.pairs.has(role); }
 }
 
 /**
  * Starts making keys ahead for a client of history folder `dir`, unless `username` (given before the form,
  * e.g. on the command line) already has keys there; the window may still be told another name, whose keys
- * are then made at join as before.
+ * are then made at join as before. With `now` false they are made only once joined without them (see KeysAhead).
  */
-export function keysAheadFor(dir: string, username: string | undefined, bits: number = CLIENT_RSA_BITS): KeysAhead | undefined {
-  return username !== undefined && userHasKeys(dir, username) ? undefined : new KeysAhead(bits);
+export function keysAheadFor(dir: string, username: string | undefined, bits: number = CLIENT_RSA_BITS, now = true): KeysAhead | undefined {
+  return username !== undefined && userHasKeys(dir, username) ? undefined : new KeysAhead(bits, generateRsaKeyPair, now);
 }
