@@ -10,7 +10,7 @@ import { CLIENT_RSA_BITS } from '../lib/constants.ts';
 import { userKeysDir } from '../lib/e2e/keys.ts';
 import { KeysAhead } from '../lib/e2e/keys-ahead.ts';
 import { generateRsaKeyPair, keyPairFrom, type RsaKeyPair } from '../lib/keyfile.ts';
-import { joinClient, PASSWORD, Recorder, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
+import { joinClient, PASSWORD, Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
 
 let dir = '';
 const stops: Array<() => Promise<void>> = [];
@@ -66,6 +66,12 @@ test('joins at once without keys, gives the keys made ahead when done; the room 
   await waitFor(() => ani.messages.some((m) => m.text === 'just to ani'), 10_000, 'ani reads dewi\'s direct message');
   assert.equal(dewi.errors, []);
   assert.equal(ani.errors, []);
+
+  // Keys are given once a session: a second mykeys (other keys) is refused, and the first ones stay.
+  const fp = client.myFingerprint;
+  (client as unknown as { sendRaw(m: unknown): void }).sendRaw({ t: 'mykeys', keys: (await testKeys(join(dir, 'ani'))).bundle }); // well-formed, but a second time
+  await waitFor(() => dewi.errors.some((e) => e.code === 'bad_keys'), 5000, 'second mykeys refused');
+  assert.is(server.users().find((u) => u.name === 'dewi')?.keys, fp);
 });
 
 test.run();
