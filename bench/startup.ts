@@ -165,7 +165,7 @@ export async function clientStartScenario(ctx: BenchContext): Promise<Row[]> {
       firsts.push(await once(`first${k}`));
       runs.push(await once(`first${k}`));
     }
-    ctx.log(`  first starts ${firsts.map(Math.round).join(', ')} ms (make RSA keys), later starts ${runs.map(Math.round).join(', ')} ms`);
+    ctx.log(`  first starts ${firsts.map(Math.round).join(', ')} ms (a new name each, no keys on disk), later starts of those names ${runs.map(Math.round).join(', ')} ms`);
     return [{ scenario: 'client_start', first_ms: Math.round(median(firsts)), first_max_ms: Math.round(Math.max(...firsts)), median_ms: Math.round(median(runs)), runs: RUNS }];
   } finally {
     await server.stop();
