@@ -88,6 +88,7 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
       join_cpu_ms_first: perJoin(batches[0]), join_cpu_ms_last: perJoin(batches.at(-1)),
       batch_ms_first: Math.round(batches[0]?.ms ?? NaN), batch_ms_last: Math.round(batches.at(-1)?.ms ?? NaN),
       server_users: stats.users, server_heap_mb: stats.heap_used_mb, server_external_mb: stats.external_mb,
+      server_heap_total_mb: stats.heap_total_mb, server_new_space_mb: stats.new_space_mb,
       join_messages: (held * (held - 1)) / 2, load_rss_mb: round2(process.memoryUsage().rss / 2 ** 20), ...(stopped ? { stopped } : {}),
     }];
   } finally {
