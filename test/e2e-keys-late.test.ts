@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChatClient } from '../lib/chat/client.ts';
 import { CLIENT_RSA_BITS } from '../lib/constants.ts';
-import { userKeysDir } from '../lib/e2e/keys.ts';
+import { loadOrCreateUserKeys, userKeysDir } from '../lib/e2e/keys.ts';
 import { KeysAhead } from '../lib/e2e/keys-ahead.ts';
 import { generateRsaKeyPair, keyPairFrom, type RsaKeyPair } from '../lib/keyfile.ts';
 import { joinClient, PASSWORD, Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
@@ -34,7 +34,7 @@ test('joins at once without keys, gives the keys made ahead when done; the room 
   let release = (): void => {};
   const gate = new Promise<void>((r) => { release = r; });
   let n = 0;
-  const ahead = new KeysAhead(CLIENT_RSA_BITS, () => { const p = pairs[n++]!; return gate.then(() => p); });
+  const ahead = new KeysAhead(CLIENT_RSA_BITS, () => { const p = pairs[n++]!; return gate.then(() => p); }, false);
   const dewiDir = join(dir, 'dewi');
   const client = new ChatClient({ host: '127.0.0.1', port, historyDir: dewiDir, keysAhead: ahead });
   clients.push(client);
@@ -72,6 +72,23 @@ test('joins at once without keys, gives the keys made ahead when done; the room 
   (client as unknown as { sendRaw(m: unknown): void }).sendRaw({ t: 'mykeys', keys: (await testKeys(join(dir, 'ani'))).bundle }); // well-formed, but a second time
   await waitFor(() => dewi.errors.some((e) => e.code === 'bad_keys'), 5000, 'second mykeys refused');
   assert.is(server.users().find((u) => u.name === 'dewi')?.keys, fp);
+});
+
+test('keys started when the window opened: a join that comes first waits for them and carries them', async () => {
+  const { server, port } = await startServer(join(dir, 'server2'));
+  const pairs = [generateRsaKeyPair(CLIENT_RSA_BITS), generateRsaKeyPair(CLIENT_RSA_BITS)];
+  let n = 0;
+  let released = false;
+  const ahead = new KeysAhead(CLIENT_RSA_BITS, () => { const p = pairs[n++]!; return Promise.all(pairs).then(() => new Promise((r) => setTimeout(r, 300))).then(() => { released = true; return p; }); });
+  assert.not.ok(ahead.joinFirst);
+  const client = new ChatClient({ host: '127.0.0.1', port, historyDir: join(dir, 'eka'), keysAhead: ahead });
+  stops.push(async () => { await client.close(); await server.stop(); });
+  await client.connect();
+  await client.authenticate(PASSWORD);
+  await client.join('eka');
+  assert.ok(released, 'the join waited for the keys');
+  assert.is(server.users().find((u) => u.name === 'eka')?.keys, client.myFingerprint, 'and carried them');
+  assert.is(client.myFingerprint, (await loadOrCreateUserKeys(join(dir, 'eka'), 'eka')).fingerprint, 'the saved keys are the ones in use');
 });
 
 test.run();

@@ -41,11 +41,11 @@ export class ClientStores {
 
   /**
    * Whether to join as `username` without keys, giving them later (`mykeys`): only on the first start of a
-   * name (no keys on disk, none given) while the keys made ahead (lib/e2e/keys-ahead.ts) are not done yet.
+   * name (no keys on disk, none given) with keys to be made once joined (lib/e2e/keys-ahead.ts, joinFirst).
    */
   withoutKeys(username: string): boolean {
     const ahead = this.opts.keysAhead;
-    return !this.keys && !this.opts.keys && ahead !== undefined && !ahead.ready && !userHasKeys(this.opts.historyDir, username);
+    return !this.keys && !this.opts.keys && ahead !== undefined && ahead.joinFirst && !ahead.ready && !userHasKeys(this.opts.historyDir, username);
   }
 
   /** Our keys, loaded or made for `username` the first time (a few seconds) unless the options gave them. */

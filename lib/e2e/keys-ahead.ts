@@ -25,8 +25,15 @@ export class KeysAhead {
    * on two cores the key work would slow down its start).
    */
   constructor(readonly bits: number = CLIENT_RSA_BITS, private readonly make: (bits: number) => Promise<RsaKeyPair> = generateRsaKeyPair, now = true) {
+    this.joinFirst = !now;
     if (now) this.start();
   }
+
+  /**
+   * Made only once joined (`now` false): the client joins without keys and gives them later (`mykeys`);
+   * encrypted messages others send until then cannot be read by it. Started now, a join waits for them.
+   */
+  readonly joinFirst: boolean;
 
   private start(): void {
     if (this.started) return;
