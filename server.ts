@@ -1,8 +1,11 @@
 // Obrolan server: `npx tsx server.ts` opens the window; `--headless` runs without one. See --help.
 import { CliError, EXIT, parseServerArgs, SERVER_HELP } from './lib/app/cli.ts';
 import { DEFAULT_PORT } from './lib/constants.ts';
+import { capYoungGeneration } from './lib/app/young-generation.ts';
 
 async function main(): Promise<number> {
+  // Before anything allocates much: keep V8's young generation small, or a login ramp grows it to 32 MB for good.
+  capYoungGeneration();
   let args;
   try {
     args = parseServerArgs(process.argv.slice(2));

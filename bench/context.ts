@@ -24,6 +24,8 @@ export interface BenchContext {
   quick: boolean;
   /** Time the idle ramp may take, in ms, when --idle-budget overrides the default. */
   idleBudgetMs?: number;
+  /** Clients the idle ramp stops at, when --idle-clients overrides the default (2,000; 500 with --quick). */
+  idleClients?: number;
   /** Progress for people (stderr). */
   log: (line: string) => void;
 }

@@ -51,7 +51,7 @@ interface Ramp { batches: Batch[]; seconds: number; stopped: string }
 
 /** Logs in batches of IDLE_BATCH into `clients` until `target`, a failed batch, or the time budget. */
 async function ramp(ctx: BenchContext, o: ObrolanFleetOptions, serverPid: number, clients: ChatClient[]): Promise<Ramp> {
-  const target = ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET;
+  const target = ctx.idleClients ?? (ctx.quick ? IDLE_TARGET_QUICK : IDLE_TARGET);
   const budget = ctx.idleBudgetMs ?? (ctx.quick ? IDLE_RAMP_BUDGET_QUICK_MS : IDLE_RAMP_BUDGET_MS);
   const batches: Batch[] = [];
   const t0 = performance.now();
@@ -88,6 +88,7 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
       join_cpu_ms_first: perJoin(batches[0]), join_cpu_ms_last: perJoin(batches.at(-1)),
       batch_ms_first: Math.round(batches[0]?.ms ?? NaN), batch_ms_last: Math.round(batches.at(-1)?.ms ?? NaN),
       server_users: stats.users, server_heap_mb: stats.heap_used_mb, server_external_mb: stats.external_mb,
+      server_heap_total_mb: stats.heap_total_mb, server_new_space_mb: stats.new_space_mb,
       join_messages: (held * (held - 1)) / 2, load_rss_mb: round2(process.memoryUsage().rss / 2 ** 20), ...(stopped ? { stopped } : {}),
     }];
   } finally {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ChatServer } from '../lib/chat/server.ts';
+import { capYoungGeneration } from '../lib/app/young-generation.ts';
 
 /** Flood control for the benchmark: far above any rate one load client offers, in messages/s and messages. */
 const BENCH_FLOOD = { ratePerS: 1_000_000, burst: 1_000_000 };
@@ -21,6 +22,8 @@ const STOP_LIMIT_MS = 5_000;
 const line = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n'); };
 
 async function main(): Promise<void> {
+  // As server.ts does (lib/app/young-generation.ts); OBROLAN_BENCH_YOUNG_GEN=off measures without it.
+  if (process.env.OBROLAN_BENCH_YOUNG_GEN !== 'off') capYoungGeneration();
   const { values } = parseArgs({
     options: { 'history-dir': { type: 'string' }, password: { type: 'string' }, port: { type: 'string' }, hostile: { type: 'boolean' } },
     strict: true,

@@ -185,3 +185,11 @@ export const SENDER_KEY_EPOCHS_KEPT = 8;
 export const SENDER_KEY_RESEND_MAX = 8;
 /** RSA size of the signing key each sender makes per epoch for its room messages (made ahead of need), in bits. */
 export const EPOCH_SIGNING_RSA_BITS = 2048;
+
+// ── server memory (issue 18) ────────────────────────────────────────
+/**
+ * Largest V8 young generation the server lets itself grow to, in MB (both semi-spaces; V8's default
+ * maximum is 32). A login ramp or a flood grows it to the maximum and V8 keeps it for good; capped, an
+ * idle room of 1,000 stays under 150 MB. lib/app/young-generation.ts.
+ */
+export const SERVER_YOUNG_GEN_MAX_MB = 8;

@@ -39,8 +39,9 @@ export function generateRsaKeyPair(bits: number): Promise<RsaKeyPair> {
  * (written to a temporary file and renamed, so a crash never leaves half a key). `onGenerate` is called
  * before a key is generated, which takes a second or so. An existing file readable by others is made 0600
  * first (POSIX; where modes mean nothing, as on Windows, this does nothing). Throws if the file exists but is not a key.
+ * `made`, if given, is asked for a pair made ahead when there is no file, instead of generating one here.
  */
-export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate?: () => void): Promise<RsaKeyPair> {
+export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate?: () => void, made?: () => Promise<RsaKeyPair> | undefined): Promise<RsaKeyPair> {
   let pem: string | undefined;
   try {
     pem = await readFile(path, 'utf8');
@@ -55,8 +56,10 @@ export async function loadOrCreateKeyPair(path: string, bits: number, onGenerate
       throw new Error(`${path} is not a readable private key; move it away to make a new one`);
     }
   }
-  onGenerate?.();
-  const pair = await generateRsaKeyPair(bits);
+  // A pair made ahead (lib/e2e/keys-ahead.ts) is taken only here, once the file is known not to exist.
+  const ahead = made?.();
+  if (!ahead) onGenerate?.();
+  const pair = await (ahead ?? generateRsaKeyPair(bits));
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

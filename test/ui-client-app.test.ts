@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runClientWindow, type ClientWindowOptions } from '../lib/ui/client-app.ts';
+import { KeysAhead } from '../lib/e2e/keys-ahead.ts';
 import { FakeClient, fakeClientFactory, FakeRoom } from './support/fake-core.ts';
 import { FakeTerminal, KEY, sleep } from './support/fake-terminal.ts';
 
@@ -51,6 +52,21 @@ async function loggedIn(room: FakeRoom, username: string): Promise<Run> {
   await run.term.waitFor(`you joined 10.0.0.5:7447 as ${username}`);
   return run;
 }
+
+test('the keys the window started making while the form was filled in go to the client it creates', async () => {
+  const room = new FakeRoom();
+  const keysAhead = new KeysAhead(2048, () => new Promise<never>(() => {}), false); // never made: only passed on
+  const run = await open(room, { host: '10.0.0.5', port: 7447, password: room.password, username: 'ayu', keysAhead });
+  try {
+    await run.term.type(KEY.enter);
+    await run.term.waitFor('Trust this server?');
+    await run.term.type('y');
+    await run.term.waitFor('you joined 10.0.0.5:7447 as ayu');
+    assert.is((run.made[0] as unknown as { opts: { keysAhead?: KeysAhead } }).opts.keysAhead, keysAhead);
+  } finally {
+    assert.is(await quit(run), 0);
+  }
+});
 
 test('asks the password again after a wrong one, with the cursor back in the password field', async () => {
   const room = new FakeRoom();

@@ -4,9 +4,14 @@ import type { ChatMessage } from '../chat/types.ts';
 import { EXIT } from './cli.ts';
 import { ChatClient } from '../chat/client.ts';
 import { ChatError } from '../errors.ts';
+import type { KeysAhead } from '../e2e/keys-ahead.ts';
 import { showControls, wrapRows } from '../visible-text.ts';
 
-export interface LineOptions { host: string; port: number; password: string; username: string; historyDir: string; json: boolean }
+export interface LineOptions {
+  host: string; port: number; password: string; username: string; historyDir: string; json: boolean;
+  /** Keys being made since the program started (lib/e2e/keys-ahead.ts). */
+  keysAhead?: KeysAhead;
+}
 
 const LOGIN_REFUSED = new Set(['wrong_password', 'name_taken', 'bad_name', 'rate_limited']);
 
@@ -30,7 +35,7 @@ export async function runLineClient(o: LineOptions): Promise<number> {
   const out = (type: string, fields: Record<string, unknown>, text: string): void => {
     process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : printableLine(text, process.stdout.isTTY ? process.stdout.columns : undefined));
   };
-  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, onProgress: (t) => process.stderr.write(showControls(t) + '\n') });
+  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, ...(o.keysAhead ? { keysAhead: o.keysAhead } : {}), onProgress: (t) => process.stderr.write(showControls(t) + '\n') });
   client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint, verified: client.verified },
     `* joined ${client.server} as ${client.name}${client.verified === 'password' ? ` — server key ${client.serverFingerprint} verified by the room password` : ''}`));
   client.on('message', (m: ChatMessage) => out('message', { id: m.id, seq: m.seq, from: m.from, text: m.text, encrypted: m.encrypted, ts: m.ts, ...(m.to ? { to: m.to } : {}) },

@@ -2,7 +2,8 @@
 // (with the file of messages not yet sent beside it), the directory of other users' keys (known and verified)
 // and the server's resume token for the name. On disk under historyDir, or in memory with persist: false.
 import type { ClientKeys } from '../e2e/keys.ts';
-import { loadOrCreateUserKeys } from '../e2e/keys.ts';
+import { loadOrCreateUserKeys, userHasKeys } from '../e2e/keys.ts';
+import { CLIENT_RSA_BITS } from '../constants.ts';
 import { ClientHistory, KnownUsers } from '../history/room.ts';
 import { MemoryHistory, MemoryKnownUsers, type MessageStore } from '../history/memory.ts';
 import { PendingFile } from '../history/pending.ts';
@@ -35,9 +36,22 @@ export class ClientStores {
     private readonly warn: (line: string) => void,
   ) {}
 
+  /** Our keys being made after a join without them (see withoutKeys); settled once given to the server. */
+  pending: Promise<unknown> | undefined;
+
+  /**
+   * Whether to join as `username` without keys, giving them later (`mykeys`): only on the first start of a
+   * name (no keys on disk, none given) with keys to be made once joined (lib/e2e/keys-ahead.ts, joinFirst).
+   */
+  withoutKeys(username: string): boolean {
+    const ahead = this.opts.keysAhead;
+    return !this.keys && !this.opts.keys && ahead !== undefined && ahead.joinFirst && !ahead.ready && !userHasKeys(this.opts.historyDir, username);
+  }
+
   /** Our keys, loaded or made for `username` the first time (a few seconds) unless the options gave them. */
   async loadKeys(username: string): Promise<ClientKeys> {
-    return this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username, () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'));
+    return this.keys ??= this.opts.keys ?? await loadOrCreateUserKeys(this.opts.historyDir, username,
+      () => this.opts.onProgress?.('making your encryption keys (first time only, a few seconds)…'), CLIENT_RSA_BITS, this.opts.keysAhead);
   }
 
   /**

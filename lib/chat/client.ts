@@ -48,6 +48,7 @@ export class ChatClient extends EventEmitter {
   private readonly roster = new Roster({
     saw: (u) => { void this.stores.directory?.saw(u); },
     join: (user) => { this.e2e.joined(user); this.emit('join', { user }); },
+    keys: (user) => this.e2e.keysArrived(user),
     leave: (user) => { this.e2e.left(user); this.emit('leave', { user }); },
     // The list costs O(users) to build: nobody listening (a load generator's clients) means nobody pays it,
     // which matters when a class of hundreds logs in and every client hears every join.
@@ -102,7 +103,8 @@ export class ChatClient extends EventEmitter {
 
   /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
   async join(username: string): Promise<void> {
-    const keys = await this.stores.loadKeys(username);
+    // A first start does not wait for its keys (lib/e2e/keys-ahead.ts): it joins without and gives them when made.
+    const keys = this.stores.withoutKeys(username) ? undefined : await this.stores.loadKeys(username);
     await this.inbox?.idle();
     const { store, directory } = await this.stores.open(username, this.username);
     const welcome = this.waiters.wait((m) => m.t === 'welcome' || (m.t === 'error' && ['name_taken', 'bad_name', 'bad_keys'].includes(m.code)));
@@ -111,7 +113,7 @@ export class ChatClient extends EventEmitter {
     // What the last session showed is written before we tell the server how far our copy goes.
     await store.flush();
     this.inbox = new Inbox(store, this.e2e, this, this.seen);
-    this.sendRaw({ t: 'join', name: username, lastSeq: store.lastSeq, keys: keys.bundle, ...(this.stores.resume ? { resume: this.stores.resume } : {}) });
+    this.sendRaw({ t: 'join', name: username, lastSeq: store.lastSeq, ...(keys ? { keys: keys.bundle } : {}), ...(this.stores.resume ? { resume: this.stores.resume } : {}) });
     const w = await welcome;
     if (w.t === 'error') { this.waiters.cancel(done); if (!this.username) this.stores.keys = undefined; throw new ChatError(w.code === 'bad_keys' ? 'bad_name' : w.code as ChatErrorCode, w.message); }
     if (w.t !== 'welcome') return;
@@ -119,6 +121,7 @@ export class ChatClient extends EventEmitter {
     this.stores.resume = w.resume;
     this.inbox.me = w.name;
     this.e2e.session();
+    if (!keys) this.giveKeysLater(w.name);
     for (const u of w.users) await directory.saw(u);
     await done;
     await this.inbox.idle();
@@ -129,6 +132,13 @@ export class ChatClient extends EventEmitter {
 
   users(): string[] { return this.roster.list(); }
 
+  /** After a join without keys: makes them (saved under `name`) and gives them to the server on this link. */
+  private giveKeysLater(name: string): void {
+    const link = this.link;
+    const made = this.stores.loadKeys(name).then((k) => { if (this.link === link && this.username === name) this.sendRaw({ t: 'mykeys', keys: k.bundle }); });
+    this.stores.pending = made.catch((err: Error) => this.emit('warning', `could not make your encryption keys: ${err.message}`));
+  }
+
   /** Sends a room message; returns its id. Throws ChatError too_large or not_logged_in. */
   send(text: string): string {
     const id = newId();
@@ -138,6 +148,7 @@ export class ChatClient extends EventEmitter {
   /** Sends a room message encrypted for everyone in the room when stored; returns its id. Throws ChatError key_changed. */
   async sendEncrypted(text: string): Promise<string> {
     this.requireJoined();
+    await this.stores.pending;
     const id = newId();
     return this.queue(id, { t: 'enc', id, env: await this.e2e.sealRoom(id, text) }, text);
   }
@@ -147,6 +158,7 @@ export class ChatClient extends EventEmitter {
     this.requireJoined();
     const name = this.roster.find(to);
     if (!name) throw new ChatError('no_such_user', `${to} is not in the room`);
+    await this.stores.pending;
     const id = newId();
     return this.queue(id, { t: 'dm', id, to: name, env: await this.e2e.sealDirect(id, name, text) }, text, name);
   }
@@ -193,6 +205,7 @@ export class ChatClient extends EventEmitter {
     }
     link?.close();
     this.waiters.cancelAll(new ChatError('server_gone', 'client closed'));
+    await this.stores.pending; // keys being made are saved before the program ends
     await this.inbox?.idle();
     await this.stores.close();
     this.setState('closed');

@@ -65,6 +65,12 @@ export class E2EClient {
     void this.locked(() => this.give([name], true)).catch((err: Error) => this.d.warn(`could not give your key to ${name}: ${err.message}`));
   }
 
+  /** Someone who joined without keys gave them: an active sender gives them its current key now. */
+  keysArrived(name: string): void {
+    this.given.delete(foldName(name));
+    this.joined(name);
+  }
+
   /** Someone left: our next message uses a new key, so they cannot read it. */
   left(name: string): void {
     this.given.delete(foldName(name));
@@ -129,7 +135,7 @@ export class E2EClient {
 
   /** A sender key for us (in the inbox's order, before the messages that use it). */
   async onKey(m: ServerSenderKey): Promise<void> {
-    if (m.env === undefined) return this.ring.set(m.from, m.epoch, null);
+    if (m.env === undefined || !this.d.keys()) return this.ring.set(m.from, m.epoch, null);
     const senderKeys = (await this.dir().get([m.from])).get(m.from);
     const r = openSenderKey(m.env, { me: this.d.me(), room: this.d.room(), mine: this.mine(), senderKeys });
     if (!r.ok) return this.d.warn(`could not take the key of ${m.from.slice(0, 32)} (${r.reason})`);
@@ -142,6 +148,7 @@ export class E2EClient {
    * Returns the text, a notice to show instead, or undefined after warning (refused). Replays are the inbox's check.
    */
   async open(w: WireChat, live: boolean): Promise<{ text: string; notice?: boolean } | undefined> {
+    if (!this.d.keys()) return { text: '🔒 an encrypted message you cannot read: it came while your keys were being made', notice: true };
     const own = this.isMe(w.from);
     const senderKeys = own ? ownUserKeys(this.mine()) : (await this.dir().get([w.from])).get(w.from);
     const delivery = { me: this.d.me(), room: this.d.room(), ctx: w.to === undefined ? 'room' as const : 'dm' as const, from: w.from, stamp: w.ts };

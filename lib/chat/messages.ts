@@ -33,6 +33,7 @@ export type ClientMessage =
   | { t: 'enc'; id: string; env: unknown }
   | { t: 'dm'; id: string; to: string; env: unknown }
   | { t: 'keys'; users: string[] }
+  | { t: 'mykeys'; keys: { enc: string; sig: string } }
   | { t: 'users' }
   | { t: 'bye' }
   | ClientSenderKey;
@@ -54,8 +55,11 @@ export type ServerMessage =
   | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number; pake?: string }
   | ServerSenderKey | ServerRekey;
 
-/** A join or a leave, alone or (the server's way) batched in a `presence` message. */
-export type PresenceEvent = { t: 'join'; user: WireUser } | { t: 'leave'; user: string };
+/**
+ * A join or a leave, alone or (the server's way) batched in a `presence` message; or `keys`: a present member
+ * who joined without keys has given them (`mykeys`), with its bundle fingerprint.
+ */
+export type PresenceEvent = { t: 'join'; user: WireUser } | { t: 'leave'; user: string } | { t: 'keys'; user: WireUser };
 
 /** Joins and leaves in one `presence` message (64 KiB limit: a name and a fingerprint take well under 300 bytes). */
 export const PRESENCE_PER_MESSAGE = 200;
@@ -220,6 +224,7 @@ export function decodeClientMessage(buf: Buffer): ClientMessage {
       if (!Array.isArray(users) || users.length > KEYS_MAX_NAMES || users.some((u) => typeof u !== 'string' || u.length > 256)) bad(`users must be a list of at most ${KEYS_MAX_NAMES} names`);
       return { t: 'keys', users: users as string[] };
     }
+    case 'mykeys': return { t: 'mykeys', keys: bundle(o.keys) };
     case 'users': return { t: 'users' };
     case 'bye': return { t: 'bye' };
     case 'skey': return decodeClientSenderKey(o);
@@ -251,7 +256,8 @@ function presenceEvent(v: unknown): PresenceEvent {
   if (typeof o !== 'object' || o === null) bad('presence event must be an object');
   if (o.t === 'join') return { t: 'join', user: users([o.user])[0]! };
   if (o.t === 'leave') return { t: 'leave', user: str(o, 'user', 256) };
-  bad('presence event must be a join or a leave');
+  if (o.t === 'keys') return { t: 'keys', user: users([o.user])[0]! };
+  bad('presence event must be a join, a leave or keys');
 }
 
 /**
@@ -282,7 +288,7 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
     }
     case 'users': return o.append === true ? { t: 'users', users: users(o.users), append: true } : { t: 'users', users: users(o.users) };
     case 'join':
-    case 'leave': return presenceEvent(o);
+    case 'leave': return presenceEvent(o) as Extract<ServerMessage, { t: 'join' | 'leave' }>;
     case 'presence': {
       if (!Array.isArray(o.events) || o.events.length > PRESENCE_PER_MESSAGE) bad(`events must be a list of at most ${PRESENCE_PER_MESSAGE}`);
       return { t: 'presence', events: o.events.map(presenceEvent) };

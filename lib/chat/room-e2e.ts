@@ -16,7 +16,9 @@ export type Given = 'new' | 'duplicate' | 'flood';
  * may send messages (`epochs` per s, `burst`), so nobody can fill another member's link with key messages.
  */
 export class KeyHolders {
-  private readonly state = new WeakMap<Holder, { epoch: number; holders: WeakSet<Holder>; bucket: TokenBucket }>();
+  private readonly state = new WeakMap<Holder, { epoch: number; holders: WeakMap<Holder, number>; bucket: TokenBucket }>();
+  /** Per recipient: bumped when it gets keys after its join (forget), so what it was given before no longer counts. */
+  private readonly version = new WeakMap<Holder, number>();
 
   constructor(private readonly epochs = { ratePerS: 5, burst: 10 }, private readonly now: () => number = Date.now) {}
 
@@ -24,17 +26,23 @@ export class KeyHolders {
   given(from: Holder, to: Holder, epoch: number): Given {
     let s = this.state.get(from);
     if (!s) {
-      s = { epoch, holders: new WeakSet(), bucket: new TokenBucket(this.epochs.ratePerS, this.epochs.burst, this.now()) };
+      s = { epoch, holders: new WeakMap(), bucket: new TokenBucket(this.epochs.ratePerS, this.epochs.burst, this.now()) };
       this.state.set(from, s);
       s.bucket.take(this.now());
     } else if (s.epoch !== epoch) {
       if (s.bucket.take(this.now(), 0) > 0) return 'flood';
       s.epoch = epoch;
-      s.holders = new WeakSet();
+      s.holders = new WeakMap();
     }
-    if (s.holders.has(to)) return 'duplicate';
-    s.holders.add(to);
+    const v = this.version.get(to) ?? 0;
+    if (s.holders.get(to) === v) return 'duplicate';
+    s.holders.set(to, v);
     return 'new';
+  }
+
+  /** `to` has keys now (it joined without): every sender's key, given to it before as "cannot", is owed again. */
+  forget(to: Holder): void {
+    this.version.set(to, (this.version.get(to) ?? 0) + 1);
   }
 
   /** Names of the ready members other than `from` that were not given its key of `epoch` (at most REKEY_NAMES_MAX). */
@@ -42,7 +50,7 @@ export class KeyHolders {
     const s = this.state.get(from);
     const out: string[] = [];
     for (const m of members) {
-      if (m === from || !m.ready || (s?.epoch === epoch && s.holders.has(m))) continue;
+      if (m === from || !m.ready || (s?.epoch === epoch && s.holders.get(m) === (this.version.get(m) ?? 0))) continue;
       out.push(m.name);
       if (out.length >= REKEY_NAMES_MAX) break;
     }

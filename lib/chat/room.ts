@@ -125,6 +125,11 @@ export class Room {
     if (chunk.length || missed) member.send({ t: 'replay', messages: chunk, missed, done: false });
   }
 
+  /** A member that joined without keys gave them (`mykeys`): the others hear its fingerprint (its join does, if not yet announced). */
+  keysGiven(member: Member): void {
+    if (member.ready) this.announce({ t: 'keys', user: { name: member.name, keys: member.keysFp } }, member);
+  }
+
   remove(member: Member, reason: string): void {
     if (this.members.get(member.key) !== member) return;
     this.members.delete(member.key);

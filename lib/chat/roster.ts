@@ -7,6 +7,8 @@ import { foldName } from '../names.ts';
 export interface RosterEvents {
   /** A user's keys fingerprint was seen (a list entry or a join). */
   saw(user: WireUser): void;
+  /** A present user who joined without keys gave them (its fingerprint was seen just before). */
+  keys?(user: string): void;
   join(user: string): void;
   leave(user: string): void;
   /** The list changed: called once per list or batch, never once per name of a batch. */
@@ -60,6 +62,10 @@ export class Roster {
       this.names.set(foldName(e.user.name), e.user.name);
       this.on.saw(e.user);
       this.on.join(e.user.name);
+    } else if (e.t === 'keys') {
+      if (!this.names.has(foldName(e.user.name))) return;
+      this.on.saw(e.user);
+      this.on.keys?.(e.user.name);
     } else {
       this.names.delete(foldName(e.user));
       this.on.leave(e.user);

@@ -10,6 +10,7 @@ import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discove
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
 import { envelopeEpoch, envelopeProblem, KeyHolders, keyProblem } from './room-e2e.ts';
+import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
 import { ProtocolError } from '../errors.ts';
 import { RoomHistory } from '../history/room.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
@@ -234,6 +235,7 @@ export class ChatServer extends EventEmitter {
       if (wait > 0) return this.send(s, { t: 'error', code: 'rate_limited', message: `too many key requests — try again in ${wait} ms`, retryAfterMs: wait });
       this.send(s, { t: 'keys', bundles: keysReply((m as Extract<ClientMessage, { t: 'keys' }>).users, this.bundles) });
     },
+    mykeys: (s, m) => this.onLateKeys(s, (m as Extract<ClientMessage, { t: 'mykeys' }>).keys),
     users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
     bye: (s) => s.conn.close(0, 'bye'),
   };
@@ -245,6 +247,22 @@ export class ChatServer extends EventEmitter {
     if (problem === undefined) return true;
     this.send(s, { t: 'error', code: 'bad_message', message: problem, id });
     return false;
+  }
+
+  /**
+   * A member that joined without keys gives them (its client was still making them): once per session. The
+   * others hear them in a `keys` presence event, and every sender's key is owed to it again.
+   */
+  private onLateKeys(s: Session, keys: Bundle): void {
+    const member = s.member!;
+    let fp: string;
+    try { parseBundle(keys); fp = bundleFingerprint(keys); } catch { return this.send(s, { t: 'error', code: 'bad_keys', message: 'your public keys are malformed' }); }
+    if (member.keysFp) return this.send(s, { t: 'error', code: 'bad_keys', message: 'your keys were given already in this session' });
+    member.keys = keys;
+    member.keysFp = fp;
+    this.bundles.set(member.key, keys);
+    this.holders.forget(member);
+    this.room.keysGiven(member);
   }
 
   /** Forwards a sender key to its one recipient and records that it holds it (or was told it cannot). */

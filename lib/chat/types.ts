@@ -4,6 +4,7 @@ import type { ChatErrorCode } from '../errors.ts';
 export type { ChatMessage } from '../history/message.ts';
 import type { ChatMessage } from '../history/message.ts';
 import type { ClientKeys } from '../e2e/keys.ts';
+import type { KeysAhead } from '../e2e/keys-ahead.ts';
 
 /** A user in the room. */
 export interface RoomUser {
@@ -69,6 +70,9 @@ export interface ChatClientOptions {
   onProgress?: (text: string) => void;
   /** Keys to use instead of loading them from the history dir (many clients in one process share them). */
   keys?: ClientKeys;
+  /** Key pairs being made since the program started (lib/e2e/keys-ahead.ts): used at the first join for
+   * a name that has no keys on disk yet, so a first start does not wait for the whole key generation. */
+  keysAhead?: KeysAhead;
   /** Keep history and known users' keys on disk (default true); false keeps them in memory only — for a
    * load generator that simulates many machines in one process. Keys and pinned servers still use historyDir. */
   persist?: boolean;

@@ -1,12 +1,14 @@
 // End-to-end keys: each client's own RSA key pairs (one for OAEP, one for PSS), the public
 // bundle that travels at login, and strict parsing of other users' bundles.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { access, chmod, mkdir, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CLIENT_RSA_BITS } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
 import { foldName } from '../names.ts';
+import type { KeysAhead } from './keys-ahead.ts';
 
 /** Smallest RSA modulus accepted from anyone, in bits. */
 export const E2E_MIN_RSA_BITS = 2048;
@@ -133,13 +135,13 @@ async function tightenMode(path: string): Promise<void> {
   if ((mode & 0o077) !== 0) await chmod(path, 0o600);
 }
 
-async function loadPair(dir: string, onGenerate: () => void, bits: number): Promise<ClientKeys> {
+async function loadPair(dir: string, onGenerate: () => void, bits: number, ahead?: KeysAhead): Promise<ClientKeys> {
   const encPath = join(dir, 'keys', 'client-enc.pem');
   const sigPath = join(dir, 'keys', 'client-sig.pem');
   // In parallel: on first run both keys are generated at once on libuv's thread pool.
   const [enc, sig] = await Promise.all([
-    loadOrCreateKeyPair(encPath, bits, onGenerate),
-    loadOrCreateKeyPair(sigPath, bits, onGenerate),
+    loadOrCreateKeyPair(encPath, bits, onGenerate, () => ahead?.take('enc', bits)),
+    loadOrCreateKeyPair(sigPath, bits, onGenerate, () => ahead?.take('sig', bits)),
   ]);
   await Promise.all([tightenMode(encPath), tightenMode(sigPath)]);
   const bundle: PublicBundle = { enc: enc.spki.toString('base64'), sig: sig.spki.toString('base64') };
@@ -157,9 +159,10 @@ const inFlight = new Map<string, Promise<ClientKeys>>();
 /**
  * Loads this client's keys from <dir>/keys/client-enc.pem and <dir>/keys/client-sig.pem (mode 0600), or makes
  * them (`bits`, default CLIENT_RSA_BITS = 3072) on first use. `onGenerate` is called at most once, before
- * generating, which takes a second or so. Throws if a file exists but is not a usable RSA key.
+ * generating, which takes a second or so (not called when `ahead` gives the pair: lib/e2e/keys-ahead.ts).
+ * Throws if a file exists but is not a usable RSA key.
  */
-export function loadOrCreateClientKeys(dir: string, onGenerate?: () => void, bits = CLIENT_RSA_BITS): Promise<ClientKeys> {
+export function loadOrCreateClientKeys(dir: string, onGenerate?: () => void, bits = CLIENT_RSA_BITS, ahead?: KeysAhead): Promise<ClientKeys> {
   const key = resolve(dir);
   const pending = inFlight.get(key);
   if (pending) return pending;
@@ -167,7 +170,7 @@ export function loadOrCreateClientKeys(dir: string, onGenerate?: () => void, bit
   const once = (): void => {
     if (!told) { told = true; onGenerate?.(); }
   };
-  const p = loadPair(key, once, bits).finally(() => inFlight.delete(key));
+  const p = loadPair(key, once, bits, ahead).finally(() => inFlight.delete(key));
   inFlight.set(key, p);
   return p;
 }
@@ -191,12 +194,22 @@ export function userKeysDir(dir: string, username: string): string {
 /**
  * Loads or makes `username`'s keys in <dir>/users/<name>/keys/, so two people sharing one folder have
  * identities of their own. Keys an earlier version kept for the whole folder (<dir>/keys/client-*.pem)
- * move to the first user who starts after the upgrade: that person keeps their identity.
+ * move to the first user who starts after the upgrade: that person keeps their identity. A key file that
+ * does not exist yet gets the pair `ahead` made in memory before the name was known, if it has one left.
  */
-export async function loadOrCreateUserKeys(dir: string, username: string, onGenerate?: () => void, bits = CLIENT_RSA_BITS): Promise<ClientKeys> {
+export async function loadOrCreateUserKeys(dir: string, username: string, onGenerate?: () => void, bits = CLIENT_RSA_BITS, ahead?: KeysAhead): Promise<ClientKeys> {
   const own = userKeysDir(dir, username);
   await adoptFolderKeys(dir, own);
-  return loadOrCreateClientKeys(own, onGenerate, bits);
+  return loadOrCreateClientKeys(own, onGenerate, bits, ahead);
+}
+
+/**
+ * Whether `username` has both key files in <dir> already, or will adopt the folder's keys of an earlier
+ * version (see loadOrCreateUserKeys): then no keys need making ahead for that name. A quick look, no reading.
+ */
+export function userHasKeys(dir: string, username: string): boolean {
+  const names = ['client-enc.pem', 'client-sig.pem'];
+  return [join(userKeysDir(dir, username), 'keys'), join(dir, 'keys')].some((d) => names.every((n) => existsSync(join(d, n))));
 }
 
 async function adoptFolderKeys(dir: string, own: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Runs the client window: what it needs of ChatClient, prefill from flags and the last login, clean exit.
 import type { ClientFactory } from './client-like.ts';
+import type { KeysAhead } from '../e2e/keys-ahead.ts';
 import { ClientController } from './client-controller.ts';
 import { ClientWindow, type LoginPrefill } from './client-window.ts';
 import { loadLastLogin } from './last-login.ts';
@@ -10,7 +11,11 @@ import { searchRooms } from '../net/discovery-socket.ts';
 import { RoomsView, type RoomsDeps } from './rooms-view.ts';
 
 /** Options of runClientWindow; all but historyDir prefill the login form. */
-export interface ClientWindowOptions { host?: string; port?: number; password?: string; username?: string; historyDir: string }
+export interface ClientWindowOptions {
+  host?: string; port?: number; password?: string; username?: string; historyDir: string;
+  /** Keys being made while the person fills in the form (lib/e2e/keys-ahead.ts), for the client it creates. */
+  keysAhead?: KeysAhead;
+}
 
 /** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
 export interface ClientAppDeps {
@@ -39,7 +44,8 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
   const win = new ClientWindow(prefill, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.system(line));
-  const app = new ClientController(win, opts.historyDir, deps.createClient ?? realClient);
+  const create = deps.createClient ?? realClient;
+  const app = new ClientController(win, opts.historyDir, opts.keysAhead ? (o) => create({ ...o, keysAhead: opts.keysAhead }) : create);
   // Without --host, the rooms on this LAN come first; a choice fills host and port and asks for the password.
   const rooms = opts.host === undefined && deps.search !== false ? await showRooms(win, opts.historyDir, prefill, deps.search || searchRooms) : undefined;
   let onSignal = () => {};

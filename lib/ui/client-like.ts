@@ -1,5 +1,6 @@
 // What the client window needs of ChatClient, apart from both, so the app and its controller import it one way.
 import type { ChatClientEvents, ChatMessage } from '../chat/types.ts';
+import type { KeysAhead } from '../e2e/keys-ahead.ts';
 
 /** What the window needs of ChatClient (lib/chat/client.ts); a fake in tests and the demo. */
 export interface ClientLike {
@@ -38,6 +39,8 @@ export interface ClientFactoryOptions {
   /** Asked on first contact by clients that ask (the fakes); ChatClient pins by the password proof instead. */
   trust: (fingerprint: string, server: string) => Promise<boolean>;
   onProgress: (text: string) => void;
+  /** Keys made ahead (lib/e2e/keys-ahead.ts), for the first name that has none on disk. */
+  keysAhead?: KeysAhead;
 }
 
 /** Makes a client as `new ChatClient(opts)` does (may load the module on first use). */
