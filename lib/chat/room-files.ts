@@ -50,6 +50,7 @@ export class FileRelay {
     if (t.to !== m || msg.next > t.chunks || (t.accepted && (msg.next > t.next || msg.next < t.acked))) return this.d.drop('file_bad_ack');
     if (!t.accepted) { t.accepted = true; t.next = msg.next; }
     t.acked = msg.next;
+    if (msg.next === t.chunks) this.end(t); // the recipient has it all and checked its hash
     t.from.send({ t: 'fack', id: t.id, next: msg.next });
   }
 
@@ -93,7 +94,7 @@ export class FileRelay {
     const refuse = (reason: string): void => m.send({ t: 'fcancel', id: o.id, reason });
     const to = this.d.member(o.to);
     if (o.from !== m.name || o.room !== this.d.room) return refuse('offer names another sender or room');
-    if (!to || to === m || to.name !== o.to) return refuse(`${o.to} is not in the room`);
+    if (!to || to === m || to.name !== o.to) return refuse('absent');
     if (o.size > (this.d.maxFile ?? FILE_MAX_BYTES)) return refuse(`file too large for this server (${o.size} bytes)`);
     if (o.chunk !== FILE_CHUNK_BYTES) return refuse(`chunks must be ${FILE_CHUNK_BYTES} bytes`);
     if (this.transfers.has(o.id)) return refuse('transfer id in use');

@@ -74,4 +74,7 @@ export interface ChatClientOptions {
   persist?: boolean;
   /** Reconnect by itself when the connection is lost (default true). */
   reconnect?: boolean;
+  /** Where received files are saved (default: downloads/ in historyDir) and the largest accepted or sent (issue 19). */
+  downloads?: string;
+  maxFile?: number;
 }
