@@ -33,7 +33,8 @@ async function main(): Promise<number> {
       target = found;
     }
     const { runLineClient } = await import('./lib/app/line-client.ts');
-    return runLineClient({ ...target, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json });
+    return runLineClient({ ...target, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json,
+      ...(args.downloads !== undefined ? { downloads: args.downloads } : {}), ...(args.maxFile !== undefined ? { maxFile: args.maxFile } : {}) });
   }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write('error: the chat window needs a terminal, and this input or output is not one: run it in a terminal, or use --no-ui for the line mode (see --help)\n');

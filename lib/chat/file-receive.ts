@@ -33,7 +33,10 @@ export class FileReceiver {
 
   constructor(private readonly d: FileDeps) {}
 
-  has(id: string): boolean { return this.incoming.has(id); }
+  ids(): string[] { return [...this.incoming.keys()]; }
+
+  /** Accepted transfers not finished. */
+  get active(): number { let n = 0; for (const i of this.incoming.values()) if (i.state !== 'offered') n++; return n; }
 
   /** A checked offer (lib/e2e/file-crypto.ts openOffer). A repeated offer of a paused transfer resumes it. */
   offered(offer: FileOffer, fileKey: Buffer): void {

@@ -106,6 +106,12 @@ export class FileTransfers {
     return ids;
   }
 
+  /** Ids of the transfers going on (both directions). */
+  ids(): string[] { return [...this.outgoing.keys(), ...this.receiver.ids()]; }
+
+  /** Transfers still running: ours being sent or offered, and accepted ones being received. */
+  get busy(): number { return this.outgoing.size + this.receiver.active; }
+
   /** /accept ID. Throws ChatError bad_arguments. */
   async accept(id: string): Promise<void> {
     try { await this.receiver.accept(id); } catch (err) { throw new ChatError('bad_arguments', (err as Error).message); }
