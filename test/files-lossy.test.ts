@@ -85,7 +85,6 @@ test('5 MiB through 10 % loss, 5 % duplication and reordering arrives with the s
 test('chunks replayed, reordered or taken from another transfer are refused by the recipient and the server', async () => {
   // Two transfers to budi; budi accepts both; replays of first-transfer chunks, a chunk moved to another
   // index, and a chunk of one transfer with the other's id are fed to budi's client directly.
-  console.log('warnings', ani.warnings, budi.warnings, ani.client.users(), ani.client.state);
   await waitFor(() => ani.client.users().length === 2 && budi.client.users().length === 2, 20_000, 'both in the room');
   const a = await seededFile(join(dir, 'a.bin'), 200_000, 6);
   await seededFile(join(dir, 'b.bin'), 200_000, 7);

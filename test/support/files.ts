@@ -38,12 +38,28 @@ export class FileEvents {
   }
 }
 
-/** True if `hay` holds any `run`-byte window of `needle` (checked at every offset of `hay` via a hash set of the needle's windows at a stride). */
+/**
+ * True if `hay` holds any `run`-byte stretch of `needle` (or a shorter one holding a whole aligned window: stricter). Any such stretch contains a whole window of
+ * run/2 bytes starting at a multiple of run/2 in the needle; those windows are indexed by their first 4
+ * bytes, and every offset of `hay` is looked up (a Map of numbers: fast enough for tens of MB).
+ */
 export function holdsRunOf(hay: Buffer, needle: Buffer, run = 64): boolean {
-  // Any run of `run` bytes of the needle contains an aligned window of run/2 bytes starting at a multiple of run/2.
   const half = run / 2;
-  const windows = new Set<string>();
-  for (let i = 0; i + half <= needle.length; i += half) windows.add(needle.toString('latin1', i, i + half));
-  for (let i = 0; i + half <= hay.length; i++) if (windows.has(hay.toString('latin1', i, i + half))) return true;
+  const index = new Map<number, number[]>();
+  // A bit per low 24 bits of the key: most offsets of `hay` are dismissed without touching the Map.
+  const filter = new Uint8Array(1 << 21);
+  for (let i = 0; i + half <= needle.length; i += half) {
+    const k = needle.readUInt32LE(i);
+    filter[(k & 0xffffff) >>> 3]! |= 1 << (k & 7);
+    const l = index.get(k);
+    if (l) l.push(i); else index.set(k, [i]);
+  }
+  for (let i = 0; i + half <= hay.length; i++) {
+    const k = hay[i]! | (hay[i + 1]! << 8) | (hay[i + 2]! << 16);
+    if (!(filter[k >>> 3]! & (1 << (k & 7)))) continue;
+    const l = index.get(hay.readUInt32LE(i));
+    if (!l) continue;
+    for (const at of l) if (hay.compare(needle, at, at + half, i, i + half) === 0) return true;
+  }
   return false;
 }
