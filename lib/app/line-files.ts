@@ -1,25 +1,9 @@
 // Files in the line mode (issue 19): /send [USER] PATH, /accept ID, /decline ID, /cancel ID, and the file
 // events as lines (file_offer, file_progress, file_done, file_failed).
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { ChatClient } from '../chat/client.ts';
-import { ChatError } from '../errors.ts';
+import { runFileCommand, sizeText as mib } from '../chat/file-commands.ts';
 
 type Out = (type: string, fields: Record<string, unknown>, text: string) => void;
-
-/** "~" and "~/x" expanded to the home folder. */
-export function expandHome(path: string): string {
-  return path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
-}
-
-/** `/send USER PATH` (USER a member's name) or `/send PATH` (to everyone): the recipient (undefined: everyone) and the path. */
-export function sendTarget(rest: string, find: (name: string) => string | undefined): { to: string | undefined; path: string } {
-  const m = /^(\S+)\s+(.+)$/.exec(rest);
-  if (m && find(m[1]!) !== undefined) return { to: m[1]!, path: expandHome(m[2]!) };
-  return { to: undefined, path: expandHome(rest) };
-}
-
-function mib(n: number): string { return n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`; }
 
 /** Prints the client's file events. */
 export function showFileEvents(client: ChatClient, out: Out): void {
@@ -34,22 +18,8 @@ export function showFileEvents(client: ChatClient, out: Out): void {
 
 /** Runs a file command; returns false if `line` is none. Throws ChatError. */
 export async function fileCommand(client: ChatClient, line: string, out: Out): Promise<boolean> {
-  const m = /^\/(send|accept|decline|cancel)(?:\s+([\s\S]*))?$/.exec(line);
-  if (!m) return false;
-  const arg = (m[2] ?? '').trim();
-  if (!arg) throw new ChatError('bad_arguments', m[1] === 'send' ? 'usage: /send USER PATH, or /send PATH for everyone' : `usage: /${m[1]} ID`);
-  if (m[1] === 'send') {
-    const { to, path } = sendTarget(arg, (n) => client.users().find((u) => u.toLowerCase() === n.toLowerCase()));
-    const ids = await client.files.send(to, path);
-    out('file_sent', { ids, to: to ?? null, path }, `* offered ${path} to ${to ?? 'everyone'} (${ids.map((i) => i.slice(0, 8)).join(', ')})`);
-  } else if (m[1] === 'accept') await client.files.accept(findId(client, arg));
-  else if (m[1] === 'decline') client.files.decline(findId(client, arg));
-  else await client.files.cancel(findId(client, arg));
+  const r = await runFileCommand(client.files, client.users(), line);
+  if (!r) return false;
+  if (r.path !== undefined) out('file_sent', { ids: r.ids, to: r.to ?? null, path: r.path }, `* ${r.line}`);
   return true;
-}
-
-/** A full id, or a unique prefix of one (the plain lines show 8 digits). */
-function findId(client: ChatClient, arg: string): string {
-  const hit = client.files.ids().filter((id) => id.startsWith(arg.toLowerCase()));
-  return hit.length === 1 ? hit[0]! : arg;
 }

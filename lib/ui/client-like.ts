@@ -1,5 +1,6 @@
 // What the client window needs of ChatClient, apart from both, so the app and its controller import it one way.
 import type { ChatClientEvents, ChatMessage } from '../chat/types.ts';
+import type { FileCommandTarget } from '../chat/file-commands.ts';
 
 /** What the window needs of ChatClient (lib/chat/client.ts); a fake in tests and the demo. */
 export interface ClientLike {
@@ -27,6 +28,8 @@ export interface ClientLike {
     safety(name: string): { mine: string; theirs: string; number: string; state: string };
     accept(name: string, verified: boolean): Promise<void>;
   };
+  /** File transfers (issue 19): /send, /accept, /decline, /cancel. */
+  readonly files?: FileCommandTarget;
   close(): Promise<void>;
 }
 
