@@ -79,4 +79,37 @@ test('/send PATH offers the file to everyone else in the room, each with its own
   for (const x of [ani, budi]) assert.ok((await readFile(x.f.done[0]!.path as string)).equals(bytes));
 });
 
+test('a server restart mid-file: both clients come back and the transfer continues from the last verified chunk', async () => {
+  const first = await startServer(join(dir, 'server3'));
+  const s2 = first.server;
+  const p = first.port;
+  const join2 = async (name: string): Promise<{ r: Recorder; f: FileEvents }> => {
+    const r = await joinClient(p, join(dir, `restart-${name}`), name);
+    cleanup.push(() => r.client.close());
+    return { r, f: new FileEvents(r.client) };
+  };
+  const a = await join2('ani');
+  const b = await join2('budi');
+  await waitFor(() => a.r.client.users().length === 2, 10_000, 'both in the room');
+  const size = 3 * 1024 * 1024;
+  const chunks = size / FILE_CHUNK_BYTES;
+  const bytes = await seededFile(join(dir, 'three.bin'), size, 46);
+  let relayedFirst = 0;
+  let stopping: Promise<void> | undefined;
+  s2.files.tap = () => { if (++relayedFirst === Math.floor(chunks / 2)) stopping = s2.stop(); };
+  const [id] = await a.r.client.files.send('budi', join(dir, 'three.bin'));
+  await waitFor(() => b.f.offers.length === 1, 10_000, 'the offer');
+  await b.r.client.files.accept(id!);
+  await waitFor(() => stopping !== undefined, 30_000, 'the server stopped midway');
+  await stopping;
+  const again = await startServer(join(dir, 'server3'), { port: p });
+  cleanup.push(() => again.server.stop());
+  let relayedSecond = 0;
+  again.server.files.tap = () => { relayedSecond++; };
+  await waitFor(() => b.f.done.length === 1 || b.f.failed.length > 0 || a.f.failed.length > 0, 60_000, 'the file after the restart');
+  assert.equal([...a.f.failed, ...b.f.failed], []);
+  assert.is(sha256(await readFile(b.f.done[0]!.path as string)), sha256(bytes));
+  assert.ok(relayedSecond > 0 && relayedSecond <= chunks - Math.floor(chunks / 2) + 2 * FILE_WINDOW_CHUNKS, `the restarted server relayed ${relayedSecond} of ${chunks}: resumed, not restarted`);
+});
+
 test.run();
