@@ -102,19 +102,39 @@ test('names like ../../etc/passwd and con.txt\\u202Egnp.exe are saved inside dow
 });
 
 /** Runs `f` while the sender's offers carry `name`, signed (what a modified client could send). */
-async function withOfferedName<T>(name: string, f: () => Promise<T>): Promise<T> {
+function withOfferedName<T>(name: string, f: () => Promise<T>): Promise<T> {
+  return withOffer((o) => ({ ...o, name }), f);
+}
+
+/** Runs `f` while the sender's offers are changed by `change`, then signed again. */
+async function withOffer<T>(change: (o: FileOffer) => FileOffer, f: () => Promise<T>): Promise<T> {
   const d = (ani.client.files as unknown as { d: { send: (m: unknown) => void } }).d;
   const send = d.send;
   const keys = (ani.client as unknown as { stores: { keys: ClientKeys } }).stores.keys;
   d.send = (m: unknown) => {
     const msg = m as { t: string; offer?: FileOffer };
     if (msg.t !== 'foffer' || !msg.offer) return send(m);
-    const o = { ...msg.offer, name };
+    const o = change(msg.offer);
     o.sig = sign('sha256', offerSignedBytes(o), { key: keys.sig.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }).toString('base64');
     return send({ t: 'foffer', offer: o });
   };
   try { return await f(); } finally { d.send = send; }
 }
+
+test('a file whose bytes do not match the signed sha-256 is not saved: file_failed on both sides, no file left', async () => {
+  const src = join(dir, 'liar.bin');
+  await seededFile(src, 100_000, 24);
+  budiF.offers.length = 0;
+  const before = await readdir(join(dir, 'budi', 'downloads'));
+  // The sender's client signs another hash than the file's (a file changed after hashing looks the same).
+  const [id] = await withOffer((o) => ({ ...o, sha256: 'ab'.repeat(32) }), () => ani.client.files.send('budi', src));
+  await waitFor(() => budiF.offers.length === 1, 10_000, 'the offer');
+  await budi.client.files.accept(id!);
+  await waitFor(() => budiF.failed.some((f) => f.id === id) && aniF.failed.some((f) => f.id === id), 20_000, 'failed on both sides');
+  assert.is(budiF.failed.find((f) => f.id === id)!.reason, 'the file did not match its SHA-256');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await readdir(join(dir, 'budi', 'downloads')), before, 'nothing saved, no temporary file');
+});
 
 test('a declined offer writes nothing and the sender hears "declined"', async () => {
   const src = join(dir, 'declined.txt');

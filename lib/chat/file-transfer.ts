@@ -156,7 +156,7 @@ export class FileTransfers {
   /** We are in the room again (after a lost connection or a server restart): offer what was going on again. */
   rejoined(): void {
     this.receiver.reconnected();
-    for (const out of this.outgoing.values()) if (out.state !== 'offered' || out.next === 0) { out.state = 'paused'; this.d.send({ t: 'foffer', offer: out.offer }); }
+    for (const out of this.outgoing.values()) { out.state = 'paused'; this.d.send({ t: 'foffer', offer: out.offer }); }
   }
 
   /** Someone joined: a transfer to them that was paused is offered again. */
@@ -181,6 +181,7 @@ export class FileTransfers {
       if (typeof id === 'string' && /^[0-9a-f]{32}$/.test(id)) this.d.send({ t: 'fcancel', id, reason: `offer refused (${r.reason})` });
       return;
     }
+    if (r.offer.chunk !== FILE_CHUNK_BYTES) return this.d.send({ t: 'fcancel', id: r.offer.id, reason: `chunks must be ${FILE_CHUNK_BYTES} bytes` });
     if (r.offer.size > this.d.maxFile()) {
       this.d.send({ t: 'fcancel', id: r.offer.id, reason: 'file too large for the recipient' });
       this.d.warn(`refused a file of ${r.offer.size} bytes from ${from}: larger than --max-file`);
