@@ -177,6 +177,23 @@ test('a transfer cancelled by the sender ends for the recipient', async () => {
   assert.is(budiF.failed.find((f) => f.id === id)!.reason, 'cancelled');
 });
 
+test('chat is not held back by a transfer: a message sent once the file is moving reaches its recipient before the file is done', async () => {
+  const src = join(dir, 'eight.bin');
+  await seededFile(src, 8 * 1024 * 1024, 25);
+  budiF.offers.length = 0; budiF.progress.length = 0; budiF.done.length = 0;
+  const [id] = await ani.client.files.send('budi', src);
+  await waitFor(() => budiF.offers.length === 1, 10_000, 'the offer');
+  await budi.client.files.accept(id!);
+  await waitFor(() => budiF.progress.some((p) => p.id === id), 20_000, 'the file moving');
+  let chatAt = 0;
+  let doneAt = 0;
+  budi.client.on('message', (m: { text: string }) => { if (m.text === 'during the file' && !chatAt) chatAt = Date.now(); });
+  budi.client.on('file_done', (e: { id: string }) => { if (e.id === id) doneAt = Date.now(); });
+  citra.client.send('during the file');
+  await waitFor(() => doneAt > 0, 60_000, 'the file');
+  assert.ok(chatAt > 0 && chatAt <= doneAt, 'the chat message arrived while the file was still coming');
+});
+
 test('the third member never received a chunk of anything', () => {
   assert.ok(citraChunks.every((b) => b[0] !== FILE_CHUNK_KIND));
   assert.is(citraChunks.length, 0);
