@@ -43,7 +43,8 @@ async function main(): Promise<number> {
   const { runClientWindow } = await import('./lib/ui/client-app.ts');
   return runClientWindow({ historyDir: args.historyDir,
     ...(args.host !== undefined ? { host: args.host } : {}), ...(args.port !== undefined ? { port: args.port } : {}),
-    ...(args.password !== undefined ? { password: args.password } : {}), ...(args.username !== undefined ? { username: args.username } : {}) });
+    ...(args.password !== undefined ? { password: args.password } : {}), ...(args.username !== undefined ? { username: args.username } : {}),
+    ...(args.downloads !== undefined ? { downloads: args.downloads } : {}), ...(args.maxFile !== undefined ? { maxFile: args.maxFile } : {}) });
 }
 
 main().then((code) => process.exit(code), (err: Error) => {

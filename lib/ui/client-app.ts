@@ -10,7 +10,9 @@ import { searchRooms } from '../net/discovery-socket.ts';
 import { RoomsView, type RoomsDeps } from './rooms-view.ts';
 
 /** Options of runClientWindow; all but historyDir prefill the login form. */
-export interface ClientWindowOptions { host?: string; port?: number; password?: string; username?: string; historyDir: string }
+export interface ClientWindowOptions { host?: string; port?: number; password?: string; username?: string; historyDir: string;
+  /** Files (issue 19): where received files go, the largest sent or accepted. */
+  downloads?: string; maxFile?: number }
 
 /** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
 export interface ClientAppDeps {
@@ -19,9 +21,9 @@ export interface ClientAppDeps {
   search?: RoomsDeps['search'] | false;
 }
 
-const realClient: ClientFactory = async (opts) => {
+const realClient = (files: { downloads?: string; maxFile?: number }): ClientFactory => async (opts) => {
   const { ChatClient } = await import('../chat/client.ts');
-  return new ChatClient(opts);
+  return new ChatClient({ ...opts, ...files });
 };
 
 /**
@@ -39,7 +41,8 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
   const win = new ClientWindow(prefill, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.system(line));
-  const app = new ClientController(win, opts.historyDir, deps.createClient ?? realClient);
+  const files = { ...(opts.downloads !== undefined ? { downloads: opts.downloads } : {}), ...(opts.maxFile !== undefined ? { maxFile: opts.maxFile } : {}) };
+  const app = new ClientController(win, opts.historyDir, deps.createClient ?? realClient(files));
   // Without --host, the rooms on this LAN come first; a choice fills host and port and asks for the password.
   const rooms = opts.host === undefined && deps.search !== false ? await showRooms(win, opts.historyDir, prefill, deps.search || searchRooms) : undefined;
   let onSignal = () => {};
