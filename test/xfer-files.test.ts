@@ -1,5 +1,8 @@
 // Sending files (issue 19): offer, accept, decline, cancel, safe names, and a third member who receives
 // nothing, between real clients and a real server on 127.0.0.1.
+// The file transfer suites are named xfer-* so that test/run.ts (sorted, two at a time) runs them last: they
+// are CPU-heavy, and beside test/e2e/windows.test.ts (whose waits are scaled once, at its start) they made it
+// time out on this 2-core machine.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdir, readFile } from 'node:fs/promises';
