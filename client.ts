@@ -39,7 +39,8 @@ async function main(): Promise<number> {
       target = found;
     }
     const { runLineClient } = await import('./lib/app/line-client.ts');
-    return runLineClient({ ...target, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json, ...(keysAhead ? { keysAhead } : {}) });
+    return runLineClient({ ...target, password: args.password!, username: args.username!, historyDir: args.historyDir, json: args.json, ...(keysAhead ? { keysAhead } : {}),
+      ...(args.downloads !== undefined ? { downloads: args.downloads } : {}), ...(args.maxFile !== undefined ? { maxFile: args.maxFile } : {}) });
   }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write('error: the chat window needs a terminal, and this input or output is not one: run it in a terminal, or use --no-ui for the line mode (see --help)\n');
@@ -49,7 +50,8 @@ async function main(): Promise<number> {
   const { runClientWindow } = await import('./lib/ui/client-app.ts');
   return runClientWindow({ historyDir: args.historyDir, ...(keysAhead ? { keysAhead } : {}),
     ...(args.host !== undefined ? { host: args.host } : {}), ...(args.port !== undefined ? { port: args.port } : {}),
-    ...(args.password !== undefined ? { password: args.password } : {}), ...(args.username !== undefined ? { username: args.username } : {}) });
+    ...(args.password !== undefined ? { password: args.password } : {}), ...(args.username !== undefined ? { username: args.username } : {}),
+    ...(args.downloads !== undefined ? { downloads: args.downloads } : {}), ...(args.maxFile !== undefined ? { maxFile: args.maxFile } : {}) });
 }
 
 main().then((code) => process.exit(code), (err: Error) => {

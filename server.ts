@@ -25,7 +25,8 @@ async function main(): Promise<number> {
     }
     const { runHeadlessServer } = await import('./lib/app/headless-server.ts');
     return runHeadlessServer({ host: args.host, port: args.port ?? DEFAULT_PORT, password: args.password, historyDir: args.historyDir, json: args.json,
-      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}), ...(args.roomName ? { roomName: args.roomName } : {}) });
+      ...(args.retentionDays ? { retentionDays: args.retentionDays } : {}), ...(args.roomName ? { roomName: args.roomName } : {}),
+      ...(args.maxFile ? { maxFile: args.maxFile } : {}) });
   }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     process.stderr.write('error: the server window needs a terminal, and this input or output is not one: run it in a terminal, or use --headless (see --help)\n');

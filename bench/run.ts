@@ -2,7 +2,8 @@
 // object per line). Flags:
 //   --json                 one JSON object per line on stdout (progress still goes to stderr)
 //   --quick                shorter steps, fewer sizes (for development; the figures are rougher)
-//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile, hostile
+//   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile, hostile,
+//                          files (issue 19; not in the default set: --only files)
 //   --profile              also profile the server (node --cpu-prof) under the 50-client fan-out
 //   --profile-rate N       offered msgs/s for the profile run (default: the 50-client fan-out result, else 200)
 //   --idle-budget S        let the idle ramp run up to S seconds (default 20: the whole run must fit in 3 minutes)
@@ -28,6 +29,7 @@ import { idleScenario, stormScenario } from './scale.ts';
 import { clientStartScenario, historyScenario } from './startup.ts';
 import { setLoadClientStore } from './fleet.ts';
 import { hostileScenario } from './hostile.ts';
+import { filesScenario } from './files.ts';
 
 type Scenario = (ctx: BenchContext, earlier: Row[]) => Promise<Row[]>;
 
@@ -43,6 +45,7 @@ const SCENARIOS: Record<string, Scenario> = {
   client: (ctx) => clientStartScenario(ctx),
   profile: (ctx, earlier) => profileScenario(ctx, earlier, profileRate),
   hostile: (ctx) => hostileScenario(ctx),
+  files: (ctx) => filesScenario(ctx),
 };
 /** Scenarios whose load clients --client-store changes. */
 const STORE_SENSITIVE = new Set(['fanout', 'latency', 'storm', 'idle', 'profile']);
@@ -87,7 +90,7 @@ async function main(): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile,hostile] [--profile] [--profile-rate N] [--idle-budget S] [--idle-clients N] [--wait-quiet S] [--client-store] [--save]\n');
+    process.stdout.write('usage: npm run bench -- [--json] [--quick] [--only fanout,latency,idle,storm,history,e2e,client,profile,hostile,files] [--profile] [--profile-rate N] [--idle-budget S] [--idle-clients N] [--wait-quiet S] [--client-store] [--save]\n');
     return 0;
   }
   if (values['profile-rate'] !== undefined) profileRate = Number(values['profile-rate']);

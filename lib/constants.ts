@@ -193,3 +193,22 @@ export const EPOCH_SIGNING_RSA_BITS = 2048;
  * idle room of 1,000 stays under 150 MB. lib/app/young-generation.ts.
  */
 export const SERVER_YOUNG_GEN_MAX_MB = 8;
+
+
+// ── file transfer (issue 19) ─────────────────────────────────────────
+/** Plaintext bytes of one file chunk (a chunk message stays far below MAX_MESSAGE_BYTES). */
+export const FILE_CHUNK_BYTES = 32 * 1024;
+/** Chunks a sender may have sent beyond the recipient's last acknowledgement (the server enforces it too). */
+export const FILE_WINDOW_CHUNKS = 16;
+/** The recipient acknowledges every this many verified chunks (and the last one). */
+export const FILE_ACK_EVERY = 4;
+/** Largest file offered or accepted by default, in bytes (--max-file). */
+export const FILE_MAX_BYTES = 2 * 1024 ** 3;
+/** Transfers one member may have going at once as sender, and as recipient, count. */
+export const FILE_MAX_CONCURRENT = 3;
+/** The server hands relayed chunks to a recipient's connection only while less than this is queued there, so chat goes first. */
+export const FILE_RELAY_BUFFER_BYTES = 96 * 1024;
+/** A sender puts chunks on its own connection only while less than this is queued there. */
+export const FILE_SEND_BUFFER_BYTES = 256 * 1024;
+/** Progress events at most this often per transfer, in ms. */
+export const FILE_PROGRESS_MS = 250;

@@ -34,7 +34,7 @@ test('an unknown command names itself, points to /help and keeps the typed line'
 
 test('the help lists every command', () => {
   const listed = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]);
-  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/verify', '/trust', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
+  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/verify', '/trust', '/send', '/accept', '/decline', '/cancel', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
 });
 
 test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the line', () => {
@@ -55,6 +55,13 @@ test('/verify USER, /verify USER yes and /trust USER ask about keys; anything el
   assert.equal(parseCommand('/verify budi yes'), { kind: 'keys', user: 'budi', action: 'verify' });
   assert.equal(parseCommand('/trust budi'), { kind: 'keys', user: 'budi', action: 'trust' });
   for (const bad of ['/verify', '/verify budi no', '/trust budi yes']) assert.is(parseCommand(bad).kind, 'invalid');
+});
+
+test('/send, /accept, /decline and /cancel pass the whole line on; without an argument they show their usage (issue 19)', () => {
+  assert.equal(parseCommand('/send budi ~/My Files/a b.pdf'), { kind: 'file', line: '/send budi ~/My Files/a b.pdf' });
+  assert.equal(parseCommand('/accept 0123abcd'), { kind: 'file', line: '/accept 0123abcd' });
+  assert.equal(parseCommand('/send'), { kind: 'invalid', message: 'usage: /send USER PATH, or /send PATH for everyone', keep: true });
+  assert.equal(parseCommand('/cancel '), { kind: 'invalid', message: 'usage: /cancel ID', keep: true });
 });
 
 test.run();

@@ -11,10 +11,12 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
-export interface ServerArgs { help: boolean; headless: boolean; json: boolean; host: string; port?: number; password?: string; historyDir: string; retentionDays?: number; roomName?: string }
+export interface ServerArgs { help: boolean; headless: boolean; json: boolean; host: string; port?: number; password?: string; historyDir: string; retentionDays?: number; roomName?: string; maxFile?: number }
 export interface ClientArgs { help: boolean; noUi: boolean; json: boolean; host?: string; port?: number; password?: string; username?: string; historyDir: string;
   /** Rooms on this LAN: --discover lists them, --room NAME joins one by name; --wait MS how long to listen. */
-  discover: boolean; room?: string; waitMs: number }
+  discover: boolean; room?: string; waitMs: number;
+  /** Files (issue 19): where received files are saved, and the largest sent or accepted. */
+  downloads?: string; maxFile?: number }
 
 export const SERVER_HELP = `Obrolan server — a LAN chatroom over UDP.
 
@@ -34,6 +36,8 @@ usage: npx tsx server.ts [flags]          opens the server window; press Start
                        server.ts; env OBROLAN_HISTORY_DIR)
   --retention-days N   delete room history older than N days at start
                        (default: keep everything)
+  --max-file SIZE      largest file relayed, in bytes or with K, M, G
+                       (default 2G)
   --headless           no window: log to stdout; prints "listening on HOST:PORT"
   --json               with --headless: one JSON object per line
   -h, --help           this text
@@ -73,10 +77,20 @@ usage: npx tsx client.ts [flags]        opens the chat window (rooms on this LAN
                                           number to compare
                          /verify USER yes mark USER's keys verified (compared)
                          /trust USER      accept USER's changed keys as they are
+                         /send USER PATH  offer a file to USER, end-to-end
+                                          encrypted (/send PATH: to everyone;
+                                          folders cannot be sent yet)
+                         /accept ID, /decline ID   answer a file offer
+                         /cancel ID       stop a file transfer (either side)
                          /quit            leave when every message is stored
+  --downloads DIR      where received files are saved (default: downloads/
+                       in the history dir)
+  --max-file SIZE      largest file sent or accepted, in bytes or with K, M, G
+                       (default 2G)
   --json               with --no-ui: one JSON object per line on stdout, each
                        with a "type": ready, message, delivered, join, leave,
-                       users, verify, trust, error
+                       users, verify, trust, error, file_offer, file_progress,
+                       file_done, file_failed
                        with --discover: {"type":"room","name","host","port",
                        "fingerprint","users"}
   -h, --help           this text
@@ -101,6 +115,15 @@ function waitMs(v: string | undefined): number {
   return n;
 }
 
+/** A size such as 2G, 500M, 64K or 1048576, in bytes. */
+function size(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)([KMG]?)i?B?$/i.exec(v);
+  const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--max-file must be a size such as 2G, 500M or 1048576, got "${v}"`);
+  return n;
+}
+
 function parse(argv: string[], options: ParseArgsConfig['options']): Record<string, string | boolean | undefined> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
@@ -116,7 +139,7 @@ const COMMON = {
 
 /** Parses server.ts flags. Throws CliError. */
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServerArgs {
-  const v = parse(argv, { ...COMMON, headless: { type: 'boolean' }, 'retention-days': { type: 'string' }, 'room-name': { type: 'string' } });
+  const v = parse(argv, { ...COMMON, headless: { type: 'boolean' }, 'retention-days': { type: 'string' }, 'room-name': { type: 'string' }, 'max-file': { type: 'string' } });
   const a: ServerArgs = {
     help: v.help === true, headless: v.headless === true, json: v.json === true,
     host: (v.host as string | undefined) ?? env.OBROLAN_HOST ?? '0.0.0.0',
@@ -136,6 +159,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     if (/[\p{Cc}]/u.test(room) || room.trim() === '') throw new CliError('--room-name must be a non-empty name without control characters');
     a.roomName = room.trim();
   }
+  const maxFile = size(v['max-file'] as string | undefined);
+  if (maxFile !== undefined) a.maxFile = maxFile;
   if (a.json && !a.headless) throw new CliError('--json goes with --headless');
   return a;
 }
@@ -143,7 +168,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
 /** Parses client.ts flags. Throws CliError. */
 export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ClientArgs {
   const v = parse(argv, { ...COMMON, username: { type: 'string' }, 'no-ui': { type: 'boolean' },
-    discover: { type: 'boolean' }, room: { type: 'string' }, wait: { type: 'string' } });
+    discover: { type: 'boolean' }, room: { type: 'string' }, wait: { type: 'string' }, downloads: { type: 'string' }, 'max-file': { type: 'string' } });
   const a: ClientArgs = {
     help: v.help === true, noUi: v['no-ui'] === true, json: v.json === true, discover: v.discover === true,
     waitMs: waitMs(v.wait as string | undefined),
@@ -158,6 +183,9 @@ export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const user = (v.username as string | undefined) ?? env.OBROLAN_USERNAME;
   if (user !== undefined) a.username = user;
   if (v.room !== undefined) a.room = v.room as string;
+  if (v.downloads !== undefined) a.downloads = v.downloads as string;
+  const maxFile = size(v['max-file'] as string | undefined);
+  if (maxFile !== undefined) a.maxFile = maxFile;
   if (a.json && !a.noUi && !a.discover) throw new CliError('--json goes with --no-ui or --discover');
   if (a.discover && a.noUi) throw new CliError('--discover lists rooms and exits: leave out --no-ui');
   if (a.room !== undefined && v.host !== undefined) throw new CliError('give --room NAME or --host ADDR, not both');

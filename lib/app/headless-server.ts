@@ -4,7 +4,7 @@ import { EXIT } from './cli.ts';
 import { ChatServer } from '../chat/server.ts';
 import { HEADLESS_COUNTERS_MS } from '../constants.ts';
 
-export interface HeadlessOptions { host: string; port: number; password: string; historyDir: string; json: boolean; retentionDays?: number; roomName?: string }
+export interface HeadlessOptions { host: string; port: number; password: string; historyDir: string; json: boolean; retentionDays?: number; roomName?: string; maxFile?: number }
 
 /** This machine's IPv4 LAN addresses, for telling people what to type. */
 export function lanAddresses(): string[] {
@@ -21,7 +21,7 @@ export async function runHeadlessServer(o: HeadlessOptions): Promise<number> {
     server = await ChatServer.create({
       host: o.host, port: o.port, password: o.password, historyDir: o.historyDir,
       onProgress: (t) => out('progress', t), ...(o.roomName ? { roomName: o.roomName } : {}),
-      ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
+      ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}), ...(o.maxFile ? { maxFile: o.maxFile } : {}),
     });
   } catch (err) {
     process.stderr.write(`error: cannot start: ${(err as Error).message}\n`);

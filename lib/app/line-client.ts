@@ -6,11 +6,14 @@ import { ChatClient } from '../chat/client.ts';
 import { ChatError } from '../errors.ts';
 import type { KeysAhead } from '../e2e/keys-ahead.ts';
 import { showControls, wrapRows } from '../visible-text.ts';
+import { fileCommand, showFileEvents } from './line-files.ts';
 
 export interface LineOptions {
   host: string; port: number; password: string; username: string; historyDir: string; json: boolean;
   /** Keys being made since the program started (lib/e2e/keys-ahead.ts). */
   keysAhead?: KeysAhead;
+  /** Files (issue 19): where received files go, the largest sent or accepted. */
+  downloads?: string; maxFile?: number;
 }
 
 const LOGIN_REFUSED = new Set(['wrong_password', 'name_taken', 'bad_name', 'rate_limited']);
@@ -35,7 +38,9 @@ export async function runLineClient(o: LineOptions): Promise<number> {
   const out = (type: string, fields: Record<string, unknown>, text: string): void => {
     process.stdout.write(o.json ? JSON.stringify({ type, ...fields }) + '\n' : printableLine(text, process.stdout.isTTY ? process.stdout.columns : undefined));
   };
-  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, ...(o.keysAhead ? { keysAhead: o.keysAhead } : {}), onProgress: (t) => process.stderr.write(showControls(t) + '\n') });
+  const client = new ChatClient({ host: o.host, port: o.port, historyDir: o.historyDir, ...(o.keysAhead ? { keysAhead: o.keysAhead } : {}), onProgress: (t) => process.stderr.write(showControls(t) + '\n'),
+    ...(o.downloads !== undefined ? { downloads: o.downloads } : {}), ...(o.maxFile !== undefined ? { maxFile: o.maxFile } : {}) });
+  showFileEvents(client, out);
   client.on('ready', () => out('ready', { user: client.name, server: client.server, fingerprint: client.serverFingerprint, verified: client.verified },
     `* joined ${client.server} as ${client.name}${client.verified === 'password' ? ` — server key ${client.serverFingerprint} verified by the room password` : ''}`));
   client.on('message', (m: ChatMessage) => out('message', { id: m.id, seq: m.seq, from: m.from, text: m.text, encrypted: m.encrypted, ts: m.ts, ...(m.to ? { to: m.to } : {}) },
@@ -58,6 +63,8 @@ export async function runLineClient(o: LineOptions): Promise<number> {
       if (done) return;
       done = true;
       await chain;
+      // Files being sent or received finish first (or end: cancelled, declined, failed).
+      while (client.files.busy > 0 && client.state !== 'closed') await new Promise((r) => setTimeout(r, 50));
       const ok = await client.drain();
       if (!ok) out('error', { code: 'timeout', message: `${client.unacked} messages were not confirmed by the server` }, '! some messages were not confirmed');
       await client.close();
@@ -110,8 +117,10 @@ async function command(client: ChatClient, line: string, out: (type: string, f: 
       await client.sendDirect(m[1]!, m[2]!);
     } else if (/^\/(verify|trust)(\s|$)/.test(line)) {
       await keyCommand(client, line, out);
+    } else if (await fileCommand(client, line, out)) {
+      // a file command (lib/app/line-files.ts)
     } else if (line.startsWith('/') && !line.startsWith('//')) {
-      throw new ChatError('bad_arguments', `unknown command ${line.split(' ')[0]} — commands: /enc TEXT, /msg USER TEXT, /users, /verify USER [yes], /trust USER, /quit`);
+      throw new ChatError('bad_arguments', `unknown command ${line.split(' ')[0]} — commands: /enc TEXT, /msg USER TEXT, /send [USER] PATH, /accept ID, /decline ID, /cancel ID, /users, /verify USER [yes], /trust USER, /quit`);
     } else if (line.length > 0) {
       client.send(line.startsWith('//') ? line.slice(1) : line);
     }

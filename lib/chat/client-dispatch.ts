@@ -7,6 +7,7 @@ import type { Inbox } from './inbox.ts';
 import type { ServerMessage } from './messages.ts';
 import type { Outbox } from './outbox.ts';
 import type { Roster } from './roster.ts';
+import type { FileTransfers } from './file-transfer.ts';
 
 /** The parts of a client that server messages reach. */
 export interface ClientParts {
@@ -15,6 +16,7 @@ export interface ClientParts {
   readonly roster: Roster;
   readonly e2e: E2EClient;
   readonly outbox: Outbox;
+  readonly files: FileTransfers;
   /** A line for the person. */
   warn(line: string): void;
   /** A refusal or failure for the person. */
@@ -36,6 +38,7 @@ export function dispatch(m: ServerMessage, c: ClientParts): void {
     case 'skey': c.inbox()?.receiveKey(m); break;
     case 'rekey': void c.e2e.rekey(m); break;
     case 'error': serverError(m, c); break;
+    case 'foffer': case 'fack': case 'fcancel': c.files.message(m).catch((err: Error) => c.warn(`file transfer: ${err.message}`)); break;
     default: break;
   }
 }

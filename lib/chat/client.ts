@@ -1,7 +1,8 @@
 // ChatClient: the headless client. Secure session, login, history, sending with idempotent resend,
 // end-to-end encrypted room and direct messages, and reconnecting by itself. Events: ChatClientEvents.
 import { EventEmitter } from 'node:events';
-import { HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
+import { join as joinPath } from 'node:path';
+import { FILE_MAX_BYTES, HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
 import type { ChatClientOptions, ChatMessage, ClientState } from './types.ts';
 export type { ChatClientOptions } from './types.ts';
 import type { SecureLink } from '../net/client-endpoint.ts';
@@ -19,6 +20,8 @@ import type { Bundle } from './key-requests.ts';
 import { provePassword, requestKeys, type Requester } from './client-requests.ts';
 import { ClientStores } from './client-stores.ts';
 import { dispatch, type ClientParts } from './client-dispatch.ts';
+import { FileTransfers } from './file-transfer.ts';
+import { FILE_CHUNK_KIND } from '../e2e/file-crypto.ts';
 
 export class ChatClient extends EventEmitter {
   serverFingerprint = '';
@@ -45,9 +48,17 @@ export class ChatClient extends EventEmitter {
     directory: () => this.stores.directory, send: (m) => this.sendRaw(m), warn: (w) => this.emit('warning', w), outbox: this.outbox,
     error: (e) => this.emitError(e),
   });
+  /** File transfers: /send, /accept, /decline, /cancel (lib/chat/file-transfer.ts, issue 19). */
+  readonly files = new FileTransfers({
+    me: () => this.username ?? '', room: () => this.serverFingerprint, keys: () => this.stores.keys, keyState: (n) => this.e2e.state(n),
+    userKeys: async (n) => (await this.stores.directory?.get([n]))?.get(n), find: (n) => this.roster.find(n), present: () => this.users(),
+    send: (m) => this.sendRaw(m), sendChunk: (b) => this.state === 'connected' && this.sendRaw(b), buffered: () => this.link?.conn.channel.stats().queuedBytes ?? 0,
+    emit: (e, p) => this.emit(e, p), warn: (w) => this.emit('warning', w), maxFile: () => this.opts.maxFile ?? FILE_MAX_BYTES,
+    downloads: () => this.opts.downloads ?? joinPath(this.opts.historyDir, 'downloads'),
+  });
   private readonly roster = new Roster({
     saw: (u) => { void this.stores.directory?.saw(u); },
-    join: (user) => { this.e2e.joined(user); this.emit('join', { user }); },
+    join: (user) => { this.e2e.joined(user); this.files.joined(user); this.emit('join', { user }); },
     keys: (user) => this.e2e.keysArrived(user),
     leave: (user) => { this.e2e.left(user); this.emit('leave', { user }); },
     // The list costs O(users) to build: nobody listening (a load generator's clients) means nobody pays it,
@@ -56,7 +67,7 @@ export class ChatClient extends EventEmitter {
   });
   /** What the server's messages reach (lib/chat/client-dispatch.ts). */
   private readonly parts: ClientParts = {
-    inbox: () => this.inbox, roster: this.roster, e2e: this.e2e, outbox: this.outbox, warn: (w) => this.emit('warning', w),
+    inbox: () => this.inbox, roster: this.roster, e2e: this.e2e, outbox: this.outbox, files: this.files, warn: (w) => this.emit('warning', w),
     error: (e) => this.emitError(e), delivered: (id, seq) => this.onDelivered(id, seq),
   };
   private closing = false;
@@ -128,6 +139,7 @@ export class ChatClient extends EventEmitter {
     this.setState('connected');
     this.emit('ready');
     for (const m of this.outbox.messages()) this.sendRaw(m);
+    this.files.rejoined();
   }
 
   users(): string[] { return this.roster.list(); }
@@ -206,6 +218,7 @@ export class ChatClient extends EventEmitter {
     link?.close();
     this.waiters.cancelAll(new ChatError('server_gone', 'client closed'));
     await this.stores.pending; // keys being made are saved before the program ends
+    await this.files.close();
     await this.inbox?.idle();
     await this.stores.close();
     this.setState('closed');
@@ -231,12 +244,14 @@ export class ChatClient extends EventEmitter {
     return id;
   }
 
-  private sendRaw(m: ClientMessage): void {
+  /** Sends a message (or a binary file chunk); false when it could not be queued. */
+  private sendRaw(m: ClientMessage | Buffer): boolean {
     try {
-      this.link?.conn.send(encodeMessage(m));
+      this.link?.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m));
+      return this.link !== undefined;
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      // not_open: the reconnect loop resends what is pending.
+      return false; // not_open: the reconnect loop resends what is pending.
     }
   }
 
@@ -255,6 +270,7 @@ export class ChatClient extends EventEmitter {
   }
 
   private onData(buf: Buffer): void {
+    if (buf[0] === FILE_CHUNK_KIND) return this.files.chunk(buf);
     let m: ServerMessage;
     try { m = decodeServerMessage(buf); } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;

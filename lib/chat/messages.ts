@@ -11,6 +11,7 @@
 import { KEYS_MAX_NAMES, MAX_TEXT_BYTES } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import { decodeClientSenderKey, decodeRekey, decodeServerSenderKey, type ClientSenderKey, type ServerRekey, type ServerSenderKey } from './sk-messages.ts';
+import { decodeFileMessage, type FileMessage } from './file-messages.ts';
 
 /** A room or direct message as it travels from the server to a client. */
 export interface WireChat {
@@ -36,7 +37,7 @@ export type ClientMessage =
   | { t: 'mykeys'; keys: { enc: string; sig: string } }
   | { t: 'users' }
   | { t: 'bye' }
-  | ClientSenderKey;
+  | ClientSenderKey | FileMessage;
 
 /** Server → client. */
 export type ServerMessage =
@@ -53,7 +54,7 @@ export type ServerMessage =
   | { t: 'presence'; events: PresenceEvent[] }
   | { t: 'notice'; text: string }
   | { t: 'error'; code: string; message: string; id?: string; retryAfterMs?: number; pake?: string }
-  | ServerSenderKey | ServerRekey;
+  | ServerSenderKey | ServerRekey | FileMessage;
 
 /**
  * A join or a leave, alone or (the server's way) batched in a `presence` message; or `keys`: a present member
@@ -228,6 +229,7 @@ export function decodeClientMessage(buf: Buffer): ClientMessage {
     case 'users': return { t: 'users' };
     case 'bye': return { t: 'bye' };
     case 'skey': return decodeClientSenderKey(o);
+    case 'foffer': case 'fack': case 'fcancel': return decodeFileMessage(o);
     default: bad(`unknown message type ${JSON.stringify(o.t).slice(0, 40)}`);
   }
 }
@@ -296,6 +298,7 @@ export function decodeServerMessage(buf: Buffer): ServerMessage {
     case 'notice': return { t: 'notice', text: str(o, 'text', 1024) };
     case 'skey': return decodeServerSenderKey(o);
     case 'rekey': return decodeRekey(o);
+    case 'foffer': case 'fack': case 'fcancel': return decodeFileMessage(o);
     case 'error': {
       const m: ServerMessage = { t: 'error', code: str(o, 'code', 64), message: str(o, 'message', 1024) };
       if (o.id !== undefined) m.id = str(o, 'id', MAX_ID_CHARS);

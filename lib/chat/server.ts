@@ -26,6 +26,9 @@ import type { AdmissionLimits } from '../net/admission.ts';
 import { Reservations } from './reservations.ts';
 import { checkUsername } from './username.ts';
 import { KnownNames } from './known-names.ts';
+import { FileRelay } from './room-files.ts';
+import { FILE_CHUNK_KIND } from '../e2e/file-crypto.ts';
+import type { FileMessage } from './file-messages.ts';
 
 export interface ChatServerOptions {
   host: string;
@@ -46,6 +49,8 @@ export interface ChatServerOptions {
   roomName?: string;
   /** Answer discovery queries on the LAN (default true). */
   discovery?: boolean;
+  /** Largest file relayed, in bytes (default FILE_MAX_BYTES, 2 GiB). */
+  maxFile?: number;
 }
 
 /** CLOSE code sent to clients when the server stops. */
@@ -70,6 +75,8 @@ export class ChatServer extends EventEmitter {
   private readonly loginHost: LoginHost;
   private messages = 0;
   private stopping = false;
+  /** File transfers: offers routed, chunks relayed unread (lib/chat/room-files.ts, issue 19). */
+  readonly files: FileRelay;
 
   private constructor(
     private readonly opts: Omit<ChatServerOptions, 'password'>,
@@ -97,6 +104,12 @@ export class ChatServer extends EventEmitter {
       const epoch = envelopeEpoch(env);
       return { epoch, missing: this.holders.missing(sender, epoch, this.room.members.values()) };
     };
+    this.files = new FileRelay({
+      member: (n) => { const k = checkUsername(n); const m = k.ok ? this.room.members.get(k.key) : undefined; return m?.ready ? m : undefined; },
+      room: this.fingerprint, drop: (r) => { this.endpoint.dropped[r] = (this.endpoint.dropped[r] ?? 0) + 1; },
+      buffered: (m) => { for (const s of this.sessions) if (s.member === m) return s.conn.channel.stats().queuedBytes; return 0; },
+      ...(opts.maxFile ? { maxFile: opts.maxFile } : {}),
+    });
     this.loginHost = {
       room: this.room, failures: this.failures, reservations, known, bundles: this.bundles, sessions: this.sessions,
       send: (s, m) => this.send(s, m), emit: (event, ...args) => this.emit(event, ...args),
@@ -159,6 +172,7 @@ export class ChatServer extends EventEmitter {
     this.stopping = true;
     await this.reservations.save(this.online());
     await this.known.save().catch((err: Error) => this.emit('log', `could not save names.json: ${err.message}`));
+    this.files.close();
     for (const s of this.sessions) s.conn.close(CLOSE_SERVER_STOPPING, 'server stopping');
     this.sessions.clear();
     await this.history.close();
@@ -179,6 +193,7 @@ export class ChatServer extends EventEmitter {
     conn.once('gone', (reason: string, detail: string) => {
       this.sessions.delete(s);
       if (s.member) {
+        this.files.left(s.member);
         this.room.remove(s.member, reason === 'closed' ? 'quit' : `${reason}: ${detail}`);
         this.emit('leave', { user: s.member.name, reason });
         // While stopping, online.json already lists everyone: keep it, so their names stay held for them.
@@ -199,6 +214,7 @@ export class ChatServer extends EventEmitter {
   }
 
   private onMessage(s: Session, buf: Buffer): void {
+    if (buf[0] === FILE_CHUNK_KIND) return s.member ? this.files.chunk(s.member, buf) : undefined;
     let m: ClientMessage;
     try {
       m = decodeClientMessage(buf);
@@ -238,6 +254,9 @@ export class ChatServer extends EventEmitter {
     mykeys: (s, m) => this.onLateKeys(s, (m as Extract<ClientMessage, { t: 'mykeys' }>).keys),
     users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
     bye: (s) => s.conn.close(0, 'bye'),
+    foffer: (s, m) => this.files.message(s.member!, m as FileMessage),
+    fack: (s, m) => this.files.message(s.member!, m as FileMessage),
+    fcancel: (s, m) => this.files.message(s.member!, m as FileMessage),
   };
 
   // The server cannot read an envelope, but it checks its shape and that it claims the right sender, id,

@@ -33,6 +33,11 @@ export interface ChatClientEvents {
   error: [{ code: ChatErrorCode; message: string }];
   /** Something to show as a system line (keys changed, flood delay, could not verify…). */
   warning: [string];
+  // Files (issue 19; lib/chat/file-transfer.ts): keys is the sender's key state; direction 'in' or 'out'.
+  file_offer: [{ id: string; from: string; name: string; size: number; sha256: string; keys: string }];
+  file_progress: [{ id: string; bytes: number; size: number; direction: string }];
+  file_done: [{ id: string; path: string; sha256: string; direction: string }];
+  file_failed: [{ id: string; reason: string }];
 }
 
 /** Events of ChatServer (lib/chat/server.ts). */
@@ -78,4 +83,7 @@ export interface ChatClientOptions {
   persist?: boolean;
   /** Reconnect by itself when the connection is lost (default true). */
   reconnect?: boolean;
+  /** Where received files are saved (default: downloads/ in historyDir) and the largest accepted or sent (issue 19). */
+  downloads?: string;
+  maxFile?: number;
 }

@@ -18,6 +18,8 @@ export interface CommandContext {
   setBell(on: boolean): void;
   /** /verify USER [yes], /trust USER. */
   keys(user: string, action: 'show' | 'verify' | 'trust'): void;
+  /** /send, /accept, /decline, /cancel (issue 19). */
+  file(line: string): void;
   quit(): void;
 }
 
@@ -50,6 +52,7 @@ export function runCommand(line: string, ctx: CommandContext): void {
       ctx.setBell(cmd.on);
       return w.system(`bell ${cmd.on ? 'on' : 'off'} for your name and direct messages`);
     case 'keys': return ctx.keys(cmd.user, cmd.action);
+    case 'file': return ctx.file(cmd.line);
     case 'quit': return ctx.quit();
     case 'invalid':
       if (cmd.keep) w.restoreInput(line);

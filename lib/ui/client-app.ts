@@ -15,6 +15,8 @@ export interface ClientWindowOptions {
   host?: string; port?: number; password?: string; username?: string; historyDir: string;
   /** Keys being made while the person fills in the form (lib/e2e/keys-ahead.ts), for the client it creates. */
   keysAhead?: KeysAhead;
+  /** Files (issue 19): where received files go, the largest sent or accepted. */
+  downloads?: string; maxFile?: number;
 }
 
 /** Test and demo hooks: another core, in-memory terminal streams, a look at the window. */
@@ -24,9 +26,9 @@ export interface ClientAppDeps {
   search?: RoomsDeps['search'] | false;
 }
 
-const realClient: ClientFactory = async (opts) => {
+const realClient = (files: { downloads?: string; maxFile?: number }): ClientFactory => async (opts) => {
   const { ChatClient } = await import('../chat/client.ts');
-  return new ChatClient(opts);
+  return new ChatClient({ ...opts, ...files });
 };
 
 /**
@@ -44,7 +46,8 @@ export async function runClientWindow(opts: ClientWindowOptions, deps: ClientApp
   const win = new ClientWindow(prefill, deps.io);
   deps.onWindow?.(win);
   const restoreConsole = captureConsole((line) => win.system(line));
-  const create = deps.createClient ?? realClient;
+  const files = { ...(opts.downloads !== undefined ? { downloads: opts.downloads } : {}), ...(opts.maxFile !== undefined ? { maxFile: opts.maxFile } : {}) };
+  const create = deps.createClient ?? realClient(files);
   const app = new ClientController(win, opts.historyDir, opts.keysAhead ? (o) => create({ ...o, keysAhead: opts.keysAhead }) : create);
   // Without --host, the rooms on this LAN come first; a choice fills host and port and asks for the password.
   const rooms = opts.host === undefined && deps.search !== false ? await showRooms(win, opts.historyDir, prefill, deps.search || searchRooms) : undefined;

@@ -9,6 +9,7 @@ import { mentions, windowTitle } from './attention.ts';
 import { saveLastLogin } from './last-login.ts';
 import { CHAT_HISTORY_LINES, REPLAY_MAX } from '../constants.ts';
 import { foldName } from '../names.ts';
+import { fileCommandInWindow, showFiles } from './file-view.ts';
 
 /** Messages of earlier sessions shown when the chat opens. */
 const HISTORY_ON_OPEN = REPLAY_MAX;
@@ -207,6 +208,7 @@ export class ClientController {
       if (code === 'wrong_password' && this.stage === 'joined') void this.reconnector.askPassword(message);
     });
     c.on('warning', (line) => w.system(line));
+    showFiles(c, w);
   }
 
   private isMe(name: string): boolean {
@@ -288,6 +290,7 @@ export class ClientController {
       reconnect: () => void this.reconnector.reconnect(),
       setBell: (on) => (this.bell = on),
       keys: (user, action) => void keysCommand(this.sessionCommands, user, action),
+      file: (line) => void fileCommandInWindow(this.client?.files, this.client?.users() ?? [], line, this.win),
       quit: () => this.onQuit(),
     });
   }

@@ -1,6 +1,7 @@
 // What the client window needs of ChatClient, apart from both, so the app and its controller import it one way.
 import type { ChatClientEvents, ChatMessage } from '../chat/types.ts';
 import type { KeysAhead } from '../e2e/keys-ahead.ts';
+import type { FileCommandTarget } from '../chat/file-commands.ts';
 
 /** What the window needs of ChatClient (lib/chat/client.ts); a fake in tests and the demo. */
 export interface ClientLike {
@@ -28,6 +29,8 @@ export interface ClientLike {
     safety(name: string): { mine: string; theirs: string; number: string; state: string };
     accept(name: string, verified: boolean): Promise<void>;
   };
+  /** File transfers (issue 19): /send, /accept, /decline, /cancel. */
+  readonly files?: FileCommandTarget;
   close(): Promise<void>;
 }
 

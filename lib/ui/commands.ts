@@ -16,6 +16,8 @@ export type ChatCommand =
   | { kind: 'quit' }
   // compare a user's keys (/verify USER), mark them verified (/verify USER yes), accept them (/trust USER)
   | { kind: 'keys'; user: string; action: 'show' | 'verify' | 'trust' }
+  // files (issue 19): /send [USER] PATH, /accept ID, /decline ID, /cancel ID — the whole line, parsed in lib/chat/file-commands.ts
+  | { kind: 'file'; line: string }
   | { kind: 'invalid'; message: string; keep?: boolean };
 
 /** Every command with its one-line help, in the order /help lists them. */
@@ -28,6 +30,10 @@ export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/users', 'who is in the room'],
   ['/verify USER [yes]', 'safety number; yes: mark verified'],
   ['/trust USER', 'accept USER\'s changed keys'],
+  ['/send USER PATH', 'a file, encrypted (no folders yet)'],
+  ['/accept ID', 'take a file offered to you'],
+  ['/decline ID', 'refuse a file offered to you'],
+  ['/cancel ID', 'stop a file transfer'],
   ['/clear', 'empty the pane (history stays)'],
   ['/reconnect', 'connect again now'],
   ['/bell on|off', 'bell on your name and direct msgs'],
@@ -81,6 +87,8 @@ export function parseCommand(line: string): ChatCommand {
       if (!m || (name === 'trust' && m[2])) return usage('usage: /verify USER [yes], /trust USER');
       return { kind: 'keys', user: m[1]!, action: name === 'trust' ? 'trust' : m[2] ? 'verify' : 'show' };
     }
+    case 'send': case 'accept': case 'decline': case 'cancel':
+      return rest.trim() ? { kind: 'file', line } : usage(name === 'send' ? 'usage: /send USER PATH, or /send PATH for everyone' : `usage: /${name} ID`);
     default:
       return usage(`unknown command /${name} — type /help for the list (the line is still in the input)`);
   }

@@ -1,0 +1,175 @@
+// The recipient's side of a file transfer (issue 19): a checked offer waits for the person (nothing is
+// written before /accept); then each chunk must be the next one of this transfer and open under its key, is
+// hashed and written to a temporary file in the downloads folder, acknowledged every few chunks, and the
+// file gets its (safe, never overwriting) name only when the whole file's SHA-256 matched the signed offer.
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FILE_ACK_EVERY, FILE_PROGRESS_MS } from '../constants.ts';
+import { chunkCount, chunkHead, chunkKey, openChunk, type FileOffer } from '../e2e/file-crypto.ts';
+import { placeFile, safeFileName, TEMP_FLAGS } from './file-names.ts';
+import type { FileDeps } from './file-transfer.ts';
+
+interface Incoming {
+  offer: FileOffer;
+  key: Buffer;
+  chunks: number;
+  name: string;
+  state: 'offered' | 'receiving' | 'paused' | 'finishing';
+  fh?: FileHandle;
+  temp?: string;
+  hash?: Hash;
+  /** Chunks verified and hashed (the next one expected). */
+  next: number;
+  bytes: number;
+  writing: Promise<void>;
+  lastProgress: number;
+}
+
+export class FileReceiver {
+  private readonly incoming = new Map<string, Incoming>();
+  /** Chunks refused: unknown or unaccepted transfer, replayed or out of order, altered, wrong length. */
+  refused = 0;
+
+  constructor(private readonly d: FileDeps) {}
+
+  ids(): string[] { return [...this.incoming.keys()]; }
+
+  /** Accepted transfers not finished. */
+  get active(): number { let n = 0; for (const i of this.incoming.values()) if (i.state !== 'offered') n++; return n; }
+
+  /** A checked offer (lib/e2e/file-crypto.ts openOffer). A repeated offer of a paused transfer resumes it. */
+  offered(offer: FileOffer, fileKey: Buffer): void {
+    const known = this.incoming.get(offer.id);
+    if (known) {
+      if (known.offer.sig !== offer.sig) return this.d.send({ t: 'fcancel', id: offer.id, reason: 'transfer id in use' });
+      if (known.state === 'receiving' || known.state === 'paused') {
+        known.state = 'receiving';
+        this.d.send({ t: 'fack', id: offer.id, next: known.next });
+      }
+      return;
+    }
+    this.incoming.set(offer.id, { offer, key: chunkKey(fileKey, offer.id), chunks: chunkCount(offer.size, offer.chunk), name: safeFileName(offer.name),
+      state: 'offered', next: 0, bytes: 0, writing: Promise.resolve(), lastProgress: 0 });
+    fileKey.fill(0);
+    this.d.emit('file_offer', { id: offer.id, from: offer.from, name: safeFileName(offer.name), size: offer.size, sha256: offer.sha256, keys: this.d.keyState(offer.from) });
+  }
+
+  /** /accept ID: opens the temporary file, then asks for the first chunk. Throws Error (no such offer, folder not writable). */
+  async accept(id: string): Promise<void> {
+    const inc = this.incoming.get(id);
+    if (!inc || inc.state !== 'offered') throw new Error(`no file offer ${id}`);
+    inc.state = 'finishing'; // until the file is open, chunks are refused
+    const dir = this.d.downloads();
+    try {
+      await mkdir(dir, { recursive: true });
+      inc.temp = join(dir, `.obrolan-${id}.part`);
+      inc.fh = await open(inc.temp, TEMP_FLAGS, 0o600);
+    } catch (err) {
+      this.incoming.delete(id);
+      this.d.send({ t: 'fcancel', id, reason: 'the recipient could not save the file' });
+      throw err;
+    }
+    inc.hash = createHash('sha256');
+    inc.state = 'receiving';
+    this.d.send({ t: 'fack', id, next: 0 });
+  }
+
+  /** /decline ID. Returns false if there is no such offer. */
+  decline(id: string): boolean {
+    const inc = this.incoming.get(id);
+    if (!inc || inc.state !== 'offered') return false;
+    this.incoming.delete(id);
+    this.d.send({ t: 'fcancel', id, reason: 'declined' });
+    return true;
+  }
+
+  /** A binary chunk from the server: refused (counted) unless it is the next chunk of an accepted transfer and opens. */
+  chunk(buf: Buffer): void {
+    const head = chunkHead(buf);
+    const inc = head && this.incoming.get(head.id);
+    if (!head || !inc || inc.state !== 'receiving' || head.index !== inc.next) { this.refused++; return; }
+    const plain = openChunk(inc.key, head.id, head.index, inc.chunks, buf);
+    const want = head.index < inc.chunks - 1 ? inc.offer.chunk : inc.offer.size - head.index * inc.offer.chunk;
+    if (!plain || plain.length !== want) { this.refused++; return; }
+    const at = head.index * inc.offer.chunk;
+    inc.next++;
+    inc.hash!.update(plain);
+    const next = inc.next;
+    inc.writing = inc.writing.then(async () => {
+      if (!this.incoming.has(head.id)) return;
+      await inc.fh!.write(plain, 0, plain.length, at);
+      inc.bytes = at + plain.length;
+      if (next === inc.chunks) return this.finish(inc);
+      if (next % FILE_ACK_EVERY === 0 && inc.state === 'receiving') this.d.send({ t: 'fack', id: head.id, next });
+      this.progress(inc);
+    }).catch((err: Error) => this.fail(inc, `could not write the file: ${err.message}`, true));
+  }
+
+  /** The sender or the server ended it; 'gone' (someone's connection was lost) pauses it until offered again. */
+  cancelled(id: string, reason: string): boolean {
+    const inc = this.incoming.get(id);
+    if (!inc) return false;
+    if (reason === 'gone' && inc.state !== 'finishing') {
+      if (inc.state === 'receiving') inc.state = 'paused';
+      return true;
+    }
+    void this.fail(inc, reason, false);
+    return true;
+  }
+
+  /** /cancel ID on this side. */
+  cancel(id: string): boolean {
+    const inc = this.incoming.get(id);
+    if (!inc) return false;
+    void this.fail(inc, 'cancelled', true);
+    return true;
+  }
+
+  /** Our own connection was lost: the server forgot the transfers; each sender offers its own again. */
+  reconnected(): void {
+    for (const inc of this.incoming.values()) if (inc.state === 'receiving') inc.state = 'paused';
+  }
+
+  /** Closes every temporary file (the client closes), removing partial downloads. */
+  async close(): Promise<void> {
+    for (const inc of [...this.incoming.values()]) await this.discard(inc);
+  }
+
+  private progress(inc: Incoming): void {
+    const now = Date.now();
+    if (now - inc.lastProgress < FILE_PROGRESS_MS) return;
+    inc.lastProgress = now;
+    this.d.emit('file_progress', { id: inc.offer.id, bytes: inc.bytes, size: inc.offer.size, direction: 'in' });
+  }
+
+  private async finish(inc: Incoming): Promise<void> {
+    const id = inc.offer.id;
+    inc.state = 'finishing';
+    const sha256 = inc.hash!.digest('hex');
+    if (sha256 !== inc.offer.sha256) return this.fail(inc, 'the file did not match its SHA-256', true);
+    await inc.fh!.sync();
+    await inc.fh!.close();
+    inc.fh = undefined;
+    const path = await placeFile(inc.temp!, this.d.downloads(), inc.name);
+    this.incoming.delete(id);
+    this.d.send({ t: 'fack', id, next: inc.chunks });
+    this.d.emit('file_done', { id, path, sha256, direction: 'in' });
+  }
+
+  private async fail(inc: Incoming, reason: string, tell: boolean): Promise<void> {
+    if (!this.incoming.has(inc.offer.id)) return;
+    if (tell) this.d.send({ t: 'fcancel', id: inc.offer.id, reason });
+    await this.discard(inc);
+    this.d.emit('file_failed', { id: inc.offer.id, reason });
+  }
+
+  private async discard(inc: Incoming): Promise<void> {
+    this.incoming.delete(inc.offer.id);
+    inc.key.fill(0);
+    const fh = inc.fh;
+    inc.fh = undefined;
+    await fh?.close().catch(() => {});
+    if (inc.temp) await unlink(inc.temp).catch(() => {});
+  }
+}

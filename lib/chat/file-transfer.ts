@@ -1,0 +1,236 @@
+// The client's file transfers (issue 19): /send offers a file to one member (or one offer per member for the
+// whole room), then sends its chunks as the recipient acknowledges them — at most FILE_WINDOW_CHUNKS ahead,
+// and only while little is queued on our own connection, so our chat goes first. Receiving is in
+// lib/chat/file-receive.ts. A transfer interrupted by a lost connection is offered again when both ends are
+// back and continues from the recipient's last verified chunk. Events: file_offer, file_progress, file_done,
+// file_failed (payloads in docs/PROTOCOL.md "## Files").
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_SEND_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
+import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk, type FileOffer } from '../e2e/file-crypto.ts';
+import type { ClientKeys, UserKeys } from '../e2e/keys.ts';
+import { ChatError } from '../errors.ts';
+import type { FileMessage } from './file-messages.ts';
+import { FileReceiver } from './file-receive.ts';
+import type { KeyState } from './key-directory.ts';
+import type { ClientMessage } from './messages.ts';
+
+/** What file transfers need from their client (read when used: they change at each login). */
+export interface FileDeps {
+  me(): string;
+  room(): string;
+  keys(): ClientKeys | undefined;
+  /** Checked public keys of `name`, or undefined. */
+  userKeys(name: string): Promise<UserKeys | undefined>;
+  keyState(name: string): KeyState;
+  /** The present spelling of a name in the room, or undefined. */
+  find(name: string): string | undefined;
+  present(): string[];
+  send(m: ClientMessage): void;
+  /** Sends a chunk message; false when not connected. */
+  sendChunk(buf: Buffer): boolean;
+  /** Bytes queued or in flight on our connection. */
+  buffered(): number;
+  emit(event: 'file_offer' | 'file_progress' | 'file_done' | 'file_failed', payload: Record<string, unknown>): void;
+  warn(line: string): void;
+  downloads(): string;
+  maxFile(): number;
+}
+
+interface Outgoing {
+  offer: FileOffer;
+  path: string;
+  key: Buffer;
+  chunks: number;
+  fh: FileHandle;
+  /** Next chunk to send, and chunks the recipient verified. */
+  next: number;
+  acked: number;
+  /** 'offered' until the first fack; 'paused' while someone's connection is lost. */
+  state: 'offered' | 'sending' | 'paused';
+  pumping: boolean;
+  lastProgress: number;
+}
+
+/** Waits this long before trying again when our connection's queue is full, in ms. */
+const SEND_RETRY_MS = 5;
+
+/** SHA-256 of a file, hex, read as a stream. */
+async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const part of createReadStream(path)) h.update(part as Buffer);
+  return h.digest('hex');
+}
+
+export class FileTransfers {
+  private readonly outgoing = new Map<string, Outgoing>();
+  readonly receiver: FileReceiver;
+
+  constructor(private readonly d: FileDeps) { this.receiver = new FileReceiver(d); }
+
+  /**
+   * Offers the file at `path` to `to` (its present spelling), or to everyone else present when `to` is
+   * undefined; returns the transfer ids. Throws ChatError (no_such_user, too_large, bad_arguments, verify_failed).
+   */
+  async send(to: string | undefined, path: string): Promise<string[]> {
+    const names = to === undefined ? this.d.present().filter((n) => n !== this.d.me()) : [this.d.find(to) ?? ''];
+    if (to !== undefined && !names[0]) throw new ChatError('no_such_user', `${to} is not in the room`);
+    if (!names.length) throw new ChatError('no_such_user', 'nobody else is in the room');
+    let size: number;
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new ChatError('bad_arguments', `${path} is not a file (folders cannot be sent yet)`);
+      size = st.size;
+    } catch (err) {
+      if (err instanceof ChatError) throw err;
+      throw new ChatError('bad_arguments', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (size > this.d.maxFile()) throw new ChatError('too_large', `${path} is ${size} bytes: the limit is ${this.d.maxFile()} (--max-file)`);
+    const sender = this.d.keys();
+    if (!sender) throw new ChatError('not_logged_in', 'join the room first');
+    const sha256 = await hashFile(path);
+    const ids: string[] = [];
+    for (const name of names) {
+      if (this.d.keyState(name) === 'changed') throw new ChatError('key_changed', `the keys of ${name} changed — compare them with /verify ${name} before sending a file`);
+      const recipient = await this.d.userKeys(name);
+      if (!recipient) throw new ChatError('verify_failed', `no usable keys for ${name}: a file cannot be encrypted for them`);
+      const { offer, key } = makeOffer({ from: this.d.me(), to: name, room: this.d.room(), name: basename(path), size, sha256, chunk: FILE_CHUNK_BYTES, sender, recipient });
+      const fh = await open(path, 'r');
+      this.outgoing.set(offer.id, { offer, path, key: chunkKey(key, offer.id), chunks: chunkCount(size, FILE_CHUNK_BYTES), fh, next: 0, acked: 0, state: 'offered', pumping: false, lastProgress: 0 });
+      key.fill(0);
+      this.d.send({ t: 'foffer', offer });
+      ids.push(offer.id);
+    }
+    return ids;
+  }
+
+  /** Ids of the transfers going on (both directions). */
+  ids(): string[] { return [...this.outgoing.keys(), ...this.receiver.ids()]; }
+
+  /** Transfers still running: ours being sent or offered, and accepted ones being received. */
+  get busy(): number { return this.outgoing.size + this.receiver.active; }
+
+  /** /accept ID. Throws ChatError bad_arguments. */
+  async accept(id: string): Promise<void> {
+    try { await this.receiver.accept(id); } catch (err) { throw new ChatError('bad_arguments', (err as Error).message); }
+  }
+
+  /** /decline ID. Throws ChatError bad_arguments. */
+  decline(id: string): void {
+    if (!this.receiver.decline(id)) throw new ChatError('bad_arguments', `no file offer ${id}`);
+  }
+
+  /** /cancel ID, either side. Throws ChatError bad_arguments. */
+  async cancel(id: string): Promise<void> {
+    const out = this.outgoing.get(id);
+    if (out) { this.d.send({ t: 'fcancel', id, reason: 'cancelled' }); return this.end(out, 'cancelled'); }
+    if (!this.receiver.cancel(id)) throw new ChatError('bad_arguments', `no file transfer ${id}`);
+  }
+
+  /** A binary message from the server (FILE_CHUNK_KIND). */
+  chunk(buf: Buffer): void {
+    if (buf[0] === FILE_CHUNK_KIND) this.receiver.chunk(buf);
+  }
+
+  /** A file message from the server. */
+  async message(m: FileMessage): Promise<void> {
+    if (m.t === 'foffer') return this.onOffer(m.offer);
+    const out = this.outgoing.get(m.id);
+    if (m.t === 'fcancel') {
+      if (!out) { this.receiver.cancelled(m.id, m.reason); return; }
+      if (m.reason === 'gone' || (m.reason === 'absent' && out.state === 'paused')) { out.state = 'paused'; return; }
+      return this.end(out, m.reason === 'absent' ? `${out.offer.to} is not in the room` : m.reason);
+    }
+    if (!out || m.next > out.chunks) return;
+    if (out.state !== 'sending') { out.state = 'sending'; out.next = m.next; }
+    out.acked = Math.max(out.acked, m.next);
+    if (out.acked >= out.chunks) {
+      this.d.emit('file_done', { id: m.id, path: out.path, sha256: out.offer.sha256, direction: 'out' });
+      return this.end(out, undefined);
+    }
+    void this.pump(out);
+  }
+
+  /** We are in the room again (after a lost connection or a server restart): offer what was going on again. */
+  rejoined(): void {
+    this.receiver.reconnected();
+    for (const out of this.outgoing.values()) { out.state = 'paused'; this.d.send({ t: 'foffer', offer: out.offer }); }
+  }
+
+  /** Someone joined: a transfer to them that was paused is offered again. */
+  joined(name: string): void {
+    for (const out of this.outgoing.values()) if (out.state === 'paused' && out.offer.to === name) this.d.send({ t: 'foffer', offer: out.offer });
+  }
+
+  /** Closes every file (the client closes); transfers end. */
+  async close(): Promise<void> {
+    for (const out of [...this.outgoing.values()]) await this.end(out, undefined);
+    await this.receiver.close();
+  }
+
+  private async onOffer(x: unknown): Promise<void> {
+    const mine = this.d.keys();
+    const from = (x as { from?: unknown }).from;
+    if (!mine || typeof from !== 'string') return;
+    const r = openOffer(x, { me: this.d.me(), room: this.d.room(), mine, senderKeys: await this.d.userKeys(from) });
+    if (!r.ok) {
+      const id = (x as { id?: unknown }).id;
+      this.d.warn(`refused a file offer from ${from.slice(0, 32)} (${r.reason})`);
+      if (typeof id === 'string' && /^[0-9a-f]{32}$/.test(id)) this.d.send({ t: 'fcancel', id, reason: `offer refused (${r.reason})` });
+      return;
+    }
+    if (r.offer.chunk !== FILE_CHUNK_BYTES) return this.d.send({ t: 'fcancel', id: r.offer.id, reason: `chunks must be ${FILE_CHUNK_BYTES} bytes` });
+    if (r.offer.size > this.d.maxFile()) {
+      this.d.send({ t: 'fcancel', id: r.offer.id, reason: 'file too large for the recipient' });
+      this.d.warn(`refused a file of ${r.offer.size} bytes from ${from}: larger than --max-file`);
+      return;
+    }
+    this.receiver.offered(r.offer, r.key);
+  }
+
+  // Sends chunks while the window allows and our connection has room; one pump at a time per transfer.
+  private async pump(out: Outgoing): Promise<void> {
+    if (out.pumping) return;
+    out.pumping = true;
+    try {
+      while (out.state === 'sending' && out.next < out.chunks && out.next < out.acked + FILE_WINDOW_CHUNKS && this.outgoing.has(out.offer.id)) {
+        if (this.d.buffered() > FILE_SEND_BUFFER_BYTES) { setTimeout(() => void this.pump(out), SEND_RETRY_MS).unref(); break; }
+        const index = out.next;
+        const at = index * FILE_CHUNK_BYTES;
+        const len = Math.min(FILE_CHUNK_BYTES, out.offer.size - at);
+        const plain = Buffer.alloc(len);
+        const { bytesRead } = await out.fh.read(plain, 0, len, at);
+        if (bytesRead !== len) throw new Error('the file got shorter while sending');
+        if (out.state !== 'sending' || out.next !== index) continue;
+        if (!this.d.sendChunk(sealChunk(out.key, out.offer.id, index, out.chunks, plain))) { out.state = 'paused'; break; }
+        out.next++;
+        this.progress(out, Math.min(out.offer.size, out.next * FILE_CHUNK_BYTES));
+      }
+    } catch (err) {
+      this.d.send({ t: 'fcancel', id: out.offer.id, reason: 'the sender could not read the file' });
+      await this.end(out, `could not read ${out.path}: ${(err as Error).message}`);
+    } finally {
+      out.pumping = false;
+    }
+  }
+
+  private progress(out: Outgoing, bytes: number): void {
+    const now = Date.now();
+    if (now - out.lastProgress < FILE_PROGRESS_MS) return;
+    out.lastProgress = now;
+    this.d.emit('file_progress', { id: out.offer.id, bytes, size: out.offer.size, direction: 'out' });
+  }
+
+  /** Ends a sending transfer; `reason` set: it failed (file_failed). */
+  private async end(out: Outgoing, reason: string | undefined): Promise<void> {
+    if (!this.outgoing.delete(out.offer.id)) return;
+    out.key.fill(0);
+    await out.fh.close().catch(() => {});
+    if (reason !== undefined) this.d.emit('file_failed', { id: out.offer.id, reason });
+  }
+}
+
+/** The largest file accepted or offered by default. */
+export const DEFAULT_MAX_FILE = FILE_MAX_BYTES;

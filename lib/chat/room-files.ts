@@ -1,0 +1,124 @@
+// The server's part of file transfers (issue 19): it routes an offer to its one recipient, then relays that
+// transfer's chunks, unread (it has no key) and unstored (only the transfer's metadata, in memory, while it
+// runs). It enforces what it can see: who may send on a transfer, chunks in order and within the recipient's
+// window, a size limit and a few transfers per member. Relayed chunks wait in a per-recipient queue and go to
+// the connection only while little is queued there, so chat messages are never stuck behind a file.
+import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
+import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
+import type { FileMessage } from './file-messages.ts';
+import type { Member } from './room.ts';
+
+interface Transfer { id: string; from: Member; to: Member; chunks: number; accepted: boolean; next: number; acked: number }
+
+export interface FileRelayDeps {
+  /** Present, ready member by name, or undefined. */
+  member(name: string): Member | undefined;
+  /** The room's identity (offers must name it). */
+  room: string;
+  /** Bytes queued or in flight on the member's connection. */
+  buffered(m: Member): number;
+  /** Counts a dropped chunk or refused file message by reason. */
+  drop(reason: string): void;
+  maxFile?: number;
+}
+
+/** Pumps a recipient's relay queue again this often while it waits, in ms. */
+const PUMP_RETRY_MS = 5;
+
+export class FileRelay {
+  private readonly transfers = new Map<string, Transfer>();
+  private readonly queues = new Map<Member, { bufs: Buffer[]; timer?: NodeJS.Timeout }>();
+  /** Chunks relayed so far (a test's or the window's counter). */
+  relayed = 0;
+  /** Test hook: sees every chunk message relayed, as the server sees it. */
+  tap: ((buf: Buffer) => void) | undefined;
+
+  constructor(private readonly d: FileRelayDeps) {}
+
+  /** Transfers in flight (metadata only). */
+  get size(): number { return this.transfers.size; }
+
+  /** A file message from `m`. */
+  message(m: Member, msg: FileMessage): void {
+    if (msg.t === 'foffer') return this.offer(m, msg.offer);
+    const t = this.transfers.get(msg.id);
+    if (!t || (t.from !== m && t.to !== m)) return this.d.drop('file_unknown');
+    if (msg.t === 'fcancel') {
+      this.end(t);
+      return (t.from === m ? t.to : t.from).send({ t: 'fcancel', id: t.id, reason: msg.reason });
+    }
+    if (t.to !== m || msg.next > t.chunks || (t.accepted && (msg.next > t.next || msg.next < t.acked))) return this.d.drop('file_bad_ack');
+    if (!t.accepted) { t.accepted = true; t.next = msg.next; }
+    t.acked = msg.next;
+    if (msg.next === t.chunks) this.end(t); // the recipient has it all and checked its hash
+    t.from.send({ t: 'fack', id: t.id, next: msg.next });
+  }
+
+  /** A binary chunk from `m`: relayed to the recipient if it belongs to `m`'s accepted transfer, in order and within the window. */
+  chunk(m: Member, buf: Buffer): void {
+    const head = chunkHead(buf);
+    const t = head && this.transfers.get(head.id);
+    if (!head || !t || t.from !== m || !t.accepted) return this.d.drop('file_unknown');
+    if (head.index !== t.next || head.index >= t.chunks || head.index >= t.acked + FILE_WINDOW_CHUNKS || buf.length > maxChunkMessage(FILE_CHUNK_BYTES)) return this.d.drop('file_bad_chunk');
+    t.next++;
+    this.relayed++;
+    this.tap?.(buf);
+    let q = this.queues.get(t.to);
+    if (!q) this.queues.set(t.to, (q = { bufs: [] }));
+    q.bufs.push(buf);
+    this.pump(t.to);
+  }
+
+  /** A member left: its transfers end, the other side is told (it may offer again to resume). */
+  left(m: Member): void {
+    for (const t of [...this.transfers.values()]) {
+      if (t.from !== m && t.to !== m) continue;
+      this.end(t);
+      (t.from === m ? t.to : t.from).send({ t: 'fcancel', id: t.id, reason: 'gone' });
+    }
+    const q = this.queues.get(m);
+    if (q?.timer) clearTimeout(q.timer);
+    this.queues.delete(m);
+  }
+
+  /** Stops every timer (server stopping). */
+  close(): void {
+    for (const q of this.queues.values()) if (q.timer) clearTimeout(q.timer);
+    this.queues.clear();
+    this.transfers.clear();
+  }
+
+  private offer(m: Member, x: unknown): void {
+    const o = parseOffer(x);
+    if (!o) return this.d.drop('file_bad_offer');
+    const refuse = (reason: string): void => m.send({ t: 'fcancel', id: o.id, reason });
+    const to = this.d.member(o.to);
+    if (o.from !== m.name || o.room !== this.d.room) return refuse('offer names another sender or room');
+    if (!to || to === m || to.name !== o.to) return refuse('absent');
+    if (o.size > (this.d.maxFile ?? FILE_MAX_BYTES)) return refuse(`file too large for this server (${o.size} bytes)`);
+    if (o.chunk !== FILE_CHUNK_BYTES) return refuse(`chunks must be ${FILE_CHUNK_BYTES} bytes`);
+    if (this.transfers.has(o.id)) return refuse('transfer id in use');
+    let sending = 0;
+    let receiving = 0;
+    for (const t of this.transfers.values()) { if (t.from === m) sending++; if (t.to === to) receiving++; }
+    if (sending >= FILE_MAX_CONCURRENT) return refuse(`at most ${FILE_MAX_CONCURRENT} files at once: wait for one to finish`);
+    if (receiving >= FILE_MAX_CONCURRENT) return refuse(`${to.name} is already receiving ${FILE_MAX_CONCURRENT} files: try again later`);
+    this.transfers.set(o.id, { id: o.id, from: m, to, chunks: chunkCount(o.size, o.chunk), accepted: false, next: 0, acked: 0 });
+    to.send({ t: 'foffer', offer: x });
+  }
+
+  private end(t: Transfer): void {
+    this.transfers.delete(t.id);
+  }
+
+  // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES: chat
+  // messages sent meanwhile wait behind at most that much.
+  private pump(to: Member): void {
+    const q = this.queues.get(to);
+    if (!q || q.timer) return;
+    while (q.bufs.length && this.d.buffered(to) < FILE_RELAY_BUFFER_BYTES) to.send(q.bufs.shift()!);
+    if (!q.bufs.length) { this.queues.delete(to); return; }
+    q.timer = setTimeout(() => { q.timer = undefined; this.pump(to); }, PUMP_RETRY_MS);
+    q.timer.unref();
+  }
+}
