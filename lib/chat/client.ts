@@ -50,11 +50,9 @@ export class ChatClient extends EventEmitter {
   });
   /** File transfers: /send, /accept, /decline, /cancel (lib/chat/file-transfer.ts, issue 19). */
   readonly files = new FileTransfers({
-    me: () => this.username ?? '', room: () => this.serverFingerprint, keys: () => this.stores.keys, keyState: (n) => this.e2e.state(n),
-    userKeys: async (n) => (await this.stores.directory?.get([n]))?.get(n), find: (n) => this.roster.find(n), present: () => this.users(),
-    send: (m) => this.sendRaw(m), sendChunk: (b) => this.state === 'connected' && this.sendRaw(b), buffered: () => this.link?.conn.channel.stats().queuedBytes ?? 0,
-    emit: (e, p) => this.emit(e, p), warn: (w) => this.emit('warning', w), maxFile: () => this.opts.maxFile ?? FILE_MAX_BYTES,
-    downloads: () => this.opts.downloads ?? joinPath(this.opts.historyDir, 'downloads'),
+    me: () => this.username ?? '', room: () => this.serverFingerprint, keys: () => this.stores.keys, keyState: (n) => this.e2e.state(n), userKeys: async (n) => (await this.stores.directory?.get([n]))?.get(n), find: (n) => this.roster.find(n), present: () => this.users(),
+    send: (m) => this.sendRaw(m), sendChunk: (b) => this.state === 'connected' && this.sendRaw(b), buffered: () => this.link?.conn.channel.stats().queuedBytes ?? 0, emit: (e, p) => this.emit(e, p), warn: (w) => this.emit('warning', w),
+    maxFile: () => this.opts.maxFile ?? FILE_MAX_BYTES, downloads: () => this.opts.downloads ?? joinPath(this.opts.historyDir, 'downloads'),
   });
   private readonly roster = new Roster({
     saw: (u) => { void this.stores.directory?.saw(u); },
@@ -179,11 +177,7 @@ export class ChatClient extends EventEmitter {
   async history(limit: number): Promise<ChatMessage[]> { return this.stores.store ? this.stores.store.recent(limit) : []; }
 
   /** Resolves when every message sent has been acknowledged as stored. */
-  async drain(timeoutMs = 30_000): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.outbox.size && Date.now() < until && this.state !== 'closed') await new Promise((r) => setTimeout(r, 20));
-    return this.outbox.size === 0;
-  }
+  drain(timeoutMs = 30_000): Promise<boolean> { return this.outbox.drain(timeoutMs, () => this.state === 'closed'); }
 
   /** Number of messages sent but not yet acknowledged. */
   get unacked(): number { return this.outbox.size; }
@@ -258,16 +252,10 @@ export class ChatClient extends EventEmitter {
   /** Users' key bundles from the server, in chunks it accepts (lib/chat/client-requests.ts). */
   private fetchKeys(names: string[]): Promise<Record<string, Bundle>> { return requestKeys(this.requester, names); }
 
-  // An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen.
-  private emitError(e: { code: ChatErrorCode; message: string }): void {
-    if (this.listenerCount('error') > 0) this.emit('error', e);
-  }
+  /** An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen. */
+  private emitError(e: { code: ChatErrorCode; message: string }): void { if (this.listenerCount('error') > 0) this.emit('error', e); }
 
-  private setState(s: ClientState): void {
-    if (this.state === s) return;
-    this.state = s;
-    this.emit('state', s);
-  }
+  private setState(s: ClientState): void { if (this.state !== s) { this.state = s; this.emit('state', s); } }
 
   private onData(buf: Buffer): void {
     if (buf[0] === FILE_CHUNK_KIND) return this.files.chunk(buf);

@@ -20,6 +20,13 @@ export class Outbox {
 
   get size(): number { return this.pending.size; }
 
+  /** Resolves true once every message is stored, false after `timeoutMs` or when `closed()` says so. */
+  async drain(timeoutMs: number, closed: () => boolean): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.size && Date.now() < until && !closed()) await new Promise((r) => setTimeout(r, 20));
+    return this.size === 0;
+  }
+
   /** The messages to send again, oldest first. */
   messages(): ClientMessage[] { return [...this.pending.values()].map((p) => p.m); }
 
