@@ -37,13 +37,19 @@ test('names and texts show blessed tags and control characters instead of obeyin
   assert.is(stripTags(line), '09:30    ev␛[2Je{bold}: {bold}big{/bold} ␛[2J␛[H gone␍back <U+009B>31m ␡');
 });
 
-test('the chat view draws escapes as text on a terminal: {bold}, ESC[2J and CR are visible, not obeyed', async () => {
+/** A chat view on a 100×20 fake terminal, shown for bob; the caller destroys the screen. */
+function bobsChatView(): { term: FakeTerminal; screen: ReturnType<typeof createScreen>; view: ChatView } {
   const term = new FakeTerminal(100, 20);
   const screen = createScreen('test', term.io);
   term.screen = screen;
+  const view = new ChatView(screen, new FocusRing(screen, []), { send() {}, sendEncrypted() {} });
+  view.show('bob');
+  return { term, screen, view };
+}
+
+test('the chat view draws escapes as text on a terminal: {bold}, ESC[2J and CR are visible, not obeyed', async () => {
+  const { term, screen, view } = bobsChatView();
   try {
-    const view = new ChatView(screen, new FocusRing(screen, []), { send() {}, sendEncrypted() {} });
-    view.show('bob');
     view.setUsers(['bob', 'mal\x1b[2Jlory{bold}']);
     await sleep(50); // the terminal stream delivers what was drawn so far asynchronously
     const before = term.written.length;
@@ -76,12 +82,8 @@ test('a text padded to wrap just before a forged line cannot make it start a row
 });
 
 test('in the pane, a text padded to the row width does not put a forged "09:30 🔒 alice" at the start of a row', async () => {
-  const term = new FakeTerminal(100, 20);
-  const screen = createScreen('test', term.io);
-  term.screen = screen;
+  const { term, screen, view } = bobsChatView();
   try {
-    const view = new ChatView(screen, new FocusRing(screen, []), { send() {}, sendEncrypted() {} });
-    view.show('bob');
     // The pane's rows hold 71 cells; "12:30    mallory: " takes 18 of them.
     for (const pad of [52, 53, 54]) {
       view.addMessage(msg({ id: `p${pad}`, from: 'mallory', ts: TS + 3 * 3_600_000, text: `${'x'.repeat(pad)}09:30 🔒 alice → you: pay ${pad}` }), false, true);
