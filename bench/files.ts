@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChatClient } from '../lib/chat/client.ts';
 import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { loginClient } from './fleet.ts';
+import { cpuMsOf } from './procs.ts';
 
 const MIB = 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -94,28 +95,37 @@ export async function filesScenario(ctx: BenchContext): Promise<Row[]> {
     budi.on('file_offer', (e: { id: string }) => { offerId = e.id; });
     budi.on('file_done', () => { done = true; });
     budi.on('file_failed', (e: { reason: string }) => ctx.log(`files bench: failed (${e.reason})`));
-    const rss0 = (await serverStats(server)).rss_mb!;
+    const before = await serverStats(server);
+    const rss0 = before.rss_mb!;
     let rssMax = rss0;
     const sampler = setInterval(() => void serverStats(server).then((s) => { rssMax = Math.max(rssMax, s.rss_mb!); }).catch(() => {}), 100);
     try {
       await ani.files.send('budi', src);
       await waitFor(() => offerId !== '', 10_000, 'the offer');
       t = performance.now();
+      const cpu0 = { server: cpuMsOf(server.proc.pid!), here: process.cpuUsage() };
       await budi.files.accept(offerId);
       const during = chatLatency(citra, budi, 2_000);
       await waitFor(() => done, 600_000, 'the transfer');
       const secs = (performance.now() - t) / 1000;
+      const serverCpuMs = cpuMsOf(server.proc.pid!) - cpu0.server;
+      const here = process.cpuUsage(cpu0.here);
+      const after = await serverStats(server);
       const busy = await during;
       const mbS = size / 1e6 / secs;
       rows.push({ scenario: 'files', what: 'transfer', size_mb: size / MIB, mb_s: round2(mbS), of_copy: round2(mbS / copyMbS), of_blast: round2(mbS / blastMbS),
-        server_rss_growth_mb: round2(rssMax - rss0), seconds: round2(secs) });
+        server_rss_growth_mb: round2(rssMax - rss0), seconds: round2(secs),
+        // Work per MiB moved, so a busy host's slower run still shows whether the path got cheaper.
+        server_cpu_ms_per_mib: round2(serverCpuMs / (size / MIB)), clients_cpu_ms_per_mib: round2((here.user + here.system) / 1000 / (size / MIB)),
+        server_datagrams_in: after.datagramsIn! - before.datagramsIn!, server_datagrams_out: after.datagramsOut! - before.datagramsOut!,
+        server_retransmits: after.retransmits! - before.retransmits! });
       rows.push({ scenario: 'files', what: 'chat', transfer: true, p50_ms: round2(pct(busy, 0.5)), p99_ms: round2(pct(busy, 0.99)), n: busy.length });
     } finally {
       clearInterval(sampler);
     }
     for (const c of [ani, budi, citra]) await c.close();
   } finally {
-    server.proc.kill('SIGTERM');
+    await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
   return rows;

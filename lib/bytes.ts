@@ -10,3 +10,16 @@ export function ownCopy(bytes: Uint8Array): Buffer {
   out.set(bytes);
   return out;
 }
+
+/** `s` cut to at most `max` bytes of UTF-8, on a character boundary. */
+export function cutUtf8(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > max) break;
+    out += ch;
+  }
+  return out;
+}

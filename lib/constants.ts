@@ -11,8 +11,19 @@ export const HEADER_BYTES = 16;
 export const CONNECTION_ID_BYTES = 8;
 /** AES-GCM authentication tag, in bytes. */
 export const AEAD_TAG_BYTES = 16;
-/** Frame bytes that fit in one sealed datagram. */
+/** Frame bytes that fit in one sealed datagram of the base size. */
 export const MAX_PAYLOAD_BYTES = MAX_DATAGRAM_BYTES - HEADER_BYTES - AEAD_TAG_BYTES;
+/**
+ * Largest SEALED datagram a side accepts from a logged-in peer, in bytes: a sender uses more than 1,200
+ * only after a probe of that size was answered (docs/PROTOCOL.md "Larger datagrams"), and never more than
+ * its outgoing interface's MTU allows, so IP never fragments it.
+ */
+export const LARGE_DATAGRAM_MAX_BYTES = 16 * 1024;
+/** Frame bytes that fit in the largest sealed datagram. */
+export const LARGE_PAYLOAD_MAX_BYTES = LARGE_DATAGRAM_MAX_BYTES - HEADER_BYTES - AEAD_TAG_BYTES;
+/** A path probe is sent again after this long without an answer, in ms; at most PROBE_TRIES probes. */
+export const PROBE_RETRY_MS = 1_000;
+export const PROBE_TRIES = 3;
 /** Largest packet number (48 bits). */
 export const MAX_PACKET_NUMBER = 2 ** 48 - 1;
 /** Most ack ranges one ACK frame carries. */
@@ -199,7 +210,7 @@ export const SERVER_YOUNG_GEN_MAX_MB = 8;
 /** Plaintext bytes of one file chunk (a chunk message stays far below MAX_MESSAGE_BYTES). */
 export const FILE_CHUNK_BYTES = 32 * 1024;
 /** Chunks a sender may have sent beyond the recipient's last acknowledgement (the server enforces it too). */
-export const FILE_WINDOW_CHUNKS = 16;
+export const FILE_WINDOW_CHUNKS = 64;
 /** The recipient acknowledges every this many verified chunks (and the last one). */
 export const FILE_ACK_EVERY = 4;
 /** Largest file offered or accepted by default, in bytes (--max-file). */
@@ -207,8 +218,8 @@ export const FILE_MAX_BYTES = 2 * 1024 ** 3;
 /** Transfers one member may have going at once as sender, and as recipient, count. */
 export const FILE_MAX_CONCURRENT = 3;
 /** The server hands relayed chunks to a recipient's connection only while less than this is queued there, so chat goes first. */
-export const FILE_RELAY_BUFFER_BYTES = 96 * 1024;
+export const FILE_RELAY_BUFFER_BYTES = 1024 * 1024;
 /** A sender puts chunks on its own connection only while less than this is queued there. */
-export const FILE_SEND_BUFFER_BYTES = 256 * 1024;
+export const FILE_SEND_BUFFER_BYTES = 1024 * 1024;
 /** Progress events at most this often per transfer, in ms. */
 export const FILE_PROGRESS_MS = 250;

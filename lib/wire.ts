@@ -12,8 +12,10 @@
 //   ACK   0x02  cumulative u32 | delay ms u16 | range count u8 | (start u32 | end u32) × count
 //   PING  0x03
 //   CLOSE 0x04  code u16 | reason len u16 | reason (UTF-8)
+//   PROBE 0x05  padding len u16 | padding (zeros)      PROBE_ACK 0x06  size u16
+// Every datagram is at most 1,200 bytes except SEALED ones, which may reach LARGE_DATAGRAM_MAX_BYTES.
 import {
-  AEAD_TAG_BYTES, CONNECTION_ID_BYTES, HEADER_BYTES, MAX_ACK_RANGES, MAX_DATAGRAM_BYTES,
+  AEAD_TAG_BYTES, CONNECTION_ID_BYTES, HEADER_BYTES, LARGE_DATAGRAM_MAX_BYTES, MAX_ACK_RANGES, MAX_DATAGRAM_BYTES,
   MAX_PACKET_NUMBER, PROTOCOL_VERSION,
 } from './constants.ts';
 import { ProtocolError } from './errors.ts';
@@ -22,7 +24,7 @@ export const PacketType = { HELLO: 1, RETRY: 2, SERVER_HELLO: 3, SEALED: 4, RESE
 export type PacketTypeName = 'hello' | 'retry' | 'server_hello' | 'sealed' | 'reset';
 const TYPE_NAMES: Record<number, PacketTypeName> = { 1: 'hello', 2: 'retry', 3: 'server_hello', 4: 'sealed', 5: 'reset' };
 
-export const FrameType = { DATA: 1, ACK: 2, PING: 3, CLOSE: 4 } as const;
+export const FrameType = { DATA: 1, ACK: 2, PING: 3, CLOSE: 4, PROBE: 5, PROBE_ACK: 6 } as const;
 export const DATA_FIRST = 1;
 export const DATA_LAST = 2;
 /** Bytes a DATA frame adds around its data. */
@@ -44,7 +46,11 @@ export type Frame =
   | { type: 'data'; seq: number; first: boolean; last: boolean; data: Uint8Array }
   | { type: 'ack'; cumulative: number; delayMs: number; ranges: Array<[start: number, end: number]> }
   | { type: 'ping' }
-  | { type: 'close'; code: number; reason: string };
+  | { type: 'close'; code: number; reason: string }
+  /** Asks the peer to report the size of the payload that carried it (a path probe); `padding` zero bytes. */
+  | { type: 'probe'; padding: number }
+  /** The answer: `size` is the plaintext length of the payload that carried the PROBE. */
+  | { type: 'probe_ack'; size: number };
 
 function fail(code: ConstructorParameters<typeof ProtocolError>[0], message: string): never {
   throw new ProtocolError(code, message);
@@ -77,18 +83,20 @@ export function writeHeader(out: Buffer, type: PacketTypeName, connId: Buffer, p
 
 /** Decodes the header of a datagram. Throws ProtocolError (`too_large`, `truncated`, `bad_version`, `bad_type`). */
 export function decodeHeader(buf: Buffer): Header {
-  if (buf.length > MAX_DATAGRAM_BYTES) fail('too_large', `datagram of ${buf.length} bytes exceeds ${MAX_DATAGRAM_BYTES}`);
+  if (buf.length > LARGE_DATAGRAM_MAX_BYTES) fail('too_large', `datagram of ${buf.length} bytes exceeds ${LARGE_DATAGRAM_MAX_BYTES}`);
   if (buf.length < HEADER_BYTES) fail('truncated', `truncated header: ${buf.length} of ${HEADER_BYTES} bytes`);
   if (buf[0] !== PROTOCOL_VERSION) fail('bad_version', `unsupported protocol version ${buf[0]} (expected ${PROTOCOL_VERSION})`);
   const type = TYPE_NAMES[buf[1]!];
   if (!type) fail('bad_type', `unknown packet type ${buf[1]}`);
+  if (type !== 'sealed' && buf.length > MAX_DATAGRAM_BYTES) fail('too_large', `${type} datagram of ${buf.length} bytes exceeds ${MAX_DATAGRAM_BYTES}`);
   return { type, connId: buf.subarray(2, 2 + CONNECTION_ID_BYTES), pn: buf.readUIntBE(10, 6) };
 }
 
-/** Encodes a packet into a new datagram of at most 1200 bytes. Throws RangeError on a field that cannot be encoded. */
+/** Encodes a packet into a new datagram (at most 1200 bytes; SEALED up to LARGE_DATAGRAM_MAX_BYTES). Throws RangeError on a field that cannot be encoded. */
 export function encodePacket(p: Packet): Buffer {
   const size = p.type === 'hello' ? MAX_DATAGRAM_BYTES : HEADER_BYTES + bodyLength(p);
-  if (size > MAX_DATAGRAM_BYTES) throw new RangeError(`${p.type} packet of ${size} bytes exceeds ${MAX_DATAGRAM_BYTES}`);
+  const max = p.type === 'sealed' ? LARGE_DATAGRAM_MAX_BYTES : MAX_DATAGRAM_BYTES;
+  if (size > max) throw new RangeError(`${p.type} packet of ${size} bytes exceeds ${max}`);
   const out = Buffer.alloc(size);
   let o = writeHeader(out, p.type, p.connId, p.pn);
   switch (p.type) {
@@ -182,6 +190,8 @@ export function frameLength(f: Frame): number {
     case 'ack': return 1 + 4 + 2 + 1 + 8 * f.ranges.length;
     case 'ping': return 1;
     case 'close': return 1 + 2 + 2 + Buffer.byteLength(f.reason);
+    case 'probe': return 1 + 2 + f.padding;
+    case 'probe_ack': return 1 + 2;
   }
 }
 
@@ -215,6 +225,15 @@ export function writeFrame(out: Buffer, f: Frame, offset: number): number {
       o = out.writeUInt16BE(reason.length, o);
       return o + reason.copy(out, o);
     }
+    case 'probe':
+      if (!Number.isInteger(f.padding) || f.padding < 0 || f.padding > 0xffff) throw new RangeError('probe padding out of range');
+      out[o++] = FrameType.PROBE;
+      o = out.writeUInt16BE(f.padding, o);
+      out.fill(0, o, o + f.padding);
+      return o + f.padding;
+    case 'probe_ack':
+      out[o++] = FrameType.PROBE_ACK;
+      return out.writeUInt16BE(f.size, o);
   }
 }
 
@@ -269,6 +288,13 @@ function readFrame(r: Reader): Frame {
       const reason = r.bytes(r.u16('close reason length'), 'close reason');
       return { type: 'close', code, reason: reason.toString('utf8') };
     }
+    case FrameType.PROBE: {
+      const padding = r.bytes(r.u16('probe padding length'), 'probe padding');
+      for (const b of padding) if (b !== 0) fail('bad_frame', 'probe padding must be zero');
+      return { type: 'probe', padding: padding.length };
+    }
+    case FrameType.PROBE_ACK:
+      return { type: 'probe_ack', size: r.u16('probe size') };
     default:
       fail('bad_frame', `unknown frame type ${type}`);
   }

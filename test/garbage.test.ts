@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { join } from 'node:path';
-import { HEADER_BYTES } from '../lib/constants.ts';
+import { HEADER_BYTES, LARGE_DATAGRAM_MAX_BYTES } from '../lib/constants.ts';
 import type { ChatServer } from '../lib/chat/server.ts';
 import { PacketType } from '../lib/wire.ts';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, testKeys, waitFor } from './support/chat-harness.ts';
@@ -108,7 +108,7 @@ async function flood(count: number, label: string, make: (i: number) => { datagr
 function randomDatagram(): Buffer {
   const kind = rng.int(4);
   if (kind === 0) return rng.bytes(rng.range(1, HEADER_BYTES - 1)); // shorter than a header
-  if (kind === 1) return rng.bytes(rng.range(1201, 1472)); // above the 1200-byte limit
+  if (kind === 1) return rng.bytes(rng.range(LARGE_DATAGRAM_MAX_BYTES + 1, LARGE_DATAGRAM_MAX_BYTES + 1472)); // above the 16 KiB limit
   const d = rng.bytes(rng.range(HEADER_BYTES, 1200));
   if (kind === 3) { d[0] = 1; d[1] = rng.range(1, 5); } // a valid-looking version and type
   return d;

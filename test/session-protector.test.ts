@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDecipheriv } from 'node:crypto';
-import { HEADER_BYTES, MAX_DATAGRAM_BYTES, MAX_PACKET_NUMBER, MAX_PAYLOAD_BYTES } from '../lib/constants.ts';
+import { HEADER_BYTES, LARGE_DATAGRAM_MAX_BYTES, LARGE_PAYLOAD_MAX_BYTES, MAX_DATAGRAM_BYTES, MAX_PACKET_NUMBER, MAX_PAYLOAD_BYTES } from '../lib/constants.ts';
 import { decodeHeader, decodePacket } from '../lib/wire.ts';
 import type { DirectionKeys } from '../lib/session/keys.ts';
 import { PacketOpener, PacketSealer } from '../lib/session/protector.ts';
@@ -146,11 +146,12 @@ test('never accepts a shortened tag or a datagram too short to hold one', () => 
   assert.equal(opener.open(datagram), payloadOf(40, 1));
 });
 
-test('seals a full-size payload into exactly 1200 bytes and refuses a larger one', () => {
+test('seals a full-size payload into exactly 1200 bytes, a probed one up to 16 KiB, and refuses a larger one', () => {
   const sealer = new PacketSealer(C2S, CONN);
   assert.is(sealer.seal(Buffer.alloc(MAX_PAYLOAD_BYTES)).length, MAX_DATAGRAM_BYTES);
-  assert.throws(() => sealer.seal(Buffer.alloc(MAX_PAYLOAD_BYTES + 1)), RangeError);
-  assert.is(sealer.nextPn, 1, 'a refused payload uses no packet number');
+  assert.is(sealer.seal(Buffer.alloc(LARGE_PAYLOAD_MAX_BYTES)).length, LARGE_DATAGRAM_MAX_BYTES);
+  assert.throws(() => sealer.seal(Buffer.alloc(LARGE_PAYLOAD_MAX_BYTES + 1)), RangeError);
+  assert.is(sealer.nextPn, 2, 'a refused payload uses no packet number');
 });
 
 test('stops at the largest packet number instead of reusing one', () => {

@@ -1,7 +1,7 @@
 // Tests of the datagram codec (lib/wire.ts): round trips, fixed hex vectors, typed errors, and a seeded fuzz.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_ACK_RANGES, MAX_DATAGRAM_BYTES, MAX_PACKET_NUMBER } from '../lib/constants.ts';
+import { LARGE_DATAGRAM_MAX_BYTES, MAX_ACK_RANGES, MAX_DATAGRAM_BYTES, MAX_PACKET_NUMBER } from '../lib/constants.ts';
 import { ProtocolError } from '../lib/errors.ts';
 import { decodeFrames, decodePacket, encodeFrames, encodePacket, type Frame, type Packet } from '../lib/wire.ts';
 import { Rng } from './support/rng.ts';
@@ -103,11 +103,26 @@ test('refuses a datagram shorter than the header with truncated', () => {
   for (let n = 0; n < 16; n++) throwsCode(() => decodePacket(encodePacket(SAMPLE_PACKETS[6]!).subarray(0, n)), 'truncated', `${n} bytes`);
 });
 
-test('refuses a datagram of 1201 bytes with too_large, whatever its type', () => {
+test('refuses a datagram of 1201 bytes with too_large unless it is SEALED, and a SEALED one above 16 KiB', () => {
   for (const p of SAMPLE_PACKETS) {
     const big = Buffer.concat([encodePacket(p), Buffer.alloc(MAX_DATAGRAM_BYTES + 1)]).subarray(0, MAX_DATAGRAM_BYTES + 1);
-    throwsCode(() => decodePacket(big), 'too_large', p.type);
+    if (p.type === 'sealed') assert.is(decodePacket(big).type, 'sealed', 'a 1201-byte SEALED datagram is read');
+    else throwsCode(() => decodePacket(big), 'too_large', p.type);
+    const huge = Buffer.concat([encodePacket(p), Buffer.alloc(LARGE_DATAGRAM_MAX_BYTES + 1)]).subarray(0, LARGE_DATAGRAM_MAX_BYTES + 1);
+    throwsCode(() => decodePacket(huge), 'too_large', `${p.type} of ${huge.length} bytes`);
   }
+});
+
+test('PROBE and PROBE_ACK frames round-trip byte for byte; probe padding must be zero', () => {
+  const probe = encodeFrames([{ type: 'probe', padding: 5 }]);
+  assert.is(probe.toString('hex'), '05' + '0005' + '00'.repeat(5));
+  assert.equal(decodeFrames(probe), [{ type: 'probe', padding: 5 }]);
+  const ack = encodeFrames([{ type: 'probe_ack', size: 16352 }]);
+  assert.is(ack.toString('hex'), '06' + '3fe0');
+  assert.equal(decodeFrames(ack), [{ type: 'probe_ack', size: 16352 }]);
+  throwsCode(() => decodeFrames(hex('05 0002 0001')), 'bad_frame', 'non-zero padding');
+  throwsCode(() => decodeFrames(hex('05 0004 0000')), 'truncated', 'padding shorter than its length');
+  throwsCode(() => decodeFrames(hex('06 3f')), 'truncated', 'probe ack without its size');
 });
 
 test('refuses a HELLO that is not padded to exactly 1200 bytes', () => {
@@ -155,7 +170,7 @@ test('refuses every proper prefix of a packet (beyond the header) with truncated
 
 test('refuses an empty frame buffer and unknown frame types with bad_frame', () => {
   throwsCode(() => decodeFrames(Buffer.alloc(0)), 'bad_frame', 'empty');
-  for (const t of [0x00, 0x05, 0x7f, 0xff]) throwsCode(() => decodeFrames(Buffer.from([t])), 'bad_frame', `type ${t}`);
+  for (const t of [0x00, 0x07, 0x7f, 0xff]) throwsCode(() => decodeFrames(Buffer.from([t])), 'bad_frame', `type ${t}`);
   // An unknown frame after a good one still fails the whole buffer.
   throwsCode(() => decodeFrames(hex('03 03 09')), 'bad_frame', 'after ping');
   throwsCode(() => decodeFrames(hex('01 04 00000001 0000')), 'bad_frame', 'data flags 4');
@@ -199,7 +214,7 @@ test('refuses to encode fields that do not fit, with RangeError', () => {
     () => encodePacket({ type: 'reset', connId: CID, pn: 0, token: fill(15, 1) }),
     () => encodePacket({ type: 'hello', connId: CID, pn: 0, clientPub: fill(31, 1), cookie: Buffer.alloc(0) }),
     () => encodePacket({ type: 'retry', connId: CID, pn: 0, cookie: fill(65, 1) }),
-    () => encodePacket({ type: 'sealed', connId: CID, pn: 0, body: fill(1185, 1) }),
+    () => encodePacket({ type: 'sealed', connId: CID, pn: 0, body: fill(LARGE_DATAGRAM_MAX_BYTES - 15, 1) }),
     () => encodeFrames([{ type: 'ack', cumulative: 0, delayMs: 0, ranges: Array.from({ length: 33 }, (_, i): [number, number] => [2 + 3 * i, 4 + 3 * i]) }]),
     () => encodeFrames([{ type: 'data', seq: 0, first: true, last: true, data: Buffer.alloc(0x10000) }]),
   ];

@@ -27,7 +27,7 @@ function setup(): { relay: FileRelay; a: Fake; b: Fake; c: Fake; drops: string[]
   const a = fake('ani'); const b = fake('budi'); const c = fake('citra');
   const members = new Map([[a.name, a], [b.name, b], [c.name, c]]);
   const drops: string[] = [];
-  const relay = new FileRelay({ member: (x) => members.get(x), room: ROOM, buffered: () => 0, drop: (r) => drops.push(r), maxFile: 1024 ** 3 });
+  const relay = new FileRelay({ member: (x) => members.get(x), room: ROOM, whenBelow: (_m, _n, cb) => cb(), drop: (r) => drops.push(r), maxFile: 1024 ** 3 });
   return { relay, a, b, c, drops };
 }
 

@@ -12,14 +12,19 @@
 //
 // Sequence numbers are per fragment (u32, from 0); a session that would need more than
 // 2^32 fragments stops sending new data (far beyond any chat session's life).
+import { cutUtf8 } from '../bytes.ts';
 import {
-  GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, MAX_ACK_RANGES, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
+  GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, LARGE_PAYLOAD_MAX_BYTES, MAX_ACK_RANGES, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
   SEND_BUFFER_MAX_BYTES,
 } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
 import { DATA_FRAME_OVERHEAD, decodeFrames, encodeFrames, frameLength, type Frame } from '../wire.ts';
+import { PathProbe, PROBE_FRAME_OVERHEAD } from './probe.ts';
 import { Receiver } from './receive.ts';
 import { Sender } from './send.ts';
+import type { ChannelStats } from './stats.ts';
+
+export type { ChannelStats } from './stats.ts';
 
 /** Largest ACK frame, in bytes. */
 const ACK_FRAME_MAX_BYTES = 8 + 8 * MAX_ACK_RANGES;
@@ -42,35 +47,8 @@ export interface ChannelOptions {
   onMessage: (message: Buffer) => void;
   /** Called once; after it the channel is dead. Not called for a local close(). */
   onGone: (reason: GoneReason, detail: string) => void;
-  /** Largest payload, in bytes (default MAX_PAYLOAD_BYTES). */
+  /** Largest payload at the start, in bytes (default MAX_PAYLOAD_BYTES); probe() may raise it. */
   maxPayload?: number;
-}
-
-/** Counters and estimates of one channel. */
-export interface ChannelStats {
-  /** Payloads sent. */
-  sent: number;
-  /** DATA fragments sent again. */
-  retransmits: number;
-  /** Valid payloads received. */
-  received: number;
-  /** DATA fragments received more than once. */
-  duplicates: number;
-  srttMs: number;
-  rtoMs: number;
-  /** Send window, in fragments. */
-  window: number;
-  /** Fragments sent and not acked. */
-  inFlight: number;
-  /** Bytes queued or in flight (what SEND_BUFFER_MAX_BYTES limits). */
-  queuedBytes: number;
-  /** Messages handed to onMessage. */
-  delivered: number;
-  /** DATA fragments sent, first sends and retransmissions. */
-  fragmentsSent: number;
-  /** Fragments dropped for being too far ahead, and messages dropped as malformed. */
-  dropped: number;
-  malformed: number;
 }
 
 type State = 'open' | 'closing' | 'closed' | 'dead';
@@ -78,9 +56,10 @@ type State = 'open' | 'closing' | 'closed' | 'dead';
 /** A reliable ordered message channel driven by the caller's clock. See the file header. */
 export class Channel {
   private readonly opts: ChannelOptions;
-  private readonly maxPayload: number;
+  private maxPayload: number;
   /** Largest data in one fragment, so a full DATA frame, an ACK and a PING share a payload. */
-  private readonly maxData: number;
+  private maxData: number;
+  private readonly probe = new PathProbe();
   private readonly sender: Sender;
   private readonly receiver = new Receiver();
   private state: State = 'open';
@@ -98,9 +77,8 @@ export class Channel {
   /** Throws RangeError if maxPayload cannot hold an ACK, a PING and a useful DATA frame. */
   constructor(opts: ChannelOptions) {
     this.opts = opts;
-    this.maxPayload = opts.maxPayload ?? MAX_PAYLOAD_BYTES;
-    this.maxData = Math.min(0xffff, this.maxPayload - ACK_FRAME_MAX_BYTES - PING_FRAME_BYTES - DATA_FRAME_OVERHEAD);
-    if (this.maxData < MIN_PIECE_BYTES) throw new RangeError(`maxPayload ${this.maxPayload} is too small`);
+    this.maxPayload = this.maxData = 0;
+    this.setMaxPayload(opts.maxPayload ?? MAX_PAYLOAD_BYTES);
     this.sender = new Sender(opts.now);
     this.lastNow = this.lastSentAt = this.lastReceivedAt = opts.now;
   }
@@ -109,9 +87,10 @@ export class Channel {
    * Queues one message (sent on the next flush). Not copied: the caller must not change it afterwards,
    * which lets the server queue one encoded broadcast for every member. Throws ProtocolError 'too_large'
    * above MAX_MESSAGE_BYTES, 'window_full' if queued + in-flight bytes would exceed
-   * SEND_BUFFER_MAX_BYTES, 'not_open' after close() or the peer is gone.
+   * SEND_BUFFER_MAX_BYTES, 'not_open' after close() or the peer is gone. A `bulk` message (a file chunk)
+   * leaves after the normal messages queued before it starts (LaneQueue in lib/channel/queue.ts).
    */
-  sendMessage(message: Uint8Array, now: number): void {
+  sendMessage(message: Uint8Array, now: number, bulk = false): void {
     if (this.state !== 'open') throw new ProtocolError('not_open', `channel not open: ${this.state}`);
     if (message.length > MAX_MESSAGE_BYTES) {
       throw new ProtocolError('too_large', `message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
@@ -122,7 +101,7 @@ export class Channel {
         { buffered, limit: SEND_BUFFER_MAX_BYTES });
     }
     this.lastNow = Math.max(this.lastNow, now);
-    this.sender.enqueue(Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.length));
+    this.sender.enqueue(Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.length), bulk);
   }
 
   /**
@@ -143,6 +122,8 @@ export class Channel {
       if (f.type === 'data') this.receiver.onData(f, now, messages);
       else if (f.type === 'ack') this.sender.onAck(f, now);
       else if (f.type === 'ping') this.receiver.onPing(now);
+      else if (f.type === 'probe') this.probe.answer = payload.length;
+      else if (f.type === 'probe_ack') { if (this.probe.confirmed(f.size)) this.setMaxPayload(f.size); }
       else closed ??= f;
     }
     // The peer was silent longer than a timeout and is heard again: the path is back (a link that went
@@ -160,6 +141,15 @@ export class Channel {
   flush(now: number): void {
     if (this.state === 'closed' || this.state === 'dead') return;
     this.lastNow = Math.max(this.lastNow, now);
+    const probeSize = this.probe.due(now);
+    if (probeSize > 0) {
+      this.push({ type: 'probe', padding: probeSize - PROBE_FRAME_OVERHEAD });
+      this.emit(now);
+    }
+    if (this.probe.answer > 0) {
+      this.push({ type: 'probe_ack', size: this.probe.answer });
+      this.probe.answer = 0;
+    }
     const hasData = this.sender.hasLost || this.sender.canSendNew;
     const dataGoes = hasData && this.sender.pacer.ready(now);
     if (this.receiver.ackDueAt <= now || (this.receiver.ackPending && (dataGoes || this.closeFrame))) {
@@ -186,8 +176,8 @@ export class Channel {
   /** Absolute ms of the next timer (ack, retransmit, pacing, keepalive, idle, give-up); Infinity if none. */
   nextDeadline(): number {
     if (this.state === 'closed' || this.state === 'dead') return Infinity;
-    if (this.closeFrame || this.pingPending) return this.lastNow;
-    let t = Math.min(this.receiver.ackDueAt, this.sender.retransmitDeadline(),
+    if (this.closeFrame || this.pingPending || this.probe.answer > 0) return this.lastNow;
+    let t = Math.min(this.receiver.ackDueAt, this.sender.retransmitDeadline(), this.probe.nextAt,
       this.lastSentAt + KEEPALIVE_MS, this.lastReceivedAt + IDLE_TIMEOUT_MS);
     if (this.sender.hasLost || this.sender.canSendNew) t = Math.min(t, this.sender.pacer.readyAt());
     if (this.sender.inFlight.size > 0) t = Math.min(t, this.sender.progressAt + GIVE_UP_MS);
@@ -223,10 +213,27 @@ export class Channel {
     this.state = 'closing';
   }
 
+  /**
+   * Probes whether payloads of `size` bytes reach the peer (PROBE / PROBE_ACK) and uses them once one is
+   * answered; a size not above the present one does nothing. Throws RangeError beyond LARGE_PAYLOAD_MAX_BYTES.
+   */
+  probePayload(size: number, now: number): void {
+    if (!Number.isInteger(size) || size > LARGE_PAYLOAD_MAX_BYTES) throw new RangeError(`cannot probe a payload of ${size} bytes`);
+    if (size <= this.maxPayload || this.state !== 'open') return;
+    this.lastNow = Math.max(this.lastNow, now);
+    this.probe.start(size, now);
+  }
+
+  /** Largest payload used now, in bytes. */
+  get payloadLimit(): number { return this.maxPayload; }
+
   /** Limits what the peer can make this channel hold (see Receiver.setLimits). */
   setReceiveLimits(window: number, maxBytes: number): void { this.receiver.setLimits(window, maxBytes); }
   /** True once the peer sent beyond those limits. */
   get overLimit(): boolean { return this.receiver.overLimit; }
+
+  /** Bytes queued or in flight (what SEND_BUFFER_MAX_BYTES limits): stats().queuedBytes without the copy. */
+  get bufferedBytes(): number { return this.sender.queuedBytes + this.sender.inFlightBytes; }
 
   /** Nothing queued or unacknowledged. */
   get idle(): boolean {
@@ -236,7 +243,7 @@ export class Channel {
   /** Something is queued to send now: data within window and pacing, a due ack, a ping, a close. */
   get wantsFlush(): boolean {
     if (this.state === 'closed' || this.state === 'dead') return false;
-    if (this.closeFrame || this.pingPending || this.receiver.ackDueAt <= this.lastNow) return true;
+    if (this.closeFrame || this.pingPending || this.probe.answer > 0 || this.receiver.ackDueAt <= this.lastNow || this.probe.nextAt <= this.lastNow) return true;
     return (this.sender.hasLost || this.sender.canSendNew) && this.sender.pacer.readyAt() <= this.lastNow;
   }
 
@@ -254,6 +261,13 @@ export class Channel {
       delivered: this.counts.delivered, fragmentsSent: s.fragmentsSent,
       dropped: this.receiver.dropped, malformed: this.receiver.malformed,
     };
+  }
+
+  private setMaxPayload(size: number): void {
+    const maxData = Math.min(0xffff, size - ACK_FRAME_MAX_BYTES - PING_FRAME_BYTES - DATA_FRAME_OVERHEAD);
+    if (maxData < MIN_PIECE_BYTES) throw new RangeError(`maxPayload ${size} is too small`);
+    this.maxPayload = size;
+    this.maxData = maxData;
   }
 
   private die(reason: GoneReason, detail: string): void {
@@ -296,17 +310,4 @@ export class Channel {
     }
     return this.frames.length - before;
   }
-}
-
-/** `s` cut to at most `max` bytes of UTF-8, on a character boundary. */
-function cutUtf8(s: string, max: number): string {
-  if (Buffer.byteLength(s) <= max) return s;
-  let out = '';
-  let bytes = 0;
-  for (const ch of s) {
-    bytes += Buffer.byteLength(ch);
-    if (bytes > max) break;
-    out += ch;
-  }
-  return out;
 }

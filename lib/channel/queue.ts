@@ -59,3 +59,54 @@ export class MessageQueue {
     }
   }
 }
+
+/**
+ * Two lanes of messages: normal ones (chat, control) and bulk ones (file chunks). A normal message goes
+ * before any bulk message not yet started; a bulk message already partly cut finishes first, since a
+ * message's fragments must be consecutive. So chat waits behind at most one bulk message, never a queue of
+ * them.
+ */
+export class LaneQueue {
+  private readonly normal = new MessageQueue();
+  private readonly bulk = new MessageQueue();
+  /** A bulk message is partly cut: it goes on until its last piece. */
+  private midBulk = false;
+  cutFirst = false;
+  cutLast = false;
+
+  push(message: Buffer, bulk: boolean): void {
+    (bulk ? this.bulk : this.normal).push(message);
+  }
+
+  /** Bytes of messages not yet cut, both lanes. */
+  get bytes(): number {
+    return this.normal.bytes + this.bulk.bytes;
+  }
+
+  /** Bytes of bulk messages not yet cut. */
+  get bulkBytes(): number {
+    return this.bulk.bytes;
+  }
+
+  get isEmpty(): boolean {
+    return this.normal.isEmpty && this.bulk.isEmpty;
+  }
+
+  nextLength(maxData: number): number {
+    return this.lane().nextLength(maxData);
+  }
+
+  /** As MessageQueue.cut, from the lane whose turn it is. Call only when not empty. */
+  cut(maxData: number): Buffer {
+    const q = this.lane();
+    const data = q.cut(maxData);
+    this.cutFirst = q.cutFirst;
+    this.cutLast = q.cutLast;
+    this.midBulk = q === this.bulk && !q.cutLast;
+    return data;
+  }
+
+  private lane(): MessageQueue {
+    return this.midBulk || this.normal.isEmpty ? this.bulk : this.normal;
+  }
+}

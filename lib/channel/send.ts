@@ -5,7 +5,7 @@
 import { FAST_RETRANSMIT_THRESHOLD, SEND_WINDOW_INITIAL, SEND_WINDOW_MAX, SEND_WINDOW_MIN } from '../constants.ts';
 import { deadlineOf, freshFragment, recycleFragment, type Fragment } from './fragment.ts';
 import { InFlight } from './inflight.ts';
-import { MessageQueue } from './queue.ts';
+import { LaneQueue } from './queue.ts';
 import { Pacer } from './pacer.ts';
 import { RttEstimator } from './rtt.ts';
 import { ProtocolError } from '../errors.ts';
@@ -37,7 +37,7 @@ export class Sender {
   readonly inFlight = new InFlight<Fragment>(); // sequence order
 
   private nextSeq = 0;
-  private readonly queue = new MessageQueue();
+  private readonly queue = new LaneQueue();
   private readonly lost = new Set<Fragment>();
   private ackCredit = 0;
   /** Fragments in flight marked suspect. */
@@ -56,9 +56,9 @@ export class Sender {
     this.pacer = new Pacer(now, () => this.pacingRate());
   }
 
-  /** Queues a whole message (the caller has checked its size and owns no reference to it). */
-  enqueue(message: Buffer): void {
-    this.queue.push(message);
+  /** Queues a whole message (the caller has checked its size and owns no reference to it); bulk ones go after normal ones. */
+  enqueue(message: Buffer, bulk = false): void {
+    this.queue.push(message, bulk);
   }
 
   /** Bytes of messages not yet cut into fragments. */

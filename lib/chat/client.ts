@@ -51,7 +51,7 @@ export class ChatClient extends EventEmitter {
   /** File transfers: /send, /accept, /decline, /cancel (lib/chat/file-transfer.ts, issue 19). */
   readonly files = new FileTransfers({
     me: () => this.username ?? '', room: () => this.serverFingerprint, keys: () => this.stores.keys, keyState: (n) => this.e2e.state(n), userKeys: async (n) => (await this.stores.directory?.get([n]))?.get(n), find: (n) => this.roster.find(n), present: () => this.users(),
-    send: (m) => this.sendRaw(m), sendChunk: (b) => this.state === 'connected' && this.sendRaw(b), buffered: () => this.link?.conn.channel.stats().queuedBytes ?? 0, emit: (e, p) => this.emit(e, p), warn: (w) => this.emit('warning', w),
+    send: (m) => this.sendRaw(m), sendChunk: (b) => this.state === 'connected' && this.sendRaw(b, true), buffered: () => this.link?.conn.channel.bufferedBytes ?? 0, whenBelow: (n, cb) => this.link?.conn.whenBelow(n, cb), emit: (e, p) => this.emit(e, p), warn: (w) => this.emit('warning', w),
     maxFile: () => this.opts.maxFile ?? FILE_MAX_BYTES, downloads: () => this.opts.downloads ?? joinPath(this.opts.historyDir, 'downloads'),
   });
   private readonly roster = new Roster({
@@ -239,9 +239,9 @@ export class ChatClient extends EventEmitter {
   }
 
   /** Sends a message (or a binary file chunk); false when it could not be queued. */
-  private sendRaw(m: ClientMessage | Buffer): boolean {
+  private sendRaw(m: ClientMessage | Buffer, bulk = false): boolean {
     try {
-      this.link?.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m));
+      this.link?.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m), bulk);
       return this.link !== undefined;
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;

@@ -29,10 +29,12 @@ export interface FileDeps {
   find(name: string): string | undefined;
   present(): string[];
   send(m: ClientMessage): void;
-  /** Sends a chunk message; false when not connected. */
+  /** Sends a chunk message (bulk: our chat goes first); false when not connected. */
   sendChunk(buf: Buffer): boolean;
   /** Bytes queued or in flight on our connection. */
   buffered(): number;
+  /** Calls `cb` once when fewer than `bytes` are queued or in flight on our connection (at once if so now; never if it is lost). */
+  whenBelow(bytes: number, cb: () => void): void;
   emit(event: 'file_offer' | 'file_progress' | 'file_done' | 'file_failed', payload: Record<string, unknown>): void;
   warn(line: string): void;
   downloads(): string;
@@ -51,11 +53,10 @@ interface Outgoing {
   /** 'offered' until the first fack; 'paused' while someone's connection is lost. */
   state: 'offered' | 'sending' | 'paused';
   pumping: boolean;
+  /** Waiting for our connection's send buffer to drain (one waiter at a time). */
+  draining?: boolean;
   lastProgress: number;
 }
-
-/** Waits this long before trying again when our connection's queue is full, in ms. */
-const SEND_RETRY_MS = 5;
 
 /** SHA-256 of a file, hex, read as a stream. */
 async function hashFile(path: string): Promise<string> {
@@ -196,7 +197,10 @@ export class FileTransfers {
     out.pumping = true;
     try {
       while (out.state === 'sending' && out.next < out.chunks && out.next < out.acked + FILE_WINDOW_CHUNKS && this.outgoing.has(out.offer.id)) {
-        if (this.d.buffered() > FILE_SEND_BUFFER_BYTES) { setTimeout(() => void this.pump(out), SEND_RETRY_MS).unref(); break; }
+        if (this.d.buffered() >= FILE_SEND_BUFFER_BYTES) {
+          if (!out.draining) { out.draining = true; this.d.whenBelow(FILE_SEND_BUFFER_BYTES, () => { out.draining = false; void this.pump(out); }); }
+          break;
+        }
         const index = out.next;
         const at = index * FILE_CHUNK_BYTES;
         const len = Math.min(FILE_CHUNK_BYTES, out.offer.size - at);

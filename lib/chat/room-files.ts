@@ -2,7 +2,8 @@
 // transfer's chunks, unread (it has no key) and unstored (only the transfer's metadata, in memory, while it
 // runs). It enforces what it can see: who may send on a transfer, chunks in order and within the recipient's
 // window, a size limit and a few transfers per member. Relayed chunks wait in a per-recipient queue and go to
-// the connection only while little is queued there, so chat messages are never stuck behind a file.
+// the connection, as bulk messages (chat queued later still goes first), while less than
+// FILE_RELAY_BUFFER_BYTES is queued or in flight there; acks that free room send the next ones.
 import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
 import type { FileMessage } from './file-messages.ts';
@@ -15,19 +16,16 @@ export interface FileRelayDeps {
   member(name: string): Member | undefined;
   /** The room's identity (offers must name it). */
   room: string;
-  /** Bytes queued or in flight on the member's connection. */
-  buffered(m: Member): number;
+  /** Calls `cb` once when fewer than `bytes` are queued or in flight on the member's connection (at once if so now). */
+  whenBelow(m: Member, bytes: number, cb: () => void): void;
   /** Counts a dropped chunk or refused file message by reason. */
   drop(reason: string): void;
   maxFile?: number;
 }
 
-/** Pumps a recipient's relay queue again this often while it waits, in ms. */
-const PUMP_RETRY_MS = 5;
-
 export class FileRelay {
   private readonly transfers = new Map<string, Transfer>();
-  private readonly queues = new Map<Member, { bufs: Buffer[]; timer?: NodeJS.Timeout }>();
+  private readonly queues = new Map<Member, { bufs: Buffer[]; waiting: boolean }>();
   /** Chunks relayed so far (a test's or the window's counter). */
   relayed = 0;
   /** Test hook: sees every chunk message relayed, as the server sees it. */
@@ -64,7 +62,7 @@ export class FileRelay {
     this.relayed++;
     this.tap?.(buf);
     let q = this.queues.get(t.to);
-    if (!q) this.queues.set(t.to, (q = { bufs: [] }));
+    if (!q) this.queues.set(t.to, (q = { bufs: [], waiting: false }));
     q.bufs.push(buf);
     this.pump(t.to);
   }
@@ -76,14 +74,11 @@ export class FileRelay {
       this.end(t);
       (t.from === m ? t.to : t.from).send({ t: 'fcancel', id: t.id, reason: 'gone' });
     }
-    const q = this.queues.get(m);
-    if (q?.timer) clearTimeout(q.timer);
     this.queues.delete(m);
   }
 
-  /** Stops every timer (server stopping). */
+  /** Forgets every transfer and queue (server stopping). */
   close(): void {
-    for (const q of this.queues.values()) if (q.timer) clearTimeout(q.timer);
     this.queues.clear();
     this.transfers.clear();
   }
@@ -111,14 +106,20 @@ export class FileRelay {
     this.transfers.delete(t.id);
   }
 
-  // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES: chat
-  // messages sent meanwhile wait behind at most that much.
+  // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES, which
+  // bounds the server's memory per recipient; each waits for the acks that make room.
   private pump(to: Member): void {
     const q = this.queues.get(to);
-    if (!q || q.timer) return;
-    while (q.bufs.length && this.d.buffered(to) < FILE_RELAY_BUFFER_BYTES) to.send(q.bufs.shift()!);
-    if (!q.bufs.length) { this.queues.delete(to); return; }
-    q.timer = setTimeout(() => { q.timer = undefined; this.pump(to); }, PUMP_RETRY_MS);
-    q.timer.unref();
+    if (!q || q.waiting) return;
+    const next = (): void => {
+      q.waiting = false;
+      if (this.queues.get(to) !== q) return; // the member left meanwhile
+      to.send(q.bufs.shift()!, true);
+      if (q.bufs.length === 0) { this.queues.delete(to); return; }
+      q.waiting = true;
+      this.d.whenBelow(to, FILE_RELAY_BUFFER_BYTES, next);
+    };
+    q.waiting = true;
+    this.d.whenBelow(to, FILE_RELAY_BUFFER_BYTES, next);
   }
 }

@@ -29,7 +29,8 @@ export interface Member {
   ready: boolean;
   /** When it became ready, on the room's announcement clock. */
   readyAt: number;
-  send: (m: ServerMessage | Buffer) => void;
+  /** Queues a message on the member's connection; `bulk` (file chunks) goes after chat queued meanwhile. */
+  send: (m: ServerMessage | Buffer, bulk?: boolean) => void;
   bucket: TokenBucket;
   /** Messages flood control holds, oldest first, each with its client id. */
   queue: Array<{ id: string; stamp: () => Promise<void> }>;

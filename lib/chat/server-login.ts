@@ -40,7 +40,7 @@ export interface LoginHost {
   /** Members' public key bundles by folded name, for `keys` requests. */
   readonly bundles: Map<string, Bundle>;
   readonly sessions: ReadonlySet<Session>;
-  send(s: Session, m: ServerMessage | Buffer): void;
+  send(s: Session, m: ServerMessage | Buffer, bulk?: boolean): void;
   emit<K extends keyof ChatServerEvents>(event: K, ...args: ChatServerEvents[K]): void;
   /** The session is logged in: the limits on connections before login no longer count it. */
   loggedIn(conn: Connection): void;
@@ -99,7 +99,7 @@ export function onJoin(h: LoginHost, s: Session, m: Extract<ClientMessage, { t: 
   } else if (!h.reservations.admits(check.key, resume, Date.now())) {
     return refuse('name_taken', `the name ${check.name} is reserved for a moment for the person who had it before the server restarted — pick another or wait`);
   }
-  const member = h.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x) => h.send(s, x), ...(m.keys ? { keys: m.keys } : {}) });
+  const member = h.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x, bulk) => h.send(s, x, bulk), ...(m.keys ? { keys: m.keys } : {}) });
   h.room.members.set(check.key, member);
   s.member = member;
   h.loggedIn(s.conn);

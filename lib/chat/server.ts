@@ -107,7 +107,7 @@ export class ChatServer extends EventEmitter {
     this.files = new FileRelay({
       member: (n) => { const k = checkUsername(n); const m = k.ok ? this.room.members.get(k.key) : undefined; return m?.ready ? m : undefined; },
       room: this.fingerprint, drop: (r) => { this.endpoint.dropped[r] = (this.endpoint.dropped[r] ?? 0) + 1; },
-      buffered: (m) => { for (const s of this.sessions) if (s.member === m) return s.conn.channel.stats().queuedBytes; return 0; },
+      whenBelow: (m, bytes, cb) => { for (const s of this.sessions) if (s.member === m) return s.conn.whenBelow(bytes, cb); },
       ...(opts.maxFile ? { maxFile: opts.maxFile } : {}),
     });
     this.loginHost = {
@@ -203,9 +203,9 @@ export class ChatServer extends EventEmitter {
     this.send(s, { t: 'hello', pake: login.message.toString('base64'), reset: token.toString('base64') });
   }
 
-  private send(s: Session, m: ServerMessage | Buffer): void {
+  private send(s: Session, m: ServerMessage | Buffer, bulk = false): void {
     try {
-      s.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m));
+      s.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m), bulk);
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       // The client does not read fast enough to keep up: let it go and come back.

@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { CONNECTION_ID_BYTES, HANDSHAKE_RESEND_MAX_MS, HANDSHAKE_RESEND_MS, HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
 import { Connection } from './connection.ts';
+import { datagramLimitFor } from './path-mtu.ts';
 import { ChatError, ProtocolError } from '../errors.ts';
 import { fingerprintOf } from '../keyfile.ts';
 import { decodePacket, encodePacket, type Packet } from '../wire.ts';
@@ -120,6 +121,7 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
         else count('unexpected');
       });
       conn.once('gone', () => { try { socket.close(); } catch { /* closed */ } });
+      conn.probePath(datagramLimitFor(socket.remoteAddress().address));
       return {
         conn,
         fingerprint,

@@ -3,6 +3,7 @@
 // event-loop turn (setImmediate), so everything queued in a turn leaves in as few datagrams as possible.
 import { EventEmitter } from 'node:events';
 import { Channel } from '../channel/channel.ts';
+import { AEAD_TAG_BYTES, HEADER_BYTES } from '../constants.ts';
 import { Deadlines } from '../deadlines.ts';
 import { ProtocolError } from '../errors.ts';
 import type { PacketOpener, PacketSealer } from '../session/protector.ts';
@@ -40,6 +41,8 @@ export class Connection extends EventEmitter {
   private flushQueued = false;
   private dead = false;
   private replaysSeen = 0;
+  /** Callers waiting for the send buffer to drain below a level (whenBelow). */
+  private drainWaiters: Array<{ below: number; cb: () => void }> = [];
 
   constructor(o: ConnectionOptions) {
     super();
@@ -61,11 +64,24 @@ export class Connection extends EventEmitter {
 
   get alive(): boolean { return !this.dead; }
 
-  /** Queues one application message. Throws ProtocolError ('too_large', 'window_full', 'not_open'). */
-  send(message: Buffer): void {
+  /**
+   * Queues one application message; a `bulk` one (a file chunk) goes after normal ones queued meanwhile.
+   * Throws ProtocolError ('too_large', 'window_full', 'not_open').
+   */
+  send(message: Buffer, bulk = false): void {
     if (this.dead) throw new ProtocolError('not_open', 'connection is closed');
-    this.channel.sendMessage(message, this.now());
+    this.channel.sendMessage(message, this.now(), bulk);
     this.scheduleFlush();
+  }
+
+  /**
+   * Calls `cb` once, as soon as fewer than `below` bytes are queued or in flight: at once if that is so now,
+   * else when acks free them. Never called once the connection is gone.
+   */
+  whenBelow(below: number, cb: () => void): void {
+    if (this.dead) return;
+    if (this.channel.bufferedBytes < below) { cb(); return; }
+    this.drainWaiters.push({ below, cb });
   }
 
   /** Feeds one SEALED datagram addressed to this connection. Returns false if it was dropped. */
@@ -87,7 +103,23 @@ export class Connection extends EventEmitter {
       return false;
     }
     this.scheduleFlush();
+    if (this.drainWaiters.length > 0) this.drained();
     return true;
+  }
+
+  private drained(): void {
+    const level = this.channel.bufferedBytes;
+    const due = this.drainWaiters.filter((w) => level < w.below);
+    if (due.length === 0) return;
+    this.drainWaiters = this.drainWaiters.filter((w) => level >= w.below);
+    for (const w of due) w.cb();
+  }
+
+  /** Probes datagrams of up to `bytes` towards the peer (lib/net/path-mtu.ts says how large) and uses them once one is answered. */
+  probePath(bytes: number): void {
+    if (this.dead) return;
+    this.channel.probePayload(bytes - HEADER_BYTES - AEAD_TAG_BYTES, this.now());
+    this.scheduleFlush();
   }
 
   /** Sends a CLOSE (best effort) and ends the connection without a 'gone' event for the local side's own close. */
@@ -109,6 +141,7 @@ export class Connection extends EventEmitter {
   private finish(reason: GoneReason, detail: string): void {
     if (this.dead) return;
     this.dead = true;
+    this.drainWaiters = [];
     wakeups.cancel(this);
     this.emit('gone', reason, detail);
   }

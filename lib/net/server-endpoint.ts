@@ -7,13 +7,14 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { RsaKeyPair } from '../keyfile.ts';
 import {
-  LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES, PRELOGIN_BUFFER_BYTES,
+  LARGE_DATAGRAM_MAX_BYTES, LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, PRELOGIN_BUFFER_BYTES,
   PRELOGIN_RECEIVE_WINDOW, RECEIVE_WINDOW,
 } from '../constants.ts';
 import { ownCopy } from '../bytes.ts';
 import { Gate } from '../gate.ts';
 import { Admission, type AdmissionLimits } from './admission.ts';
 import { Connection } from './connection.ts';
+import { datagramLimitFor } from './path-mtu.ts';
 import { isDiscoveryDatagram } from './discovery.ts';
 import { ProtocolError } from '../errors.ts';
 import { decodePacket, encodePacket, type Packet } from '../wire.ts';
@@ -142,6 +143,7 @@ export class ServerEndpoint extends EventEmitter {
     this.loginDue.delete(key);
     this.admission.loggedIn(e.ip, this.now());
     conn.channel.setReceiveLimits(RECEIVE_WINDOW, Infinity);
+    conn.probePath(datagramLimitFor(e.ip));
   }
 
   /** Closes every connection past its login deadline (a timer calls it every LOGIN_SWEEP_MS). */
@@ -183,7 +185,7 @@ export class ServerEndpoint extends EventEmitter {
 
   private onDatagram(buf: Buffer, address: string, ip: string, port: number): void {
     this.datagramsIn++;
-    if (buf.length > MAX_DATAGRAM_BYTES) return this.count('oversized');
+    if (buf.length > LARGE_DATAGRAM_MAX_BYTES) return this.count('oversized');
     // A room on the discovery port also hears broadcast discovery queries: its responder answers them.
     if (isDiscoveryDatagram(buf)) return this.count('discovery');
     let packet: Packet;

@@ -1,7 +1,7 @@
 // AEAD on every datagram after the handshake: AES-256-GCM with the 16-byte header as
 // associated data and a nonce made from the packet number, plus replay protection.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
-import { AEAD_TAG_BYTES, CONNECTION_ID_BYTES, HEADER_BYTES, MAX_PACKET_NUMBER, MAX_PAYLOAD_BYTES } from '../constants.ts';
+import { AEAD_TAG_BYTES, CONNECTION_ID_BYTES, HEADER_BYTES, LARGE_PAYLOAD_MAX_BYTES, MAX_PACKET_NUMBER } from '../constants.ts';
 import { ownCopy } from '../bytes.ts';
 import { writeHeader } from '../wire.ts';
 import type { DirectionKeys } from './keys.ts';
@@ -65,11 +65,11 @@ export class PacketSealer {
 
   /**
    * Returns the whole SEALED datagram: header + ciphertext + 16-byte tag (payload.length + 32 bytes).
-   * Throws RangeError when the payload exceeds MAX_PAYLOAD_BYTES (1168) or packet numbers are exhausted
+   * Throws RangeError when the payload exceeds LARGE_PAYLOAD_MAX_BYTES or packet numbers are exhausted
    * (the session must end; keys are never reused with a repeated number).
    */
   seal(payload: Uint8Array): Buffer {
-    if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+    if (payload.length > LARGE_PAYLOAD_MAX_BYTES) throw new RangeError(`payload of ${payload.length} bytes exceeds ${LARGE_PAYLOAD_MAX_BYTES}`);
     const pn = this.#nextPn;
     if (pn > MAX_PACKET_NUMBER) throw new RangeError('packet numbers exhausted: the session must be closed');
     this.#nextPn = pn + 1;

@@ -118,6 +118,8 @@ export interface LinkOptions {
   delayMs?: number;
   /** Uniform extra delay in [0, jitterMs), ms. */
   jitterMs?: number;
+  /** Datagrams longer than this are lost, in bytes (a path that cannot carry them); default: no limit. */
+  mtu?: number;
 }
 
 /** Counters of a link (both directions together). */
@@ -142,14 +144,14 @@ export interface Link {
 
 /** An impaired datagram link between two ends, `a` and `b`, driven by `sim` and `rng`. */
 export function createLink(sim: Sim, rng: Rng, options: LinkOptions = {}): Link {
-  const { loss = 0, duplicate = 0, reorder = 0, delayMs = 1, jitterMs = 0 } = options;
+  const { loss = 0, duplicate = 0, reorder = 0, delayMs = 1, jitterMs = 0, mtu = Infinity } = options;
   const stats: LinkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0 };
   let down = false;
   const receivers: Array<((bytes: Buffer) => void) | null> = [null, null];
 
   function transmit(to: 0 | 1, bytes: Uint8Array): void {
     stats.sent++;
-    if (down || rng.chance(loss)) { stats.lost++; return; }
+    if (down || bytes.length > mtu || rng.chance(loss)) { stats.lost++; return; }
     const copies = rng.chance(duplicate) ? 2 : 1;
     if (copies === 2) stats.duplicated++;
     for (let i = 0; i < copies; i++) {
