@@ -18,7 +18,7 @@ export const MAX_PAYLOAD_BYTES = MAX_DATAGRAM_BYTES - HEADER_BYTES - AEAD_TAG_BY
  * only after a probe of that size was answered (docs/PROTOCOL.md "Larger datagrams"), and never more than
  * its outgoing interface's MTU allows, so IP never fragments it.
  */
-export const LARGE_DATAGRAM_MAX_BYTES = 16 * 1024;
+export const LARGE_DATAGRAM_MAX_BYTES = 60 * 1024;
 /** Frame bytes that fit in the largest sealed datagram. */
 export const LARGE_PAYLOAD_MAX_BYTES = LARGE_DATAGRAM_MAX_BYTES - HEADER_BYTES - AEAD_TAG_BYTES;
 /** A path probe is sent again after this long without an answer, in ms; at most PROBE_TRIES probes. */
@@ -210,7 +210,7 @@ export const SERVER_YOUNG_GEN_MAX_MB = 8;
 /** Plaintext bytes of one file chunk (a chunk message stays far below MAX_MESSAGE_BYTES). */
 export const FILE_CHUNK_BYTES = 32 * 1024;
 /** Chunks a sender may have sent beyond the recipient's last acknowledgement (the server enforces it too). */
-export const FILE_WINDOW_CHUNKS = 64;
+export const FILE_WINDOW_CHUNKS = 32;
 /** The recipient acknowledges every this many verified chunks (and the last one). */
 export const FILE_ACK_EVERY = 4;
 /** Largest file offered or accepted by default, in bytes (--max-file). */
@@ -221,5 +221,7 @@ export const FILE_MAX_CONCURRENT = 3;
 export const FILE_RELAY_BUFFER_BYTES = 1024 * 1024;
 /** A sender puts chunks on its own connection only while less than this is queued there. */
 export const FILE_SEND_BUFFER_BYTES = 1024 * 1024;
+/** A sender reads its file this much at a time (a multiple of FILE_CHUNK_BYTES), in bytes. */
+export const FILE_READ_BLOCK_BYTES = 1024 * 1024;
 /** Progress events at most this often per transfer, in ms. */
 export const FILE_PROGRESS_MS = 250;

@@ -237,9 +237,10 @@ export function writeFrame(out: Buffer, f: Frame, offset: number): number {
   }
 }
 
-/** Encodes frames one after another into a new buffer. */
-export function encodeFrames(frames: readonly Frame[]): Buffer {
-  const out = Buffer.allocUnsafe(frames.reduce((n, f) => n + frameLength(f), 0));
+/** Encodes frames one after another into a new buffer, or at the start of `into` (returned: a view of it). */
+export function encodeFrames(frames: readonly Frame[], into?: Buffer): Buffer {
+  const size = frames.reduce((n, f) => n + frameLength(f), 0);
+  const out = into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   let o = 0;
   for (const f of frames) o = writeFrame(out, f, o);
   return out;

@@ -33,7 +33,7 @@ function assertDelivered(got: Buffer[], sent: Buffer[]): void {
   for (let i = 0; i < sent.length; i++) assert.ok(got[i]!.equals(sent[i]!), `message ${i} differs`);
 }
 
-test('a path that carries 16 KiB: after the answered probe the channel sends payloads of up to 16 KiB, and every message arrives once, in order, through loss, duplication and reordering', () => {
+test('a path that carries 60 KiB: after the answered probe the channel sends payloads of up to 60 KiB, and every message arrives once, in order, through loss, duplication and reordering', () => {
   const run = probedRun(7, { loss: 0.05, duplicate: 0.05, reorder: 0.1, delayMs: 5, jitterMs: 5 });
   assert.ok(run.sim.runUntil(run.done, 300_000), `not all delivered by ${run.sim.now} ms`);
   assertDelivered(run.b.messages, run.sent);

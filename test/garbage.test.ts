@@ -108,7 +108,7 @@ async function flood(count: number, label: string, make: (i: number) => { datagr
 function randomDatagram(): Buffer {
   const kind = rng.int(4);
   if (kind === 0) return rng.bytes(rng.range(1, HEADER_BYTES - 1)); // shorter than a header
-  if (kind === 1) return rng.bytes(rng.range(LARGE_DATAGRAM_MAX_BYTES + 1, LARGE_DATAGRAM_MAX_BYTES + 1472)); // above the 16 KiB limit
+  if (kind === 1) return rng.bytes(rng.range(LARGE_DATAGRAM_MAX_BYTES + 1, LARGE_DATAGRAM_MAX_BYTES + 1472)); // above the 60 KiB limit
   const d = rng.bytes(rng.range(HEADER_BYTES, 1200));
   if (kind === 3) { d[0] = 1; d[1] = rng.range(1, 5); } // a valid-looking version and type
   return d;

@@ -1,4 +1,4 @@
-// Larger datagrams over real UDP on loopback: once logged in, both directions probe and use 16 KiB
+// Larger datagrams over real UDP on loopback: once logged in, both directions probe and use 60 KiB
 // datagrams (loopback's MTU allows them); a connection that has not logged in is sent none.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,7 +14,7 @@ test.after.each(async () => { for (const c of cleanup.splice(0).reverse()) await
 
 const clientConn = (c: ChatClient): Connection => (c as unknown as { link: { conn: Connection } }).link.conn;
 
-test('after login both directions use 16 KiB datagrams, and big messages arrive whole through them', async () => {
+test('after login both directions use 60 KiB datagrams, and big messages arrive whole through them', async () => {
   const dir = await tempDir('large-dgram');
   cleanup.push(() => removeDir(dir));
   const room = await proxiedRoom(dir);

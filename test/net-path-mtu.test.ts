@@ -1,5 +1,5 @@
 // How large a datagram is worth probing towards a peer: the MTU of the local interface on the peer's subnet,
-// less the IP and UDP headers, capped at 16 KiB; nothing (1,200) for a routed peer or an unknown MTU.
+// less the IP and UDP headers, capped at 60 KiB; nothing (1,200) for a routed peer or an unknown MTU.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NetworkInterfaceInfo } from 'node:os';
@@ -13,7 +13,7 @@ const host = {
   mtuOf: (name: string) => ({ lo: 65_536, eth0: 1_500, jumbo: 9_000 } as Record<string, number>)[name],
 };
 
-test('loopback is capped at 16 KiB; an Ethernet LAN gets its MTU less 28 (IPv4) or 48 (IPv6) bytes; jumbo frames 8,972', () => {
+test('loopback is capped at 60 KiB; an Ethernet LAN gets its MTU less 28 (IPv4) or 48 (IPv6) bytes; jumbo frames 8,972', () => {
   assert.is(datagramLimitFor('127.0.0.1', host), LARGE_DATAGRAM_MAX_BYTES);
   assert.is(datagramLimitFor('127.5.6.7', host), LARGE_DATAGRAM_MAX_BYTES);
   assert.is(datagramLimitFor('::1', host), LARGE_DATAGRAM_MAX_BYTES);

@@ -146,7 +146,7 @@ test('never accepts a shortened tag or a datagram too short to hold one', () => 
   assert.equal(opener.open(datagram), payloadOf(40, 1));
 });
 
-test('seals a full-size payload into exactly 1200 bytes, a probed one up to 16 KiB, and refuses a larger one', () => {
+test('seals a full-size payload into exactly 1200 bytes, a probed one up to 60 KiB, and refuses a larger one', () => {
   const sealer = new PacketSealer(C2S, CONN);
   assert.is(sealer.seal(Buffer.alloc(MAX_PAYLOAD_BYTES)).length, MAX_DATAGRAM_BYTES);
   assert.is(sealer.seal(Buffer.alloc(LARGE_PAYLOAD_MAX_BYTES)).length, LARGE_DATAGRAM_MAX_BYTES);

@@ -91,7 +91,7 @@ test('a server restart mid-file: both clients come back and the transfer continu
   const a = await join2('ani');
   const b = await join2('budi');
   await waitFor(() => a.r.client.users().length === 2, 10_000, 'both in the room');
-  const size = 3 * 1024 * 1024;
+  const size = 6 * FILE_WINDOW_CHUNKS * FILE_CHUNK_BYTES; // six windows: the stop lands mid-file
   const chunks = size / FILE_CHUNK_BYTES;
   const bytes = await seededFile(join(dir, 'three.bin'), size, 46);
   let relayedFirst = 0;

@@ -49,6 +49,8 @@ export interface ChannelOptions {
   onGone: (reason: GoneReason, detail: string) => void;
   /** Largest payload at the start, in bytes (default MAX_PAYLOAD_BYTES); probe() may raise it. */
   maxPayload?: number;
+  /** `send` is done with each payload when it returns: payloads are then built in one reused buffer. */
+  reusePayload?: boolean;
 }
 
 type State = 'open' | 'closing' | 'closed' | 'dead';
@@ -226,7 +228,6 @@ export class Channel {
 
   /** Largest payload used now, in bytes. */
   get payloadLimit(): number { return this.maxPayload; }
-
   /** Limits what the peer can make this channel hold (see Receiver.setLimits). */
   setReceiveLimits(window: number, maxBytes: number): void { this.receiver.setLimits(window, maxBytes); }
   /** True once the peer sent beyond those limits. */
@@ -263,6 +264,11 @@ export class Channel {
     };
   }
 
+  private scratchBuf: Buffer | undefined;
+  private scratch(): Buffer { // the reused payload buffer (reusePayload)
+    return this.scratchBuf && this.scratchBuf.length >= this.maxPayload ? this.scratchBuf : (this.scratchBuf = Buffer.allocUnsafe(this.maxPayload));
+  }
+
   private setMaxPayload(size: number): void {
     const maxData = Math.min(0xffff, size - ACK_FRAME_MAX_BYTES - PING_FRAME_BYTES - DATA_FRAME_OVERHEAD);
     if (maxData < MIN_PIECE_BYTES) throw new RangeError(`maxPayload ${size} is too small`);
@@ -282,7 +288,7 @@ export class Channel {
   }
 
   private emit(now: number): void {
-    const payload = encodeFrames(this.frames);
+    const payload = encodeFrames(this.frames, this.opts.reusePayload ? this.scratch() : undefined);
     this.frames.length = 0; // encoded: the array is reused for the next payload
     this.size = 0;
     if (this.framesHaveAck) this.receiver.ackSent();

@@ -23,6 +23,8 @@ interface Incoming {
   next: number;
   bytes: number;
   writing: Promise<void>;
+  /** Verified chunks not yet written: the next write takes them all at once (one writev). */
+  pending: Array<{ plain: Buffer; at: number; next: number }>;
   lastProgress: number;
 }
 
@@ -50,7 +52,7 @@ export class FileReceiver {
       return;
     }
     this.incoming.set(offer.id, { offer, key: chunkKey(fileKey, offer.id), chunks: chunkCount(offer.size, offer.chunk), name: safeFileName(offer.name),
-      state: 'offered', next: 0, bytes: 0, writing: Promise.resolve(), lastProgress: 0 });
+      state: 'offered', next: 0, bytes: 0, writing: Promise.resolve(), pending: [], lastProgress: 0 });
     fileKey.fill(0);
     this.d.emit('file_offer', { id: offer.id, from: offer.from, name: safeFileName(offer.name), size: offer.size, sha256: offer.sha256, keys: this.d.keyState(offer.from) });
   }
@@ -95,15 +97,25 @@ export class FileReceiver {
     const at = head.index * inc.offer.chunk;
     inc.next++;
     inc.hash!.update(plain);
-    const next = inc.next;
-    inc.writing = inc.writing.then(async () => {
-      if (!this.incoming.has(head.id)) return;
-      await inc.fh!.write(plain, 0, plain.length, at);
-      inc.bytes = at + plain.length;
-      if (next === inc.chunks) return this.finish(inc);
-      if (next % FILE_ACK_EVERY === 0 && inc.state === 'receiving') this.d.send({ t: 'fack', id: head.id, next });
-      this.progress(inc);
-    }).catch((err: Error) => this.fail(inc, `could not write the file: ${err.message}`, true));
+    inc.pending.push({ plain, at, next: inc.next });
+    // Chunks that arrive while a write runs wait for the next one, which writes them together.
+    if (inc.pending.length === 1) {
+      inc.writing = inc.writing.then(() => this.writePending(inc)).catch((err: Error) => this.fail(inc, `could not write the file: ${err.message}`, true));
+    }
+  }
+
+  // Writes every verified chunk waiting (consecutive, so one writev), then acknowledges and reports progress.
+  private async writePending(inc: Incoming): Promise<void> {
+    const batch = inc.pending.splice(0);
+    if (!this.incoming.has(inc.offer.id) || batch.length === 0) return;
+    await inc.fh!.writev(batch.map((c) => c.plain), batch[0]!.at);
+    const last = batch[batch.length - 1]!;
+    inc.bytes = last.at + last.plain.length;
+    if (last.next === inc.chunks) return this.finish(inc);
+    // Every FILE_ACK_EVERY chunks (a batch may cross several such points: one ack says it all).
+    const acked = Math.floor((batch[0]!.next - 1) / FILE_ACK_EVERY) < Math.floor(last.next / FILE_ACK_EVERY);
+    if (acked && inc.state === 'receiving') this.d.send({ t: 'fack', id: inc.offer.id, next: last.next });
+    this.progress(inc);
   }
 
   /** The sender or the server ended it; 'gone' (someone's connection was lost) pauses it until offered again. */

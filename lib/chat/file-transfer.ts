@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_SEND_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
+import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_READ_BLOCK_BYTES, FILE_SEND_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk, type FileOffer } from '../e2e/file-crypto.ts';
 import type { ClientKeys, UserKeys } from '../e2e/keys.ts';
 import { ChatError } from '../errors.ts';
@@ -55,6 +55,8 @@ interface Outgoing {
   pumping: boolean;
   /** Waiting for our connection's send buffer to drain (one waiter at a time). */
   draining?: boolean;
+  /** The part of the file read last (FILE_READ_BLOCK_BYTES at a time), and where it starts. */
+  block?: { at: number; buf: Buffer };
   lastProgress: number;
 }
 
@@ -202,11 +204,7 @@ export class FileTransfers {
           break;
         }
         const index = out.next;
-        const at = index * FILE_CHUNK_BYTES;
-        const len = Math.min(FILE_CHUNK_BYTES, out.offer.size - at);
-        const plain = Buffer.alloc(len);
-        const { bytesRead } = await out.fh.read(plain, 0, len, at);
-        if (bytesRead !== len) throw new Error('the file got shorter while sending');
+        const plain = await this.readChunk(out, index);
         if (out.state !== 'sending' || out.next !== index) continue;
         if (!this.d.sendChunk(sealChunk(out.key, out.offer.id, index, out.chunks, plain))) { out.state = 'paused'; break; }
         out.next++;
@@ -218,6 +216,21 @@ export class FileTransfers {
     } finally {
       out.pumping = false;
     }
+  }
+
+  // Chunk `index` of the file, read FILE_READ_BLOCK_BYTES at a time (one read for many chunks).
+  private async readChunk(out: Outgoing, index: number): Promise<Buffer> {
+    const at = index * FILE_CHUNK_BYTES;
+    const len = Math.min(FILE_CHUNK_BYTES, out.offer.size - at);
+    let b = out.block;
+    if (!b || at < b.at || at + len > b.at + b.buf.length) {
+      const want = Math.min(FILE_READ_BLOCK_BYTES, out.offer.size - at);
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await out.fh.read(buf, 0, want, at);
+      if (bytesRead !== want) throw new Error('the file got shorter while sending');
+      out.block = b = { at, buf };
+    }
+    return b.buf.subarray(at - b.at, at - b.at + len);
   }
 
   private progress(out: Outgoing, bytes: number): void {

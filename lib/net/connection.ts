@@ -14,8 +14,8 @@ export interface ConnectionOptions {
   sessionHash: Buffer;
   sealer: PacketSealer;
   opener: PacketOpener;
-  /** Sends one whole datagram to the peer. */
-  sendDatagram: (datagram: Buffer) => void;
+  /** Sends one whole datagram to the peer (several buffers: their concatenation, gathered by the send). */
+  sendDatagram: (datagram: Buffer | Buffer[]) => void;
   /** Counts a dropped datagram by reason. */
   countDrop: (reason: string) => void;
 }
@@ -33,7 +33,7 @@ export class Connection extends EventEmitter {
   readonly channel: Channel;
   private readonly sealer: PacketSealer;
   private readonly opener: PacketOpener;
-  private readonly sendDatagram: (d: Buffer) => void;
+  private readonly sendDatagram: (d: Buffer | Buffer[]) => void;
   private readonly countDrop: (reason: string) => void;
   private readonly now: () => number;
   /** When the shared timer wakes this connection (lib/deadlines.ts owns it); Infinity: not asked. */
@@ -55,7 +55,8 @@ export class Connection extends EventEmitter {
     this.now = () => performance.now(); // the clock of the shared timer (lib/deadlines.ts)
     this.channel = new Channel({
       now: this.now(),
-      send: (payload) => this.sendDatagram(this.sealer.seal(payload)),
+      send: (payload) => this.sendDatagram(this.sealer.sealParts(payload)),
+      reusePayload: true, // sealParts has read the payload before send returns
       onMessage: (m) => this.emit('message', m),
       onGone: (reason, detail) => this.finish(reason, detail),
     });

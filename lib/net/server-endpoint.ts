@@ -177,7 +177,7 @@ export class ServerEndpoint extends EventEmitter {
     this.emit('drop', reason);
   }
 
-  private sendTo(buf: Buffer, ip: string, port: number): void {
+  private sendTo(buf: Buffer | Buffer[], ip: string, port: number): void {
     if (!this.socket) return;
     this.datagramsOut++;
     this.socket.send(buf, port, ip, this.onSent);

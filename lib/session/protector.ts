@@ -69,18 +69,25 @@ export class PacketSealer {
    * (the session must end; keys are never reused with a repeated number).
    */
   seal(payload: Uint8Array): Buffer {
+    return Buffer.concat(this.sealParts(payload));
+  }
+
+  /**
+   * The same datagram as `seal`, as its three parts (header, ciphertext, tag) for a gathering send:
+   * the ciphertext is not copied once more into one buffer. Throws as `seal`.
+   */
+  sealParts(payload: Uint8Array): [header: Buffer, ciphertext: Buffer, tag: Buffer] {
     if (payload.length > LARGE_PAYLOAD_MAX_BYTES) throw new RangeError(`payload of ${payload.length} bytes exceeds ${LARGE_PAYLOAD_MAX_BYTES}`);
     const pn = this.#nextPn;
     if (pn > MAX_PACKET_NUMBER) throw new RangeError('packet numbers exhausted: the session must be closed');
     this.#nextPn = pn + 1;
-    const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length + AEAD_TAG_BYTES);
-    writeHeader(out, 'sealed', this.#connId, pn);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    writeHeader(header, 'sealed', this.#connId, pn);
     const cipher = createCipheriv(CIPHER, this.#key, nonceFor(this.#nonce, this.#iv, pn), GCM);
-    cipher.setAAD(out.subarray(0, HEADER_BYTES));
-    let o = HEADER_BYTES + cipher.update(payload).copy(out, HEADER_BYTES);
-    o += cipher.final().copy(out, o); // GCM is a stream mode: final() adds nothing, but it computes the tag
-    cipher.getAuthTag().copy(out, o);
-    return out;
+    cipher.setAAD(header);
+    const ciphertext = cipher.update(payload);
+    cipher.final(); // GCM is a stream mode: final() adds nothing, but it computes the tag
+    return [header, ciphertext, cipher.getAuthTag()];
   }
 }
 
