@@ -3,9 +3,10 @@
 // hashed and written to a temporary file in the downloads folder, acknowledged every few chunks, and the
 // file gets its (safe, never overwriting) name only when the whole file's SHA-256 matched the signed offer.
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FILE_ACK_EVERY, FILE_PROGRESS_MS } from '../constants.ts';
+import { FILE_ACK_EVERY, FILE_DISK_MARGIN_BYTES, FILE_PROGRESS_MS } from '../constants.ts';
+import { sizeText } from './file-commands.ts';
 import { chunkCount, chunkHead, chunkKey, openChunk, type FileOffer } from '../e2e/file-crypto.ts';
 import { placeFile, safeFileName, TEMP_FLAGS } from './file-names.ts';
 import type { FileDeps } from './file-transfer.ts';
@@ -26,10 +27,17 @@ interface Incoming {
   lastProgress: number;
 }
 
+/** /accept refused for lack of disk space; `reason` is what the sender is told. */
+class NoRoom extends Error {
+  readonly reason = 'not enough free disk space at the recipient';
+}
+
 export class FileReceiver {
   private readonly incoming = new Map<string, Incoming>();
   /** Chunks refused: unknown or unaccepted transfer, replayed or out of order, altered, wrong length. */
   refused = 0;
+  /** Free bytes for us on the file system of `dir` (tests replace it). */
+  freeBytes = async (dir: string): Promise<number> => { const s = await statfs(dir); return s.bavail * s.bsize; };
 
   constructor(private readonly d: FileDeps) {}
 
@@ -63,16 +71,26 @@ export class FileReceiver {
     const dir = this.d.downloads();
     try {
       await mkdir(dir, { recursive: true });
+      await this.roomFor(inc, dir);
       inc.temp = join(dir, `.obrolan-${id}.part`);
       inc.fh = await open(inc.temp, TEMP_FLAGS, 0o600);
     } catch (err) {
       this.incoming.delete(id);
-      this.d.send({ t: 'fcancel', id, reason: 'the recipient could not save the file' });
+      this.d.send({ t: 'fcancel', id, reason: err instanceof NoRoom ? err.reason : 'the recipient could not save the file' });
       throw err;
     }
     inc.hash = createHash('sha256');
     inc.state = 'receiving';
     this.d.send({ t: 'fack', id, next: 0 });
+  }
+
+  /** Throws NoRoom when the file system of `dir` has less free space than the file and a margin. */
+  private async roomFor(inc: Incoming, dir: string): Promise<void> {
+    const free = await this.freeBytes(dir).catch(() => Infinity); // a file system that cannot tell: try anyway
+    const need = inc.offer.size + FILE_DISK_MARGIN_BYTES;
+    if (free >= need) return;
+    throw new NoRoom(`not enough free disk space for ${inc.name} in ${dir}: ${sizeText(free)} free, ${sizeText(inc.offer.size)} needed ` +
+      `(+ ${sizeText(FILE_DISK_MARGIN_BYTES)} kept free); the offer was declined`);
   }
 
   /** /decline ID. Returns false if there is no such offer. */
@@ -129,6 +147,15 @@ export class FileReceiver {
   /** Our own connection was lost: the server forgot the transfers; each sender offers its own again. */
   reconnected(): void {
     for (const inc of this.incoming.values()) if (inc.state === 'receiving') inc.state = 'paused';
+  }
+
+  /** Every transfer's id and state, for the timeouts (lib/chat/file-timeouts.ts). */
+  states(): Array<[string, string]> { return [...this.incoming.values()].map((i) => [i.offer.id, i.state]); }
+
+  /** An offer not answered, or a paused transfer, waited too long: it ends on both sides and its temporary file goes. */
+  async expire(id: string): Promise<void> {
+    const inc = this.incoming.get(id);
+    if (inc && (inc.state === 'offered' || inc.state === 'paused')) await this.fail(inc, 'timeout', true);
   }
 
   /** Closes every temporary file (the client closes), removing partial downloads. */

@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_SEND_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
+import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_SEND_BUFFER_BYTES, FILE_SWEEP_MS, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk, type FileOffer } from '../e2e/file-crypto.ts';
 import type { ClientKeys, UserKeys } from '../e2e/keys.ts';
 import { ChatError } from '../errors.ts';
 import type { FileMessage } from './file-messages.ts';
 import { FileReceiver } from './file-receive.ts';
+import { defaultTiming, StateClock, type FileTiming } from './file-timeouts.ts';
 import type { KeyState } from './key-directory.ts';
 import type { ClientMessage } from './messages.ts';
 
@@ -67,8 +68,27 @@ async function hashFile(path: string): Promise<string> {
 export class FileTransfers {
   private readonly outgoing = new Map<string, Outgoing>();
   readonly receiver: FileReceiver;
+  /** The clock and limits of the timeouts (lib/chat/file-timeouts.ts); tests change its fields. */
+  readonly timing: FileTiming = defaultTiming();
+  private readonly clock = new StateClock(this.timing);
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly d: FileDeps) { this.receiver = new FileReceiver(d); }
+  constructor(private readonly d: FileDeps) {
+    this.receiver = new FileReceiver(d);
+    this.sweeper = setInterval(() => void this.sweep(), FILE_SWEEP_MS).unref();
+  }
+
+  /** Ends, on both sides, offers nobody answered and paused transfers that waited too long (reason 'timeout'). */
+  async sweep(): Promise<void> {
+    const states: Array<[string, string]> = [...this.outgoing.values()].map((o) => [`out ${o.offer.id}`, o.state]);
+    for (const [id, state] of this.receiver.states()) states.push([`in ${id}`, state]);
+    for (const key of this.clock.check(states)) {
+      const [dir, id] = key.split(' ') as [string, string];
+      const out = dir === 'out' ? this.outgoing.get(id) : undefined;
+      if (out) { this.d.send({ t: 'fcancel', id, reason: 'timeout' }); await this.end(out, 'timeout'); }
+      else if (dir === 'in') await this.receiver.expire(id);
+    }
+  }
 
   /**
    * Offers the file at `path` to `to` (its present spelling), or to everyone else present when `to` is
@@ -166,6 +186,7 @@ export class FileTransfers {
 
   /** Closes every file (the client closes); transfers end. */
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     for (const out of [...this.outgoing.values()]) await this.end(out, undefined);
     await this.receiver.close();
   }
