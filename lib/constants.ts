@@ -225,3 +225,13 @@ export const FILE_SEND_BUFFER_BYTES = 1024 * 1024;
 export const FILE_READ_BLOCK_BYTES = 1024 * 1024;
 /** Progress events at most this often per transfer, in ms. */
 export const FILE_PROGRESS_MS = 250;
+/** An offer nobody answers ends after this long, on both sides, in ms (file_failed {reason: 'timeout'}). */
+export const FILE_OFFER_TIMEOUT_MS = 10 * 60_000;
+/** A paused transfer (someone's connection lost) ends after this long, in ms; the recipient's temporary file goes. */
+export const FILE_PAUSE_TIMEOUT_MS = 10 * 60_000;
+/** How often transfers are checked for those timeouts, in ms. */
+export const FILE_SWEEP_MS = 5_000;
+/** /accept refuses a file unless its folder's file system has this much free space beyond the file's size, in bytes. */
+export const FILE_DISK_MARGIN_BYTES = 64 * 1024 ** 2;
+/** The chat window redraws its live transfer bars at most this often, in ms. */
+export const FILE_LIVE_MS = 250;

@@ -1,7 +1,10 @@
 // Slash commands of the chat input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { COMMAND_HELP, parseCommand } from '../lib/ui/commands.ts';
+import { readFile } from 'node:fs/promises';
+import { COMMAND_HELP, COMMAND_WORDS, parseCommand } from '../lib/ui/commands.ts';
+import { showHelp } from '../lib/ui/chat-commands.ts';
+import type { ClientWindow } from '../lib/ui/client-window.ts';
 
 test('a line without a slash is a message, and // sends a line that starts with /', () => {
   assert.equal(parseCommand('hello /there'), { kind: 'send', text: 'hello /there' });
@@ -34,7 +37,7 @@ test('an unknown command names itself, points to /help and keeps the typed line'
 
 test('the help lists every command', () => {
   const listed = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]);
-  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/verify', '/trust', '/send', '/accept', '/decline', '/cancel', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
+  assert.equal(listed, ['/help', '/msg', '/enc', '/me', '/away', '/users', '/verify', '/trust', '/send', '/send', '/accept', '/decline', '/cancel', '/clear', '/reconnect', '/bell', '/mouse', '/quit', '//TEXT']);
 });
 
 test('/me, /enc, /clear, /reconnect and /bell parse, and wrong usage keeps the line', () => {
@@ -62,6 +65,25 @@ test('/send, /accept, /decline and /cancel pass the whole line on; without an ar
   assert.equal(parseCommand('/accept 0123abcd'), { kind: 'file', line: '/accept 0123abcd' });
   assert.equal(parseCommand('/send'), { kind: 'invalid', message: 'usage: /send USER PATH, or /send PATH for everyone', keep: true });
   assert.equal(parseCommand('/cancel '), { kind: 'invalid', message: 'usage: /cancel ID', keep: true });
+});
+
+test('/help and the README say what file transfers do now: /send PATH to everyone, no folders yet, Tab completes paths, the timeouts (issue 19)', async () => {
+  const lines: string[] = [];
+  showHelp({ system: (l: string) => lines.push(l) } as unknown as ClientWindow);
+  const help = lines.join('\n');
+  assert.match(help, /\/send USER PATH +offer a file to USER, end-to-end encrypted/);
+  assert.match(help, /\/send PATH +offer it to everyone \(files only: no folders yet\)/);
+  assert.match(help, /\/cancel ID +stop a file transfer, either side/);
+  assert.match(help, /Tab +complete a name, \/command or \/send path/);
+  assert.match(help, /ends after 10 minutes/);
+  assert.match(help, /Folders cannot be sent yet/);
+  assert.is(COMMAND_WORDS.filter((w) => w === '/send').length, 1, 'Tab offers /send once');
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  const files = readme.slice(readme.indexOf('### Sending files'), readme.indexOf('## Performance'));
+  for (const said of ['**folders are not supported yet**', 'Tab completes\nPATH', 'a live row just above the input', 'ends after 10 minutes on both sides',
+    'not enough free disk space at the recipient']) assert.ok(files.includes(said), `README "Sending files" says ${said}`);
+  assert.not.ok(files.includes('a line per quarter'), 'no longer a line per quarter');
+  assert.match(readme, /\| `\/send USER PATH`, `\/send PATH` \| offer a file \(not a folder: not supported yet\)/);
 });
 
 test.run();

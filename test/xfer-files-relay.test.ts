@@ -57,6 +57,18 @@ test('only the sender\'s chunks of an accepted transfer go on, in order, within 
   relay.close();
 });
 
+test('the same offer sent twice by its sender (after a rejoin) is not refused; another member reusing its id is', () => {
+  const { relay, a, b, c } = setup();
+  const o = offer('ani', 'budi');
+  relay.message(a, { t: 'foffer', offer: o });
+  relay.message(a, { t: 'foffer', offer: o });
+  assert.equal(a.got, [], 'no refusal for the repeat');
+  assert.is(b.got.length, 1, 'forwarded once');
+  relay.message(c, { t: 'foffer', offer: { ...o, from: 'citra' } });
+  assert.equal(c.got, [{ t: 'fcancel', id: o.id, reason: 'transfer id in use' }]);
+  relay.close();
+});
+
 test('the window: no chunk beyond the last acknowledgement + FILE_WINDOW_CHUNKS', () => {
   const { relay, a, b, drops } = setup();
   const o = offer('ani', 'budi', (FILE_WINDOW_CHUNKS + 4) * FILE_CHUNK_BYTES);

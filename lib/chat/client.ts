@@ -52,7 +52,7 @@ export class ChatClient extends EventEmitter {
   readonly files = new FileTransfers({
     me: () => this.username ?? '', room: () => this.serverFingerprint, keys: () => this.stores.keys, keyState: (n) => this.e2e.state(n), userKeys: async (n) => (await this.stores.directory?.get([n]))?.get(n), find: (n) => this.roster.find(n), present: () => this.users(),
     send: (m) => this.sendRaw(m), sendChunk: (b) => this.state === 'connected' && this.sendRaw(b, true), buffered: () => this.link?.conn.channel.bufferedBytes ?? 0, whenBelow: (n, cb) => this.link?.conn.whenBelow(n, cb), emit: (e, p) => this.emit(e, p), warn: (w) => this.emit('warning', w),
-    maxFile: () => this.opts.maxFile ?? FILE_MAX_BYTES, downloads: () => this.opts.downloads ?? joinPath(this.opts.historyDir, 'downloads'),
+    maxFile: () => this.opts.maxFile ?? FILE_MAX_BYTES, downloads: () => this.opts.downloads ?? joinPath(this.opts.historyDir, 'downloads'), stateDir: () => this.opts.historyDir,
   });
   private readonly roster = new Roster({
     saw: (u) => { void this.stores.directory?.saw(u); },

@@ -3,11 +3,13 @@
 // hashed and written to a temporary file in the downloads folder, acknowledged every few chunks, and the
 // file gets its (safe, never overwriting) name only when the whole file's SHA-256 matched the signed offer.
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { FILE_ACK_EVERY, FILE_PROGRESS_MS } from '../constants.ts';
+import { mkdir, open, rename, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { FILE_ACK_EVERY, FILE_DISK_MARGIN_BYTES, FILE_PROGRESS_MS } from '../constants.ts';
+import { sizeText } from './file-commands.ts';
 import { chunkCount, chunkHead, chunkKey, openChunk, type FileOffer } from '../e2e/file-crypto.ts';
 import { placeFile, safeFileName, TEMP_FLAGS } from './file-names.ts';
+import { inRecord, loadIn, removeQuiet, reopenPart, saveJson, type SavedIn } from './file-saved.ts';
 import type { FileDeps } from './file-transfer.ts';
 
 interface Incoming {
@@ -28,10 +30,21 @@ interface Incoming {
   lastProgress: number;
 }
 
+/** /accept refused for lack of disk space; `reason` is what the sender is told. */
+class NoRoom extends Error {
+  readonly reason = 'not enough free disk space at the recipient';
+}
+
 export class FileReceiver {
   private readonly incoming = new Map<string, Incoming>();
   /** Chunks refused: unknown or unaccepted transfer, replayed or out of order, altered, wrong length. */
   refused = 0;
+  /** Free bytes for us on the file system of `dir` (tests replace it). */
+  freeBytes = async (dir: string): Promise<number> => { const s = await statfs(dir); return s.bavail * s.bsize; };
+
+  /** Partial files kept by an earlier run (lib/chat/file-saved.ts), loaded at the first login. */
+  private saved: Array<SavedIn & { file: string }> = [];
+  private savedLoad: Promise<void> | undefined;
 
   constructor(private readonly d: FileDeps) {}
 
@@ -41,7 +54,7 @@ export class FileReceiver {
   get active(): number { let n = 0; for (const i of this.incoming.values()) if (i.state !== 'offered') n++; return n; }
 
   /** A checked offer (lib/e2e/file-crypto.ts openOffer). A repeated offer of a paused transfer resumes it. */
-  offered(offer: FileOffer, fileKey: Buffer): void {
+  async offered(offer: FileOffer, fileKey: Buffer): Promise<void> {
     const known = this.incoming.get(offer.id);
     if (known) {
       if (known.offer.sig !== offer.sig) return this.d.send({ t: 'fcancel', id: offer.id, reason: 'transfer id in use' });
@@ -51,10 +64,53 @@ export class FileReceiver {
       }
       return;
     }
+    if (await this.takeUp(offer, fileKey)) return;
     this.incoming.set(offer.id, { offer, key: chunkKey(fileKey, offer.id), chunks: chunkCount(offer.size, offer.chunk), name: safeFileName(offer.name),
       state: 'offered', next: 0, bytes: 0, writing: Promise.resolve(), pending: [], lastProgress: 0 });
     fileKey.fill(0);
     this.d.emit('file_offer', { id: offer.id, from: offer.from, name: safeFileName(offer.name), size: offer.size, sha256: offer.sha256, keys: this.d.keyState(offer.from) });
+  }
+
+  /**
+   * A new offer of the same file (sender, name, size, SHA-256) as one this side accepted and was receiving
+   * when the sender restarted (paused here) or this program did (kept on disk): it goes on where it stopped.
+   */
+  private async takeUp(offer: FileOffer, fileKey: Buffer): Promise<boolean> {
+    const same = (o: { from: string; name: string; size: number; sha256: string }) => o.from === offer.from && o.name === offer.name && o.size === offer.size && o.sha256 === offer.sha256;
+    if (this.d.keyState(offer.from) === 'changed') return false; // keys changed since: the person decides again
+    const chunks = chunkCount(offer.size, offer.chunk);
+    let inc = [...this.incoming.values()].find((i) => i.state === 'paused' && same(i.offer));
+    if (inc) {
+      this.incoming.delete(inc.offer.id);
+      inc.key.fill(0);
+    } else {
+      await this.loadSaved();
+      const saved = this.saved.find(same);
+      if (!saved) return false;
+      this.saved.splice(this.saved.indexOf(saved), 1);
+      const dir = this.d.downloads();
+      const temp = join(dir, `.obrolan-${offer.id}.part`);
+      try {
+        if (saved.temp !== basename(temp)) { await rename(join(dir, saved.temp), temp); await removeQuiet(saved.file); }
+        const { fh, hash, next } = await reopenPart(temp, offer.chunk, chunks);
+        await saveJson(inRecord(temp), { ...saved, id: offer.id, temp: basename(temp), file: undefined });
+        inc = { offer, key: Buffer.alloc(0), chunks, name: safeFileName(offer.name), state: 'receiving', fh, temp, hash, next, bytes: next * offer.chunk, writing: Promise.resolve(), pending: [], lastProgress: 0 };
+      } catch {
+        for (const f of [temp, inRecord(temp), join(dir, saved.temp), saved.file]) await removeQuiet(f);
+        return false;
+      }
+    }
+    Object.assign(inc, { offer, key: chunkKey(fileKey, offer.id), chunks, state: 'receiving' });
+    fileKey.fill(0);
+    this.incoming.set(offer.id, inc);
+    this.d.warn(`${offer.from} offered ${inc.name} again: going on at ${sizeText(inc.next * offer.chunk)} of ${sizeText(offer.size)} (${offer.id.slice(0, 8)})`);
+    this.d.send({ t: 'fack', id: offer.id, next: inc.next });
+    return true;
+  }
+
+  /** Reads the partial files an earlier run kept (once). */
+  loadSaved(): Promise<void> {
+    return (this.savedLoad ??= loadIn(this.d.downloads()).then((l) => { this.saved = l.filter((r) => !this.incoming.has(r.id)); }));
   }
 
   /** /accept ID: opens the temporary file, then asks for the first chunk. Throws Error (no such offer, folder not writable). */
@@ -65,16 +121,28 @@ export class FileReceiver {
     const dir = this.d.downloads();
     try {
       await mkdir(dir, { recursive: true });
+      await this.roomFor(inc, dir);
       inc.temp = join(dir, `.obrolan-${id}.part`);
       inc.fh = await open(inc.temp, TEMP_FLAGS, 0o600);
+      const { from, name, size, sha256 } = inc.offer;
+      await saveJson(inRecord(inc.temp), { id, from, name, size, sha256, temp: basename(inc.temp) });
     } catch (err) {
       this.incoming.delete(id);
-      this.d.send({ t: 'fcancel', id, reason: 'the recipient could not save the file' });
+      this.d.send({ t: 'fcancel', id, reason: err instanceof NoRoom ? err.reason : 'the recipient could not save the file' });
       throw err;
     }
     inc.hash = createHash('sha256');
     inc.state = 'receiving';
     this.d.send({ t: 'fack', id, next: 0 });
+  }
+
+  /** Throws NoRoom when the file system of `dir` has less free space than the file and a margin. */
+  private async roomFor(inc: Incoming, dir: string): Promise<void> {
+    const free = await this.freeBytes(dir).catch(() => Infinity); // a file system that cannot tell: try anyway
+    const need = inc.offer.size + FILE_DISK_MARGIN_BYTES;
+    if (free >= need) return;
+    throw new NoRoom(`not enough free disk space for ${inc.name} in ${dir}: ${sizeText(free)} free, ${sizeText(inc.offer.size)} needed ` +
+      `(+ ${sizeText(FILE_DISK_MARGIN_BYTES)} kept free); the offer was declined`);
   }
 
   /** /decline ID. Returns false if there is no such offer. */
@@ -140,12 +208,35 @@ export class FileReceiver {
 
   /** Our own connection was lost: the server forgot the transfers; each sender offers its own again. */
   reconnected(): void {
+    void this.loadSaved();
     for (const inc of this.incoming.values()) if (inc.state === 'receiving') inc.state = 'paused';
   }
 
-  /** Closes every temporary file (the client closes), removing partial downloads. */
+  /** Every transfer's id and state, for the timeouts (lib/chat/file-timeouts.ts). */
+  states(): Array<[string, string]> {
+    return [...[...this.incoming.values()].map((i): [string, string] => [i.offer.id, i.state]), ...this.saved.map((r): [string, string] => [r.id, 'paused'])];
+  }
+
+  /** An offer not answered, or a paused transfer, waited too long: it ends on both sides and its temporary file goes. */
+  async expire(id: string): Promise<void> {
+    const inc = this.incoming.get(id);
+    if (inc && (inc.state === 'offered' || inc.state === 'paused')) return this.fail(inc, 'timeout', true);
+    const saved = this.saved.find((r) => r.id === id);
+    if (!saved) return;
+    this.saved.splice(this.saved.indexOf(saved), 1);
+    for (const f of [join(this.d.downloads(), saved.temp), saved.file]) await removeQuiet(f);
+    this.d.emit('file_failed', { id, reason: 'timeout' });
+  }
+
+  /** Closes every temporary file (the client closes): offers go; partial files are kept to go on after a restart. */
   async close(): Promise<void> {
-    for (const inc of [...this.incoming.values()]) await this.discard(inc);
+    for (const inc of [...this.incoming.values()]) {
+      if (!inc.temp || (inc.state !== 'receiving' && inc.state !== 'paused')) { await this.discard(inc); continue; }
+      await inc.writing.catch(() => {});
+      this.incoming.delete(inc.offer.id);
+      inc.key.fill(0);
+      await inc.fh?.close().catch(() => {});
+    }
   }
 
   private progress(inc: Incoming): void {
@@ -164,6 +255,7 @@ export class FileReceiver {
     await inc.fh!.close();
     inc.fh = undefined;
     const path = await placeFile(inc.temp!, this.d.downloads(), inc.name);
+    await removeQuiet(inRecord(inc.temp!));
     this.incoming.delete(id);
     this.d.send({ t: 'fack', id, next: inc.chunks });
     this.d.emit('file_done', { id, path, sha256, direction: 'in' });
@@ -182,6 +274,6 @@ export class FileReceiver {
     const fh = inc.fh;
     inc.fh = undefined;
     await fh?.close().catch(() => {});
-    if (inc.temp) await unlink(inc.temp).catch(() => {});
+    if (inc.temp) { await unlink(inc.temp).catch(() => {}); await removeQuiet(inRecord(inc.temp)); }
   }
 }

@@ -7,13 +7,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_READ_BLOCK_BYTES, FILE_SEND_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
+import { basename, resolve } from 'node:path';
+import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_READ_BLOCK_BYTES, FILE_SEND_BUFFER_BYTES, FILE_SWEEP_MS, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk, type FileOffer } from '../e2e/file-crypto.ts';
 import type { ClientKeys, UserKeys } from '../e2e/keys.ts';
 import { ChatError } from '../errors.ts';
 import type { FileMessage } from './file-messages.ts';
 import { FileReceiver } from './file-receive.ts';
+import { defaultTiming, StateClock, type FileTiming } from './file-timeouts.ts';
+import { loadOut, outRecord, removeQuiet, saveJson, type SavedOut } from './file-saved.ts';
 import type { KeyState } from './key-directory.ts';
 import type { ClientMessage } from './messages.ts';
 
@@ -39,6 +41,8 @@ export interface FileDeps {
   warn(line: string): void;
   downloads(): string;
   maxFile(): number;
+  /** Where what we were sending is kept across a restart (the history folder); none: not kept. */
+  stateDir?(): string;
 }
 
 interface Outgoing {
@@ -70,8 +74,32 @@ async function hashFile(path: string): Promise<string> {
 export class FileTransfers {
   private readonly outgoing = new Map<string, Outgoing>();
   readonly receiver: FileReceiver;
+  /** The clock and limits of the timeouts (lib/chat/file-timeouts.ts); tests change its fields. */
+  readonly timing: FileTiming = defaultTiming();
+  private readonly clock = new StateClock(this.timing);
+  private readonly sweeper: NodeJS.Timeout;
+  /** Transfers an earlier run was sending (lib/chat/file-saved.ts), waiting for their recipient to be present. */
+  private waiting: Array<SavedOut & { file: string }> = [];
+  private savedLoaded = false;
 
-  constructor(private readonly d: FileDeps) { this.receiver = new FileReceiver(d); }
+  constructor(private readonly d: FileDeps) {
+    this.receiver = new FileReceiver(d);
+    this.sweeper = setInterval(() => void this.sweep(), FILE_SWEEP_MS).unref();
+  }
+
+  /** Ends, on both sides, offers nobody answered and paused transfers that waited too long (reason 'timeout'). */
+  async sweep(): Promise<void> {
+    const states: Array<[string, string]> = [...this.outgoing.values()].map((o) => [`out ${o.offer.id}`, o.state]);
+    for (const [id, state] of this.receiver.states()) states.push([`in ${id}`, state]);
+    for (const r of this.waiting) states.push([`wait ${r.id}`, 'paused']);
+    for (const key of this.clock.check(states)) {
+      const [dir, id] = key.split(' ') as [string, string];
+      const out = dir === 'out' ? this.outgoing.get(id) : undefined;
+      if (out) { this.d.send({ t: 'fcancel', id, reason: 'timeout' }); await this.end(out, 'timeout'); }
+      else if (dir === 'in') await this.receiver.expire(id);
+      else if (dir === 'wait') await this.unwait(id, 'timeout');
+    }
+  }
 
   /**
    * Offers the file at `path` to `to` (its present spelling), or to everyone else present when `to` is
@@ -105,6 +133,8 @@ export class FileTransfers {
       key.fill(0);
       this.d.send({ t: 'foffer', offer });
       ids.push(offer.id);
+      const dir = this.d.stateDir?.();
+      if (dir) await saveJson(outRecord(dir, offer.id), { id: offer.id, path: resolve(path), to: name, name: offer.name, size, sha256 }).catch(() => {});
     }
     return ids;
   }
@@ -160,16 +190,49 @@ export class FileTransfers {
   rejoined(): void {
     this.receiver.reconnected();
     for (const out of this.outgoing.values()) { out.state = 'paused'; this.d.send({ t: 'foffer', offer: out.offer }); }
+    void this.resumeSaved();
+  }
+
+  /** At the first login, what an earlier run was sending is offered again (new id and key) to each recipient present. */
+  private async resumeSaved(): Promise<void> {
+    const dir = this.d.stateDir?.();
+    if (!this.savedLoaded && dir) {
+      this.savedLoaded = true;
+      this.waiting = (await loadOut(dir)).filter((r) => !this.outgoing.has(r.id));
+    }
+    for (const r of [...this.waiting]) if (this.d.find(r.to)) await this.resend(r);
+  }
+
+  private async resend(r: SavedOut & { file: string }): Promise<void> {
+    if (!(await this.unwait(r.id, undefined))) return;
+    try {
+      const [id] = await this.send(r.to, r.path);
+      this.d.warn(`offering ${r.name} to ${r.to} again, to go on where it stopped before this program restarted (${id!.slice(0, 8)})`);
+    } catch (err) {
+      this.d.emit('file_failed', { id: r.id, reason: `could not offer ${r.path} again: ${(err as Error).message}` });
+    }
+  }
+
+  /** Forgets a waiting transfer of an earlier run; `reason` set: it failed. False if there was none. */
+  private async unwait(id: string, reason: string | undefined): Promise<boolean> {
+    const r = this.waiting.find((w) => w.id === id);
+    if (!r) return false;
+    this.waiting.splice(this.waiting.indexOf(r), 1);
+    await removeQuiet(r.file);
+    if (reason !== undefined) this.d.emit('file_failed', { id, reason });
+    return true;
   }
 
   /** Someone joined: a transfer to them that was paused is offered again. */
   joined(name: string): void {
     for (const out of this.outgoing.values()) if (out.state === 'paused' && out.offer.to === name) this.d.send({ t: 'foffer', offer: out.offer });
+    for (const r of [...this.waiting]) if (r.to === name) void this.resend(r);
   }
 
   /** Closes every file (the client closes); transfers end. */
   async close(): Promise<void> {
-    for (const out of [...this.outgoing.values()]) await this.end(out, undefined);
+    clearInterval(this.sweeper);
+    for (const out of [...this.outgoing.values()]) await this.end(out, undefined, true);
     await this.receiver.close();
   }
 
@@ -190,7 +253,7 @@ export class FileTransfers {
       this.d.warn(`refused a file of ${r.offer.size} bytes from ${from}: larger than --max-file`);
       return;
     }
-    this.receiver.offered(r.offer, r.key);
+    await this.receiver.offered(r.offer, r.key);
   }
 
   // Sends chunks while the window allows and our connection has room; one pump at a time per transfer.
@@ -240,9 +303,11 @@ export class FileTransfers {
     this.d.emit('file_progress', { id: out.offer.id, bytes, size: out.offer.size, direction: 'out' });
   }
 
-  /** Ends a sending transfer; `reason` set: it failed (file_failed). */
-  private async end(out: Outgoing, reason: string | undefined): Promise<void> {
+  /** Ends a sending transfer; `reason` set: it failed (file_failed); `keep`: kept on disk to go on after a restart. */
+  private async end(out: Outgoing, reason: string | undefined, keep = false): Promise<void> {
     if (!this.outgoing.delete(out.offer.id)) return;
+    const dir = this.d.stateDir?.();
+    if (dir && !keep) await removeQuiet(outRecord(dir, out.offer.id));
     out.key.fill(0);
     await out.fh.close().catch(() => {});
     if (reason !== undefined) this.d.emit('file_failed', { id: out.offer.id, reason });

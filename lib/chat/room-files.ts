@@ -92,7 +92,10 @@ export class FileRelay {
     if (!to || to === m || to.name !== o.to) return refuse('absent');
     if (o.size > (this.d.maxFile ?? FILE_MAX_BYTES)) return refuse(`file too large for this server (${o.size} bytes)`);
     if (o.chunk !== FILE_CHUNK_BYTES) return refuse(`chunks must be ${FILE_CHUNK_BYTES} bytes`);
-    if (this.transfers.has(o.id)) return refuse('transfer id in use');
+    const same = this.transfers.get(o.id);
+    // The same offer again (its sender rejoined and the recipient came back meanwhile): already on its way.
+    if (same && same.from === m && same.to === to && !same.accepted) return;
+    if (same) return refuse('transfer id in use');
     let sending = 0;
     let receiving = 0;
     for (const t of this.transfers.values()) { if (t.from === m) sending++; if (t.to === to) receiving++; }

@@ -64,6 +64,9 @@ export function runCommand(line: string, ctx: CommandContext): void {
 export function showHelp(w: ClientWindow): void {
   w.system('Commands:');
   for (const [usage, help] of COMMAND_HELP) w.system(`  ${usage.padEnd(15)} ${help}`);
+  w.system('Files: ID is the 8 digits shown with the offer; a transfer runs as a live bar above the input;');
+  w.system('  an offer not answered, or a transfer stalled by a lost connection, ends after 10 minutes;');
+  w.system('  /accept refuses a file the downloads folder has no room for. Folders cannot be sent yet.');
   w.system('Keys:');
   for (const [keys, help] of CHAT_KEY_HELP) w.system(`  ${keys.padEnd(23)} ${help}`);
   w.system('Mouse: the wheel scrolls; a click on a user starts a /msg.');

@@ -2,6 +2,7 @@
 // multi-line text (Alt-Enter, a pasted block) and a question before a long paste becomes one message.
 import type { Widgets } from 'blessed';
 import { applyCompletion, nextCompletion, startCompletion, type Completion } from './complete.ts';
+import { listDir } from './complete-path.ts';
 import { InputHistory } from './input-history.ts';
 import { textField, type TextField } from './widgets.ts';
 import { CHAT_HISTORY_LINES, PASTE_ASK_LINES } from '../constants.ts';
@@ -51,9 +52,10 @@ export class ChatInput {
 
   private complete(): void {
     const f = this.field;
-    const c = this.completion
+    // Tab after the only choice starts again from there (a folder just completed: its entries).
+    const c = this.completion && this.completion.choices.length > 1
       ? nextCompletion(this.completion)
-      : startCompletion(f.getValue(), f.editor.cursor, { names: this.hooks.names(), commands: this.hooks.commands() });
+      : startCompletion(f.getValue(), f.editor.cursor, { names: this.hooks.names(), commands: this.hooks.commands(), listDir });
     if (!c) return;
     const { text, cursor } = applyCompletion(c);
     this.completing = true;

@@ -23,6 +23,8 @@ const UNREAD_MARKER = '{yellow-fg}──────── new messages ──�
 const KEY_MARKS: Record<string, string> = { verified: ' {green-fg}✓{/green-fg}', changed: ' {red-fg}keys!{/red-fg}' };
 /** Width of the users pane, in cells. */
 const USERS_WIDTH = 24;
+/** Most rows of running file transfers above the input (the last says how many more). */
+const TRANSFER_ROWS = 3;
 
 type Entry =
   | { kind: 'message'; m: ChatMessage; own: boolean; delivered: boolean }
@@ -60,6 +62,8 @@ export class ChatView {
   private readonly sendButton: Widgets.ButtonElement;
   private readonly encButton: Widgets.ButtonElement;
   private readonly status: Widgets.TextElement;
+  /** Live rows of running file transfers, above the input (lib/ui/live-transfers.ts). */
+  private readonly transfers: Widgets.BoxElement;
   private readonly entries: Entry[] = [];
   /** Ids the server confirmed before the message was shown (an async send can lose that race). */
   private readonly early = new Set<string>();
@@ -96,6 +100,8 @@ export class ChatView {
     this.input = this.line.field;
     this.sendButton = button({ parent: bar, top: 0, right: 17, label: 'Send' });
     this.encButton = button({ parent: bar, top: 0, right: 0, label: 'Send Encrypted' });
+    this.transfers = blessed.box({ parent: this.box, bottom: 4, left: 1, right: 1, height: 1, tags: false, style: { fg: 'cyan' } });
+    this.transfers.hide();
     this.status = label({ parent: this.box, bottom: 0, left: 0, width: '100%', style: { fg: 'white', bg: '#303030' } });
     this.wire();
   }
@@ -216,6 +222,19 @@ export class ChatView {
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();
+  }
+
+  /** The rows of running file transfers above the input; none: hidden, and the panes take the room back. */
+  setTransfers(lines: string[]): void {
+    const n = Math.min(lines.length, TRANSFER_ROWS);
+    const rows = lines.length > n ? [...lines.slice(0, n - 1), `… and ${lines.length - n + 1} more`] : lines;
+    const width = Math.max(10, Number(this.box.screen.width) - 2);
+    this.transfers.setContent(rows.map((r) => [...r].slice(0, width).join('')).join('\n'));
+    if (n === Number(this.transfers.height) && this.transfers.visible === n > 0) return this.box.screen.render();
+    this.transfers.height = Math.max(1, n);
+    if (n) this.transfers.show(); else this.transfers.hide();
+    this.messages.bottom = this.users.bottom = 4 + n;
+    this.redraw();
   }
 
   /** Updates the status bar: state, server, both fingerprints (shortened to fit the width). */

@@ -179,6 +179,11 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
     this.chat.setUsers(names, keyStates);
   }
 
+  /** The live rows of running file transfers above the input (none: hidden). */
+  setTransfers(lines: string[]): void {
+    if (!this.screen.destroyed) this.chat.setTransfers(lines);
+  }
+
   /** Updates the status bar. */
   setStatus(status: ChatStatus): void {
     this.chat.setStatus(status);

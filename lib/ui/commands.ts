@@ -30,10 +30,11 @@ export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
   ['/users', 'who is in the room'],
   ['/verify USER [yes]', 'safety number; yes: mark verified'],
   ['/trust USER', 'accept USER\'s changed keys'],
-  ['/send USER PATH', 'a file, encrypted (no folders yet)'],
+  ['/send USER PATH', 'offer a file to USER, end-to-end encrypted'],
+  ['/send PATH', 'offer it to everyone (files only: no folders yet)'],
   ['/accept ID', 'take a file offered to you'],
   ['/decline ID', 'refuse a file offered to you'],
-  ['/cancel ID', 'stop a file transfer'],
+  ['/cancel ID', 'stop a file transfer, either side'],
   ['/clear', 'empty the pane (history stays)'],
   ['/reconnect', 'connect again now'],
   ['/bell on|off', 'bell on your name and direct msgs'],
@@ -43,7 +44,7 @@ export const COMMAND_HELP: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** The command words Tab completes. */
-export const COMMAND_WORDS: string[] = COMMAND_HELP.map(([usage]) => usage.split(' ')[0]!).filter((w) => w !== '//TEXT');
+export const COMMAND_WORDS: string[] = [...new Set(COMMAND_HELP.map(([usage]) => usage.split(' ')[0]!))].filter((w) => w !== '//TEXT');
 
 /** Prefix of an action ("/me waves") as it travels in the text, like IRC's. */
 export const ME_PREFIX = '/me ';

@@ -1,5 +1,7 @@
 // Tab completion of the chat input, pure: member names ("bu" → "budi: " at the start of a line, "budi "
-// elsewhere), /commands at the start, and names after /msg. Repeated Tab cycles through the matches.
+// elsewhere), /commands at the start, names after /msg, and the file path of /send (lib/ui/complete-path.ts,
+// through the folder lister given). Repeated Tab cycles through the matches.
+import { looksLikePath, pathChoices, sendPathAt, type ListDir } from './complete-path.ts';
 
 /** What the completer may offer. */
 export interface CompletionSource {
@@ -7,6 +9,8 @@ export interface CompletionSource {
   names: string[];
   /** Command words with their slash ("/msg", "/help"…). */
   commands: string[];
+  /** Lists a folder, for the path of /send; without it paths are not completed. */
+  listDir?: ListDir;
 }
 
 /** A completion in progress: Tab again replaces `from`…cursor with the next choice. */
@@ -20,6 +24,8 @@ export interface Completion {
   choices: string[];
   /** Index of the choice shown now. */
   index: number;
+  /** The choices are file paths: inserted as they are, no blank after. */
+  path?: boolean;
 }
 
 const fold = (s: string) => s.normalize('NFKC').toLowerCase();
@@ -42,23 +48,32 @@ function finish(choice: string, before: string): string {
  * Matching ignores case; choices are sorted.
  */
 export function startCompletion(text: string, cursor: number, src: CompletionSource): Completion | undefined {
+  const send = src.listDir ? sendPathAt(text.slice(0, cursor), src.names) : undefined;
+  if (send?.kind === 'path') return pathCompletion(text, cursor, send.from, src.listDir!);
   const { from, word } = wordAt(text, cursor);
+  if (send && looksLikePath(word)) return pathCompletion(text, cursor, send.from, src.listDir!);
   const before = text.slice(0, from);
   const isCommand = before === '' && word.startsWith('/');
-  const afterMsg = /^\/(msg|query)\s+$/i.test(before);
+  const afterMsg = /^\/(msg|query|send)\s+$/i.test(before);
   if (!word && !afterMsg) return undefined;
   const pool = isCommand ? src.commands : src.names;
   const key = fold(word);
   const choices = [...new Set(pool)].filter((c) => fold(c).startsWith(key)).sort((a, b) => a.localeCompare(b));
-  if (!choices.length) return undefined;
+  if (!choices.length) return send && word ? pathCompletion(text, cursor, send.from, src.listDir!) : undefined;
   return { from, before, after: text.slice(cursor), choices, index: 0 };
+}
+
+/** Completes text[from..cursor] as a file path. */
+function pathCompletion(text: string, cursor: number, from: number, list: ListDir): Completion | undefined {
+  const choices = pathChoices(text.slice(from, cursor), list);
+  return choices.length ? { from, before: text.slice(0, from), after: text.slice(cursor), choices, index: 0, path: true } : undefined;
 }
 
 /** The line and cursor that show choice `c.index`. */
 export function applyCompletion(c: Completion): { text: string; cursor: number } {
   const choice = c.choices[c.index]!;
-  const afterMsg = /^\/(msg|query)\s+$/i.test(c.before);
-  let inserted = afterMsg ? `${choice} ` : finish(choice, c.before);
+  const afterMsg = /^\/(msg|query|send)\s+$/i.test(c.before);
+  let inserted = c.path ? choice : afterMsg ? `${choice} ` : finish(choice, c.before);
   // Before a blank that is already there, no second one.
   if (/^\s/u.test(c.after) && inserted.endsWith(' ')) inserted = inserted.slice(0, -1);
   return { text: c.before + inserted + c.after, cursor: c.before.length + inserted.length };

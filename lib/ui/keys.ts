@@ -130,7 +130,7 @@ export const CHAT_KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['Enter', 'send'],
   ['Ctrl-S', 'send end-to-end encrypted'],
   ['Alt-Enter', 'new line in the message'],
-  ['Tab', 'complete a name or /command'],
+  ['Tab', 'complete a name, /command or /send path'],
   ['Up / Down', 'lines you sent before'],
   ['Left/Right Ctrl-B/F', 'move by character'],
   ['Home/End Ctrl-A/E', 'start / end of the line'],
