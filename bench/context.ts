@@ -10,7 +10,7 @@ import { spawnTs, type Child } from './procs.ts';
 /** The room password of every benchmark server. */
 export const BENCH_PASSWORD = 'bench password';
 /** RSA size of the shared load-client keys, in bits (the brief allows 2048 for load clients). */
-const LOAD_KEY_BITS = 2048;
+export const LOAD_KEY_BITS = 2048;
 
 /** One result line: what `--json` prints. */
 export interface Row { scenario: string; [field: string]: unknown }
