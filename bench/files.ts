@@ -100,7 +100,8 @@ export async function filesScenario(ctx: BenchContext): Promise<Row[]> {
     const before = await serverStats(server);
     const rss0 = before.rss_mb!;
     let rssMax = rss0;
-    const sampler = setInterval(() => void serverStats(server).then((s) => { rssMax = Math.max(rssMax, s.rss_mb!); }).catch(() => {}), 100);
+    let atMax: Record<string, number> = {};
+    const sampler = setInterval(() => void serverStats(server).then((s) => { if (s.rss_mb! > rssMax) { rssMax = s.rss_mb!; atMax = s; } }).catch(() => {}), 100);
     try {
       await ani.files.send('budi', src);
       await waitFor(() => offerId !== '', 10_000, 'the offer');
@@ -116,7 +117,7 @@ export async function filesScenario(ctx: BenchContext): Promise<Row[]> {
       const busy = await during;
       const mbS = size / 1e6 / secs;
       rows.push({ scenario: 'files', what: 'transfer', size_mb: size / MIB, mb_s: round2(mbS), of_copy: round2(mbS / copyMbS), of_blast: round2(mbS / blastMbS),
-        server_rss_growth_mb: round2(rssMax - rss0), seconds: round2(secs),
+        server_rss_growth_mb: round2(rssMax - rss0), seconds: round2(secs), at_max_rss: { heap_used_mb: atMax.heap_used_mb, external_mb: atMax.external_mb, new_space_mb: atMax.new_space_mb, before_external_mb: before.external_mb, before_heap_used_mb: before.heap_used_mb },
         // Work per MiB moved, so a busy host's slower run still shows whether the path got cheaper.
         server_cpu_ms_per_mib: round2(serverCpuMs / (size / MIB)), clients_cpu_ms_per_mib: round2((here.user + here.system) / 1000 / (size / MIB)),
         server_datagrams_in: after.datagramsIn! - before.datagramsIn!, server_datagrams_out: after.datagramsOut! - before.datagramsOut!,
@@ -127,7 +128,7 @@ export async function filesScenario(ctx: BenchContext): Promise<Row[]> {
     }
     for (const c of [ani, budi, citra]) await c.close();
     rows.push(await lossyRow(ctx, server.port, ctx.quick ? 16 : 64));
-    rows.push(...await chat50Rows(ctx, server.port, server.proc.pid!, size / MIB));
+    rows.push(...await chat50Rows(ctx, server, size / MIB));
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
