@@ -6,35 +6,16 @@ import * as assert from 'uvu/assert';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkHead } from '../lib/e2e/file-crypto.ts';
-import { joinClient, type Recorder, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
-import { FileEvents, seededFile, sha256 } from './support/files.ts';
-import type { ChatServer } from '../lib/chat/server.ts';
+import { waitFor } from './support/chat-harness.ts';
+import { FileEvents, fileRoom, seededFile, sha256 } from './support/files.ts';
 
-let dir = '';
-let server: ChatServer;
-let port = 0;
-const cleanup: Array<() => Promise<unknown> | void> = [];
-test.before(async () => {
-  dir = await tempDir('obrolan-files-restart-');
-  ({ server, port } = await startServer(join(dir, 'server')));
-  cleanup.push(() => server.stop());
-});
-test.after(async () => {
-  server.files.tap = undefined;
-  for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
-  await removeDir(dir);
-});
-
-async function member(name: string): Promise<{ r: Recorder; f: FileEvents }> {
-  const r = await joinClient(port, join(dir, name), name);
-  cleanup.push(() => r.client.close());
-  return { r, f: new FileEvents(r.client) };
-}
+const room = fileRoom(test, 'obrolan-files-restart-');
+const member = room.member;
 
 /** Relayed chunks as [transfer id, index]. */
 function tapRelay(onEach: (n: number) => void): Array<[string, number]> {
   const seen: Array<[string, number]> = [];
-  server.files.tap = (buf) => { const h = chunkHead(buf)!; seen.push([h.id, h.index]); onEach(seen.length); };
+  room.server.files.tap = (buf) => { const h = chunkHead(buf)!; seen.push([h.id, h.index]); onEach(seen.length); };
   return seen;
 }
 
@@ -45,13 +26,13 @@ test('the sender restarts mid-file: it offers the file again by itself and the r
   const ani = await member('ani');
   const budi = await member('budi');
   await waitFor(() => ani.r.client.users().includes('budi'), 10_000, 'both in the room');
-  const bytes = await seededFile(join(dir, 'movie.bin'), SIZE, 7);
+  const bytes = await seededFile(join(room.dir, 'movie.bin'), SIZE, 7);
   const seen = tapRelay((n) => { if (n === 30) void ani.r.client.close(); });
-  const [id] = await ani.r.client.files.send('budi', join(dir, 'movie.bin'));
+  const [id] = await ani.r.client.files.send('budi', join(room.dir, 'movie.bin'));
   await waitFor(() => budi.f.offers.length === 1, 10_000, 'the offer');
   await budi.r.client.files.accept(id!);
   await waitFor(() => budi.r.client.files.receiver.states().some(([, s]) => s === 'paused'), 10_000, 'paused (ani gone)');
-  assert.ok((await readdir(join(dir, 'ani', 'files'))).includes(`out-${id}.json`), 'the sender kept the transfer on disk');
+  assert.ok((await readdir(join(room.dir, 'ani', 'files'))).includes(`out-${id}.json`), 'the sender kept the transfer on disk');
   const ani2 = await member('ani'); // the same history folder: a restart
   await waitFor(() => budi.f.done.length === 1 || budi.f.failed.length > 0, 30_000, 'the file');
   assert.equal(budi.f.failed, []);
@@ -63,8 +44,8 @@ test('the sender restarts mid-file: it offers the file again by itself and the r
   assert.is(second.at(-1)![1], CHUNKS - 1);
   await waitFor(() => ani2.f.done.length === 1, 10_000, 'the sender told');
   assert.ok(budi.r.warnings.some((w) => /ani offered movie\.bin again: going on at .* of 3\.0 MiB/.test(w)), budi.r.warnings.join('\n'));
-  assert.equal(await readdir(join(dir, 'ani', 'files')), [], 'nothing left to resume');
-  assert.equal((await readdir(join(dir, 'budi', 'downloads'))).filter((n) => n.startsWith('.')), [], 'no temporary file left');
+  assert.equal(await readdir(join(room.dir, 'ani', 'files')), [], 'nothing left to resume');
+  assert.equal((await readdir(join(room.dir, 'budi', 'downloads'))).filter((n) => n.startsWith('.')), [], 'no temporary file left');
   await ani2.r.client.close();
   await budi.r.client.close();
 });
@@ -73,13 +54,13 @@ test('the recipient restarts mid-file: its partial file and the offer are kept, 
   const cara = await member('cara');
   const dodi = await member('dodi');
   await waitFor(() => cara.r.client.users().includes('dodi'), 10_000, 'both in the room');
-  const bytes = await seededFile(join(dir, 'album.bin'), SIZE, 8);
+  const bytes = await seededFile(join(room.dir, 'album.bin'), SIZE, 8);
   const seen = tapRelay((n) => { if (n === 30) void dodi.r.client.close(); });
-  const [id] = await cara.r.client.files.send('dodi', join(dir, 'album.bin'));
+  const [id] = await cara.r.client.files.send('dodi', join(room.dir, 'album.bin'));
   await waitFor(() => dodi.f.offers.length === 1, 10_000, 'the offer');
   await dodi.r.client.files.accept(id!);
   await waitFor(() => !cara.r.client.users().includes('dodi'), 10_000, 'dodi gone');
-  const kept = await readdir(join(dir, 'dodi', 'downloads'));
+  const kept = await readdir(join(room.dir, 'dodi', 'downloads'));
   assert.equal(kept.sort(), [`.obrolan-${id}.part`, `.obrolan-${id}.part.json`], 'the partial file and its description are kept');
   const before = seen.length;
   const dodi2 = await member('dodi');
@@ -90,7 +71,7 @@ test('the recipient restarts mid-file: its partial file and the offer are kept, 
   const after = seen.slice(before);
   assert.ok(after[0]![1] >= 8, `went on from chunk ${after[0]![1]}, not from 0`);
   await waitFor(() => cara.f.done.length === 1, 10_000, 'the sender told');
-  assert.equal((await readdir(join(dir, 'dodi', 'downloads'))).filter((n) => n.startsWith('.')), []);
+  assert.equal((await readdir(join(room.dir, 'dodi', 'downloads'))).filter((n) => n.startsWith('.')), []);
   await cara.r.client.close();
   await dodi2.r.client.close();
 });
@@ -100,7 +81,7 @@ test('a kept partial file nobody offers again is removed after the pause timeout
   const fajar = await member('fajar');
   await waitFor(() => eka.r.client.users().includes('fajar'), 10_000, 'both in the room');
   tapRelay((n) => { if (n === 20) void fajar.r.client.close(); });
-  const [id] = await eka.r.client.files.send('fajar', join(dir, 'album.bin'));
+  const [id] = await eka.r.client.files.send('fajar', join(room.dir, 'album.bin'));
   await waitFor(() => fajar.f.offers.length === 1, 10_000, 'the offer');
   await fajar.r.client.files.accept(id!);
   await waitFor(() => !eka.r.client.users().includes('fajar'), 10_000, 'fajar gone');
@@ -113,7 +94,7 @@ test('a kept partial file nobody offers again is removed after the pause timeout
   clock.t += fajar2.r.client.files.timing.pausedMs;
   await fajar2.r.client.files.sweep();
   assert.equal(fajar2.f.failed.map((e) => [e.id, e.reason]), [[id, 'timeout']]);
-  assert.equal(await readdir(join(dir, 'fajar', 'downloads')), []);
+  assert.equal(await readdir(join(room.dir, 'fajar', 'downloads')), []);
 });
 
 test.run();

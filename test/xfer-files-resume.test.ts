@@ -5,30 +5,12 @@ import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FILE_CHUNK_BYTES, FILE_WINDOW_CHUNKS } from '../lib/constants.ts';
-import { joinClient, type Recorder, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
-import { FileEvents, seededFile, sha256 } from './support/files.ts';
-import type { ChatServer } from '../lib/chat/server.ts';
+import { joinClient, type Recorder, startServer, waitFor } from './support/chat-harness.ts';
+import { FileEvents, fileRoom, seededFile, sha256 } from './support/files.ts';
 import { runFileCommand } from '../lib/chat/file-commands.ts';
 
-let dir = '';
-let server: ChatServer;
-let port = 0;
-const cleanup: Array<() => Promise<unknown> | void> = [];
-test.before(async () => {
-  dir = await tempDir('obrolan-files-resume-');
-  ({ server, port } = await startServer(join(dir, 'server')));
-  cleanup.push(() => server.stop());
-});
-test.after(async () => {
-  for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
-  await removeDir(dir);
-});
-
-async function member(name: string): Promise<{ r: Recorder; f: FileEvents }> {
-  const r = await joinClient(port, join(dir, name), name);
-  cleanup.push(() => r.client.close());
-  return { r, f: new FileEvents(r.client) };
-}
+const room = fileRoom(test, 'obrolan-files-resume-');
+const member = room.member;
 
 let ani: { r: Recorder; f: FileEvents };
 let budi: { r: Recorder; f: FileEvents };
@@ -39,15 +21,15 @@ test('the sender\'s connection drops mid-file: the transfer resumes from the las
   await waitFor(() => ani.r.client.users().length === 2, 10_000, 'both in the room');
   const size = 4 * 1024 * 1024;
   const chunks = size / FILE_CHUNK_BYTES;
-  const bytes = await seededFile(join(dir, 'four.bin'), size, 44);
+  const bytes = await seededFile(join(room.dir, 'four.bin'), size, 44);
   let relayed = 0;
   let dropped = false;
-  server.files.tap = () => {
+  room.server.files.tap = () => {
     relayed++;
     // A third of the way in, ani loses its connection (no goodbye) and logs in again.
     if (relayed === Math.floor(chunks / 3) && !dropped) { dropped = true; void ani.r.client.reconnect(); }
   };
-  const [id] = await ani.r.client.files.send('budi', join(dir, 'four.bin'));
+  const [id] = await ani.r.client.files.send('budi', join(room.dir, 'four.bin'));
   await waitFor(() => budi.f.offers.length === 1, 10_000, 'the offer');
   await budi.r.client.files.accept(id!);
   await waitFor(() => budi.f.done.length === 1 || budi.f.failed.length > 0 || ani.f.failed.length > 0, 60_000, 'the file');
@@ -58,14 +40,14 @@ test('the sender\'s connection drops mid-file: the transfer resumes from the las
   assert.ok(ani.r.readies >= 1 && ani.r.warnings.length >= 0);
   // Resumed, not restarted: at most a window (and the chunks in flight) sent twice.
   assert.ok(relayed <= chunks + 2 * FILE_WINDOW_CHUNKS, `relayed ${relayed} chunks for ${chunks}`);
-  assert.is(server.files.size, 0);
-  server.files.tap = undefined;
+  assert.is(room.server.files.size, 0);
+  room.server.files.tap = undefined;
 });
 
 test('/send PATH offers the file to everyone else in the room, each with its own key and transfer', async () => {
   const citra = await member('citra');
   await waitFor(() => citra.r.client.users().length === 3, 10_000, 'three in the room');
-  const f = join(dir, 'sheet.txt');
+  const f = join(room.dir, 'sheet.txt');
   const bytes = await seededFile(f, 70_000, 45);
   ani.f.offers.length = 0; budi.f.offers.length = 0; ani.f.done.length = 0; budi.f.done.length = 0;
   const r = await runFileCommand(citra.r.client.files, citra.r.client.users(), `/send ${f}`);
@@ -80,12 +62,12 @@ test('/send PATH offers the file to everyone else in the room, each with its own
 });
 
 test('a server restart mid-file: both clients come back and the transfer continues from the last verified chunk', async () => {
-  const first = await startServer(join(dir, 'server3'));
+  const first = await startServer(join(room.dir, 'server3'));
   const s2 = first.server;
   const p = first.port;
   const join2 = async (name: string): Promise<{ r: Recorder; f: FileEvents }> => {
-    const r = await joinClient(p, join(dir, `restart-${name}`), name);
-    cleanup.push(() => r.client.close());
+    const r = await joinClient(p, join(room.dir, `restart-${name}`), name);
+    room.cleanup.push(() => r.client.close());
     return { r, f: new FileEvents(r.client) };
   };
   const a = await join2('ani');
@@ -93,17 +75,17 @@ test('a server restart mid-file: both clients come back and the transfer continu
   await waitFor(() => a.r.client.users().length === 2, 10_000, 'both in the room');
   const size = 6 * FILE_WINDOW_CHUNKS * FILE_CHUNK_BYTES; // six windows: the stop lands mid-file
   const chunks = size / FILE_CHUNK_BYTES;
-  const bytes = await seededFile(join(dir, 'three.bin'), size, 46);
+  const bytes = await seededFile(join(room.dir, 'three.bin'), size, 46);
   let relayedFirst = 0;
   let stopping: Promise<void> | undefined;
   s2.files.tap = () => { if (++relayedFirst === Math.floor(chunks / 2)) stopping = s2.stop(); };
-  const [id] = await a.r.client.files.send('budi', join(dir, 'three.bin'));
+  const [id] = await a.r.client.files.send('budi', join(room.dir, 'three.bin'));
   await waitFor(() => b.f.offers.length === 1, 10_000, 'the offer');
   await b.r.client.files.accept(id!);
   await waitFor(() => stopping !== undefined, 30_000, 'the server stopped midway');
   await stopping;
-  const again = await startServer(join(dir, 'server3'), { port: p });
-  cleanup.push(() => again.server.stop());
+  const again = await startServer(join(room.dir, 'server3'), { port: p });
+  room.cleanup.push(() => again.server.stop());
   let relayedSecond = 0;
   again.server.files.tap = () => { relayedSecond++; };
   await waitFor(() => b.f.done.length === 1 || b.f.failed.length > 0 || a.f.failed.length > 0, 60_000, 'the file after the restart');

@@ -1,6 +1,10 @@
 // Helpers for the file transfer tests (issue 19): seeded file contents, and a record of a client's file events.
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Test } from 'uvu';
+import type { ChatServer } from '../../lib/chat/server.ts';
+import { joinClient, type Recorder, removeDir, startServer, tempDir } from './chat-harness.ts';
 import type { ChatClient } from '../../lib/chat/client.ts';
 import { Rng } from './rng.ts';
 
@@ -62,4 +66,40 @@ export function holdsRunOf(hay: Buffer, needle: Buffer, run = 64): boolean {
     for (const at of l) if (hay.compare(needle, at, at + half, i, i + half) === 0) return true;
   }
   return false;
+}
+
+/** One server for a file-transfer test file, started before its tests and stopped (with what they opened) after. */
+export interface FileRoom {
+  readonly dir: string;
+  readonly port: number;
+  readonly server: ChatServer;
+  /** Run after the tests, last pushed first. */
+  readonly cleanup: Array<() => Promise<unknown> | void>;
+  /** A client of the room, joined as `name`, with its file events recorded (closed after the tests). */
+  member(name: string): Promise<{ r: Recorder; f: FileEvents }>;
+}
+
+export function fileRoom(suite: Test, prefix: string): FileRoom {
+  let dir = '';
+  let port = 0;
+  let server: ChatServer | undefined;
+  const cleanup: Array<() => Promise<unknown> | void> = [];
+  suite.before(async () => {
+    dir = await tempDir(prefix);
+    ({ server, port } = await startServer(join(dir, 'server')));
+    cleanup.push(() => server!.stop());
+  });
+  suite.after(async () => {
+    if (server) server.files.tap = undefined;
+    for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => {});
+    await removeDir(dir);
+  });
+  return {
+    get dir() { return dir; }, get port() { return port; }, get server() { return server!; }, cleanup,
+    async member(name) {
+      const r = await joinClient(port, join(dir, name), name);
+      cleanup.push(() => r.client.close());
+      return { r, f: new FileEvents(r.client) };
+    },
+  };
 }
