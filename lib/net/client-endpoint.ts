@@ -98,42 +98,7 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
       if (settled) return;
       settled = true;
       cleanup();
-      resolve(established(p, transcript, fingerprint));
-    }
-    function established(p: Extract<Packet, { type: 'server_hello' }>, transcript: Buffer, fingerprint: string): SecureLink {
-      const keys = deriveSessionKeys(eph.privateKey, p.serverPub, transcript);
-      let token: Buffer | undefined;
-      const conn = new Connection({
-        connId,
-        sessionHash: transcriptHash(transcript),
-        sealer: new PacketSealer(keys.clientToServer, connId),
-        opener: new PacketOpener(keys.serverToClient, connId),
-        sendDatagram: (d) => { try { socket.send(d); } catch { count('send_error'); } },
-        countDrop: count,
-      });
-      socket.removeAllListeners('message');
-      socket.on('message', (buf) => {
-        let pk: Packet;
-        try { pk = decodePacket(buf); } catch (err) { if (err instanceof ProtocolError) return count('malformed'); throw err; }
-        if (!pk.connId.equals(connId)) return count('unknown_connection');
-        if (pk.type === 'sealed') conn.receiveDatagram(buf);
-        else if (pk.type === 'reset' && token && timingSafeEqual(pk.token, token)) conn.kill('reset', 'the server no longer knows this session (it restarted?)');
-        else count('unexpected');
-      });
-      conn.once('gone', () => { try { socket.close(); } catch { /* closed */ } });
-      conn.probePath(datagramLimitFor(socket.remoteAddress().address));
-      return {
-        conn,
-        fingerprint,
-        dropped,
-        setResetToken: (t) => { if (t.length === 16) token = t; },
-        close: () => {
-          // The owner is done with this link: stop its timers without telling anyone it is gone.
-          conn.removeAllListeners('gone');
-          conn.kill('local', 'closed by its owner');
-          try { socket.close(); } catch { /* closed */ }
-        },
-      };
+      resolve(establishedLink({ socket, connId, eph, count, dropped }, p, transcript, fingerprint));
     }
     socket.on('error', (err: NodeJS.ErrnoException) => fail(new ChatError('server_gone', err.code === 'ECONNREFUSED'
       ? `nothing is listening on ${o.host}:${o.port} — is the server started, and is the port right?`
@@ -158,4 +123,45 @@ export function connectSecure(o: SecureConnectOptions): Promise<SecureLink> {
       sendHello();
     });
   });
+}
+
+/** What the handshake leaves for the session: its socket, connection id, key share and drop counters. */
+interface HandshakeState { socket: dgram.Socket; connId: Buffer; eph: ReturnType<typeof makeEphemeral>; count: (r: string) => void; dropped: Record<string, number> }
+
+/** The session after a verified SERVER_HELLO: keys, the connection, and the socket handing it datagrams. */
+function establishedLink(h: HandshakeState, p: Extract<Packet, { type: 'server_hello' }>, transcript: Buffer, fingerprint: string): SecureLink {
+  const { socket, connId, eph, count, dropped } = h;
+  const keys = deriveSessionKeys(eph.privateKey, p.serverPub, transcript);
+  let token: Buffer | undefined;
+  const conn = new Connection({
+    connId,
+    sessionHash: transcriptHash(transcript),
+    sealer: new PacketSealer(keys.clientToServer, connId),
+    opener: new PacketOpener(keys.serverToClient, connId),
+    sendDatagram: (d) => { try { socket.send(d); } catch { count('send_error'); } },
+    countDrop: count,
+  });
+  socket.removeAllListeners('message');
+  socket.on('message', (buf) => {
+    let pk: Packet;
+    try { pk = decodePacket(buf); } catch (err) { if (err instanceof ProtocolError) return count('malformed'); throw err; }
+    if (!pk.connId.equals(connId)) return count('unknown_connection');
+    if (pk.type === 'sealed') conn.receiveDatagram(buf);
+    else if (pk.type === 'reset' && token && timingSafeEqual(pk.token, token)) conn.kill('reset', 'the server no longer knows this session (it restarted?)');
+    else count('unexpected');
+  });
+  conn.once('gone', () => { try { socket.close(); } catch { /* closed */ } });
+  conn.probePath(datagramLimitFor(socket.remoteAddress().address));
+  return {
+    conn,
+    fingerprint,
+    dropped,
+    setResetToken: (t) => { if (t.length === 16) token = t; },
+    close: () => {
+      // The owner is done with this link: stop its timers without telling anyone it is gone.
+      conn.removeAllListeners('gone');
+      conn.kill('local', 'closed by its owner');
+      try { socket.close(); } catch { /* closed */ }
+    },
+  };
 }
