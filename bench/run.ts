@@ -14,7 +14,6 @@
 //   --client-store         load clients also write their own history copy and known users to disk, as each
 //                          person's machine does; all of them in one process then measure that process, not the
 //                          server (by default they keep it in memory: bench/fleet.ts); rows say client_store: true
-//   --save                 also write every row to bench/results/YYYY-MM-DD-HHMM.json (UTC), to commit with the figures
 // Every child process is killed at the end, also on Ctrl-C.
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -140,14 +139,16 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-/** Writes `rows` to bench/results/YYYY-MM-DD-HHMM.json (UTC, one JSON object a line); returns the path. */
+/** Writes `rows` to bench/results/YYYY-MM-DD-HHMM.json (UTC, one JSON object a line; -2, -3… when that minute has one); returns the path. */
 async function saveRows(rows: Row[]): Promise<string> {
   const stamp = new Date().toISOString().slice(0, 16).replace('T', '-').replace(':', '');
   const dir = new URL('./results/', import.meta.url).pathname;
   await mkdir(dir, { recursive: true });
-  const path = `${dir}${stamp}.json`;
-  await writeFile(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return path;
+  const body = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  for (let n = 1; ; n++) {
+    const path = `${dir}${stamp}${n > 1 ? `-${n}` : ''}.json`;
+    try { await writeFile(path, body, { flag: 'wx' }); return path; } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; }
+  }
 }
 
 process.on('exit', killAllChildren);
