@@ -275,33 +275,39 @@ export class ServerEndpoint extends EventEmitter {
       if (err instanceof ProtocolError) { this.count('bad_key_share'); return undefined; }
       throw err;
     }
-    const signature = await this.signing.run(() => signTranscript(this.identity.privateKey, transcript));
+    const signature = await this.sign(transcript);
     if (!this.socket) return undefined;
     const connId = ownCopy(p.connId);
-    const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
-    const conn = new Connection({
-      connId,
-      sessionHash: transcriptHash(transcript),
-      sealer: new PacketSealer(keys.serverToClient, connId),
-      opener: new PacketOpener(keys.clientToServer, connId),
-      sendDatagram: (d) => this.sendTo(d, ip, port),
-      countDrop: (r) => this.count(r),
-    });
+    const serverHello = ownCopy(encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature }));
+    const conn = this.open(connId, transcriptHash(transcript), keys, ip, port);
     const key = connId.toString('hex');
-    const token = this.resets.token(connId);
-    conn.channel.setReceiveLimits(PRELOGIN_RECEIVE_WINDOW, PRELOGIN_BUFFER_BYTES);
     this.conns.set(key, { conn, address, ip, clientPub: ownCopy(p.clientPub), serverHello, preLogin: true });
     this.loginDue.set(key, this.now() + LOGIN_DEADLINE_MS);
-    conn.once('gone', () => {
-      const e = this.conns.get(key);
-      if (e?.conn !== conn) return;
-      this.conns.delete(key);
-      this.loginDue.delete(key);
-      if (e.preLogin) this.admission.closed(ip);
-    });
+    conn.once('gone', () => this.forget(key, conn, ip));
     this.sendTo(serverHello, ip, port);
-    this.emit('connection', conn, address, token);
+    this.emit('connection', conn, address, this.resets.token(connId));
     return conn;
+  }
+
+  // Closures made here keep only what they name alive: one made in accept() would keep its whole scope
+  // (the transcript, a slice of an 8 KiB pool slab) for the connection's lifetime.
+  private sign(transcript: Buffer): Promise<Buffer> { return this.signing.run(() => signTranscript(this.identity.privateKey, transcript)); }
+
+  private open(connId: Buffer, sessionHash: Buffer, keys: ReturnType<typeof deriveSessionKeys>, ip: string, port: number): Connection {
+    const conn = new Connection({
+      connId, sessionHash, sealer: new PacketSealer(keys.serverToClient, connId), opener: new PacketOpener(keys.clientToServer, connId),
+      sendDatagram: (d) => this.sendTo(d, ip, port), countDrop: (r) => this.count(r),
+    });
+    conn.channel.setReceiveLimits(PRELOGIN_RECEIVE_WINDOW, PRELOGIN_BUFFER_BYTES);
+    return conn;
+  }
+
+  private forget(key: string, conn: Connection, ip: string): void {
+    const e = this.conns.get(key);
+    if (e?.conn !== conn) return;
+    this.conns.delete(key);
+    this.loginDue.delete(key);
+    if (e.preLogin) this.admission.closed(ip);
   }
 
   // A sealed datagram for a connection we do not know (e.g. we restarted): a stateless reset, bounded.
