@@ -113,6 +113,18 @@ test('beyond its rate an address gets a RETRY instead of a signature, and is ser
   assert.ok((await peer.handshake()).ok, 'one second later, one more');
 });
 
+test('beyond the newcomers\' shared rate a HELLO gets no answer at all, and the address is served once a token is back', async () => {
+  const { ep, peer } = await endpoint({ newcomerBurst: 1, newcomerRatePerS: 1 });
+  const first = await peer.handshake({ ms: 1_000 });
+  assert.ok(first.ok);
+  const second = await peer.handshake({ ms: 300 });
+  assert.equal([second.ok, second.ok ? '' : second.why], [false, 'timeout'], 'silence, not a RETRY');
+  assert.is(ep.dropped.newcomer_rate, 1);
+  assert.equal(peer.received, { retry: 2, server_hello: 1 }, 'only the two cookie round trips were answered');
+  clock += 1_000;
+  assert.ok((await peer.handshake({ ms: 1_000 })).ok, 'one second later, one more');
+});
+
 test('an honest handshake costs one cookie round trip and one signature', async () => {
   const { peer } = await endpoint();
   assert.ok((await peer.handshake()).ok);
