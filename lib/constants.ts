@@ -109,7 +109,7 @@ export const LOGIN_DEADLINE_MS = 10_000;
 export const PRELOGIN_RECEIVE_WINDOW = 16;
 /** Bytes one connection may hold in its reorder buffer and a half-assembled message before login. */
 export const PRELOGIN_BUFFER_BYTES = 16 * 1024;
-/** Sealed datagrams one connection may send before login (an honest login sends about 5–10). */
+/** Sealed datagrams one connection may send before login (an honest login sent 3 on loopback; resends add a few). */
 export const PRELOGIN_MAX_DATAGRAMS = 64;
 /** Connections not yet logged in, in all (beyond it only addresses that logged in recently may add one). */
 export const PRELOGIN_MAX_CONNECTIONS = 1_024;
