@@ -116,7 +116,7 @@ function sampler(server: Child): { stop(): Promise<{ rssPeak: number; preLoginPe
  * Seconds until the server's RSS is within recoveredMarginMb(beforeMb) of `beforeMb` (null if not within
  * RECOVERY_MAX_MS); the RSS RSS_REPORT_S seconds after the attack, whatever it is; the live heap (MB) then.
  */
-async function recovery(server: Child, beforeMb: number, log: (line: string) => void): Promise<{ s: number | null; rssAtReportMb: number; heapMb: number; compactions: number; rss: number[] }> {
+async function recovery(server: Child, beforeMb: number, log: (line: string) => void): Promise<{ s: number | null; rssAtReportMb: number; heapMb: number; compactions: number; rss: number[]; loopMaxMs: number }> {
   const t0 = performance.now();
   const seen: string[] = [];
   let heapMb = NaN;
@@ -124,18 +124,20 @@ async function recovery(server: Child, beforeMb: number, log: (line: string) => 
   let rssAtReportMb = NaN;
   let compactions = 0;
   const rss: number[] = [];
+  let loopMaxMs = 0;
   try {
     for (let elapsed = 0; elapsed < RECOVERY_MAX_MS; elapsed = performance.now() - t0) {
       const s = await serverStats(server);
       seen.push(`${s.rss_mb}/${s.heap_used_mb}/${s.heap_total_mb}/${s.new_space_mb}/${s.external_mb}`);
       heapMb = s.heap_used_mb ?? NaN;
       rss.push(s.rss_mb ?? NaN);
+      loopMaxMs = Math.max(loopMaxMs, s.loop_delay_max_ms ?? 0); // the compactions' pauses show here
       compactions = s.compactions ?? 0;
       if (back === null && (s.rss_mb ?? Infinity) <= beforeMb + recoveredMarginMb(beforeMb)) back = round2(elapsed / 1000);
       if (elapsed >= RSS_REPORT_S * 1000) { rssAtReportMb = s.rss_mb ?? NaN; if (back !== null) break; }
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    return { s: back, rssAtReportMb, heapMb, compactions, rss };
+    return { s: back, rssAtReportMb, heapMb, compactions, rss, loopMaxMs };
   } finally {
     log(`  RSS/heap used/heap total/new space/external after the attack, each second: ${seen.join(', ')} MB (RSS before it: ${beforeMb} MB; back means within ${recoveredMarginMb(beforeMb).toFixed(1)} MB)`);
   }
@@ -190,7 +192,7 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
       rss_after_attack_each_s_mb: recovered.rss, heap_used_after_mb: recovered.heapMb, heap_used_before_mb: heapBefore,
       server_cpu_pct: hit.serverCpu, baseline_server_cpu_pct: base.serverCpu, load_cpu_pct: hit.loadCpu, baseline_load_cpu_pct: base.loadCpu,
       attack_others_cpu_pct: hit.othersCpu, baseline_others_cpu_pct: base.othersCpu, attacker_cpu_pct: Math.round(attackerPct),
-      server_loop_delay_p99_last_s_ms: after.loop_delay_p99_ms,
+      server_loop_delay_p99_last_s_ms: after.loop_delay_p99_ms, server_loop_delay_max_after_attack_ms: recovered.loopMaxMs,
       attack_handshakes_per_s: round2(handshakesPerS), attack_prelogin_conns: peaks.preLoginPeak,
       login_failed: hit.loginFailed + base.loginFailed,
     }];
