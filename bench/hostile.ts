@@ -24,9 +24,11 @@ const HONEST_TIMEOUT_MS = 10_000;
 const PHASE_MS = 10_000;
 /** The attack runs this long before the measured phase starts, in ms (so the held connections are up). */
 const ATTACK_WARMUP_MS = 3_000;
-/** After the attack: how long to wait for the RSS to come back at most, and how close to idle counts as back. */
+/** After the attack: how long to watch the RSS at most; it counts as back once within max(5 MB, 10 %) of its
+ * figure before the attack; and the second at which the RSS is reported whatever it is (the goal: back within 15 s). */
 const RECOVERY_MAX_MS = 20_000;
-const RECOVERED_MARGIN_MB = 10;
+const recoveredMarginMb = (beforeMb: number): number => Math.max(5, beforeMb * 0.1);
+const RSS_REPORT_S = 15;
 /** After a phase, late deliveries are waited for this long at most, in ms (what never comes is lost). */
 const SETTLE_MAX_MS = 15_000;
 
@@ -39,7 +41,7 @@ function rcvbufErrors(): number {
   } catch { return NaN; }
 }
 
-interface Phase { loginP95: number; loginFailed: number; chatP99: number; lost: number; cpu: string }
+interface Phase { loginP95: number; loginFailed: number; chatP99: number; lost: number; cpu: string; serverCpu: number; loadCpu: number; othersCpu: number }
 
 /** 20 honest logins, one after the other, each closed at once; resolves with their times (ms). */
 async function honestLogins(o: ObrolanFleetOptions, tag: string): Promise<{ ms: number[]; failed: number }> {
@@ -91,7 +93,8 @@ async function phase(fleet: Fleet, o: ObrolanFleetOptions, tag: string, serverPi
   all.done();
   const cpu = `CPU % of a core: server ${step.serverCpuPct.toFixed(0)}, load ${step.loadCpuPct.toFixed(0)}, others ${step.othersCpuPct.toFixed(0)}; ` +
     `${step.late + step.missing} of ${step.expected} deliveries later than 1 s`;
-  return { loginP95: percentile(logins.ms, 0.95), loginFailed: logins.failed, chatP99: percentile(all.latencies, 0.99), lost: Math.max(0, step.expected - all.latencies.length), cpu };
+  return { loginP95: percentile(logins.ms, 0.95), loginFailed: logins.failed, chatP99: percentile(all.latencies, 0.99), lost: Math.max(0, step.expected - all.latencies.length), cpu,
+    serverCpu: Math.round(step.serverCpuPct), loadCpu: Math.round(step.loadCpuPct), othersCpu: Math.round(step.othersCpuPct) };
 }
 
 /** Samples the server's RSS and pre-login count every second until `stop()`; keeps the peaks. */
@@ -110,24 +113,33 @@ function sampler(server: Child): { stop(): Promise<{ rssPeak: number; preLoginPe
 }
 
 /**
- * Seconds until the server's RSS is within RECOVERED_MARGIN_MB of `beforeMb` (null if not within RECOVERY_MAX_MS),
- * and the live heap (MB) at the end of the wait.
+ * Seconds until the server's RSS is within recoveredMarginMb(beforeMb) of `beforeMb` (null if not within
+ * RECOVERY_MAX_MS); the RSS RSS_REPORT_S seconds after the attack, whatever it is; the live heap (MB) then.
  */
-async function recovery(server: Child, beforeMb: number, log: (line: string) => void): Promise<{ s: number | null; heapMb: number }> {
+async function recovery(server: Child, beforeMb: number, log: (line: string) => void): Promise<{ s: number | null; rssAtReportMb: number; heapMb: number; compactions: number; rss: number[]; loopMaxMs: number }> {
   const t0 = performance.now();
   const seen: string[] = [];
   let heapMb = NaN;
+  let back: number | null = null;
+  let rssAtReportMb = NaN;
+  let compactions = 0;
+  const rss: number[] = [];
+  let loopMaxMs = 0;
   try {
-    while (performance.now() - t0 < RECOVERY_MAX_MS) {
+    for (let elapsed = 0; elapsed < RECOVERY_MAX_MS; elapsed = performance.now() - t0) {
       const s = await serverStats(server);
       seen.push(`${s.rss_mb}/${s.heap_used_mb}/${s.heap_total_mb}/${s.new_space_mb}/${s.external_mb}`);
       heapMb = s.heap_used_mb ?? NaN;
-      if ((s.rss_mb ?? Infinity) <= beforeMb + RECOVERED_MARGIN_MB) return { s: round2((performance.now() - t0) / 1000), heapMb };
+      rss.push(s.rss_mb ?? NaN);
+      loopMaxMs = Math.max(loopMaxMs, s.loop_delay_max_ms ?? 0); // the compactions' pauses show here
+      compactions = s.compactions ?? 0;
+      if (back === null && (s.rss_mb ?? Infinity) <= beforeMb + recoveredMarginMb(beforeMb)) back = round2(elapsed / 1000);
+      if (elapsed >= RSS_REPORT_S * 1000) { rssAtReportMb = s.rss_mb ?? NaN; if (back !== null) break; }
       await new Promise((r) => setTimeout(r, 1_000));
     }
-    return { s: null, heapMb };
+    return { s: back, rssAtReportMb, heapMb, compactions, rss, loopMaxMs };
   } finally {
-    log(`  RSS/heap used/heap total/new space/external after the attack, each second: ${seen.join(', ')} MB (RSS before it: ${beforeMb} MB)`);
+    log(`  RSS/heap used/heap total/new space/external after the attack, each second: ${seen.join(', ')} MB (RSS before it: ${beforeMb} MB; back means within ${recoveredMarginMb(beforeMb).toFixed(1)} MB)`);
   }
 }
 
@@ -175,7 +187,12 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
     return [{
       scenario: 'hostile', login_p95_ms: round2(hit.loginP95), baseline_login_p95_ms: round2(base.loginP95),
       chat_p99_ms: round2(hit.chatP99), baseline_chat_p99_ms: round2(base.chatP99), lost: hit.lost + base.lost,
-      rss_growth_mb: round2(peaks.rssPeak - idleMb), rss_recovered_s: recovered.s, heap_used_after_mb: recovered.heapMb, heap_used_before_mb: heapBefore,
+      rss_growth_mb: round2(peaks.rssPeak - idleMb), rss_recovered_s: recovered.s, rss_before_attack_mb: beforeMb,
+      rss_recovered_margin_mb: round2(recoveredMarginMb(beforeMb)), [`rss_${RSS_REPORT_S}s_after_mb`]: recovered.rssAtReportMb, compactions: recovered.compactions,
+      rss_after_attack_each_s_mb: recovered.rss, heap_used_after_mb: recovered.heapMb, heap_used_before_mb: heapBefore,
+      server_cpu_pct: hit.serverCpu, baseline_server_cpu_pct: base.serverCpu, load_cpu_pct: hit.loadCpu, baseline_load_cpu_pct: base.loadCpu,
+      attack_others_cpu_pct: hit.othersCpu, baseline_others_cpu_pct: base.othersCpu, attacker_cpu_pct: Math.round(attackerPct),
+      server_loop_delay_p99_last_s_ms: after.loop_delay_p99_ms, server_loop_delay_max_after_attack_ms: recovered.loopMaxMs,
       attack_handshakes_per_s: round2(handshakesPerS), attack_prelogin_conns: peaks.preLoginPeak,
       login_failed: hit.loginFailed + base.loginFailed,
     }];

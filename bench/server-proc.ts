@@ -7,7 +7,8 @@
 // otherwise 127.0.0.1, where every load client is, is exempt from the per-address limits before login.
 // Usage: node --import tsx bench/server-proc.ts --history-dir DIR [--password S] [--port N] [--hostile]
 import { parseArgs } from 'node:util';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { ChatServer } from '../lib/chat/server.ts';
 import { capYoungGeneration } from '../lib/app/young-generation.ts';
@@ -56,6 +57,25 @@ async function main(): Promise<void> {
     });
     loop.reset();
   });
+  // OBROLAN_BENCH_PROBE_DIR (memory hunts): SIGHUP writes there the memory figures, /proc/self/smaps and a
+  // heap snapshot, then (with --expose-gc) collects and writes the figures again.
+  const probeDir = process.env.OBROLAN_BENCH_PROBE_DIR;
+  if (probeDir) {
+    let n = 0;
+    process.on('SIGHUP', () => {
+      const tag = `${probeDir}/probe-${++n}`;
+      const figures = (): Record<string, number> => Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, round(v / 2 ** 20)]));
+      const before = figures();
+      writeFileSync(`${tag}.smaps`, readFileSync('/proc/self/smaps'));
+      if (process.env.OBROLAN_BENCH_PROBE_SNAPSHOT === '1') writeHeapSnapshot(`${tag}.heapsnapshot`);
+      const g = (globalThis as { gc?: () => void }).gc;
+      g?.();
+      const after = figures();
+      writeFileSync(`${tag}-aftergc.smaps`, readFileSync('/proc/self/smaps'));
+      writeFileSync(`${tag}.json`, JSON.stringify({ before, after, spaces: getHeapSpaceStatistics() }, null, 1));
+      process.stderr.write(`probe ${tag}: before ${JSON.stringify(before)} after gc ${JSON.stringify(after)}\n`);
+    });
+  }
   const stop = (): void => {
     setTimeout(() => process.exit(0), STOP_LIMIT_MS).unref();
     server.stop().finally(() => process.exit(0));

@@ -120,6 +120,8 @@ export const LOGIN_DEADLINE_MS = 10_000;
 export const PRELOGIN_RECEIVE_WINDOW = 16;
 /** Bytes one connection may hold in its reorder buffer and a half-assembled message before login. */
 export const PRELOGIN_BUFFER_BYTES = 16 * 1024;
+/** Sealed datagrams one connection may send before login (an honest login sent 3 on loopback; resends add a few). */
+export const PRELOGIN_MAX_DATAGRAMS = 64;
 /** Connections not yet logged in, in all (beyond it only addresses that logged in recently may add one). */
 export const PRELOGIN_MAX_CONNECTIONS = 1_024;
 /** Connections not yet logged in (including handshakes being signed) from one IP address. */
@@ -128,6 +130,10 @@ export const PRELOGIN_MAX_PER_IP = 16;
  * gets a RETRY, not a signature. A login gives its token back. */
 export const HANDSHAKE_RATE_PER_S = 4;
 export const HANDSHAKE_BURST = 8;
+/** New handshakes of all addresses without a login in the last RECENT_LOGIN_MS, together: sustained rate
+ * per second and burst; beyond it their HELLO gets a RETRY. Bounds what many attacking addresses force. */
+export const NEWCOMER_HANDSHAKES_PER_S = 8;
+export const NEWCOMER_HANDSHAKE_BURST = 16;
 /** Handshakes queued for a signature beyond which only addresses that logged in recently are signed for. */
 export const HANDSHAKE_BUSY_QUEUE = 64;
 /** An address whose client logged in within this long keeps priority when the server is busy, in ms. */
@@ -204,6 +210,13 @@ export const EPOCH_SIGNING_RSA_BITS = 2048;
  * idle room of 1,000 stays under 150 MB. lib/app/young-generation.ts.
  */
 export const SERVER_YOUNG_GEN_MAX_MB = 8;
+/** After an attack, one compacting collection gives memory back (lib/compact-after-attack.ts): a second
+ * with this many dropped datagrams, or this many connections before login, is a second of attack; this
+ * many calm seconds end it; compactions are at least this far apart, in ms. */
+export const ATTACK_DROPS_PER_S = 50;
+export const ATTACK_PRELOGIN = 32;
+export const ATTACK_QUIET_S = 2;
+export const ATTACK_COMPACT_GAP_MS = 30_000;
 
 
 // ── file transfer (issue 19) ─────────────────────────────────────────

@@ -13,7 +13,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 let identity: RsaKeyPair;
 let clock = 5_000_000;
 const open: Array<{ close(): unknown }> = [];
-const LIMITS: AdmissionLimits = { preLoginMax: 100, preLoginPerIp: 100, handshakeRatePerS: 2, handshakeBurst: 3, busyQueue: 4, recentLoginMs: 60_000, maxAddresses: 100 };
+const LIMITS: AdmissionLimits = { preLoginMax: 100, preLoginPerIp: 100, handshakeRatePerS: 2, handshakeBurst: 3, newcomerRatePerS: 1_000, newcomerBurst: 1_000, busyQueue: 4, recentLoginMs: 60_000, maxAddresses: 100 };
 
 test.before(async () => { identity = await generateRsaKeyPair(2048); });
 test.after.each(async () => { for (const x of open.splice(0)) await x.close(); });
@@ -39,6 +39,22 @@ test('when the signing queue is long, only addresses that logged in recently are
   assert.is(a.check('10.0.0.2', 1_000, LIMITS.busyQueue), 'signing_queue');
   assert.is(a.check('10.0.0.1', 1_000, LIMITS.busyQueue), 'sign');
   assert.is(a.check('10.0.0.1', 1_000 + LIMITS.recentLoginMs, LIMITS.busyQueue + 1), 'signing_queue', 'the priority fades');
+});
+
+test('addresses without a recent login share one bucket of new handshakes; recent and exempt addresses do not use it', () => {
+  const a = new Admission({ ...LIMITS, newcomerRatePerS: 4, newcomerBurst: 2 }, ['127.0.0.1']);
+  a.opened('10.0.0.1');
+  a.loggedIn('10.0.0.1', 0);
+  const t = 1_000;
+  assert.equal(['10.0.0.2', '10.0.0.3', '10.0.0.4'].map((ip) => a.check(ip, t, 0)), ['sign', 'sign', 'newcomer_rate']);
+  assert.is(a.check('10.0.0.1', t, 0), 'sign', 'an address with a recent login is not a newcomer');
+  assert.is(a.check('127.0.0.1', t, 0), 'sign', 'nor is an exempt one');
+  assert.is(a.check('10.0.0.4', t + 249, 0), 'newcomer_rate');
+  assert.is(a.check('10.0.0.4', t + 250, 0), 'sign', '4 per second: one more after 250 ms');
+  const b = new Admission({ ...LIMITS, newcomerRatePerS: 0.001, newcomerBurst: 4 });
+  assert.equal([1, 2, 3, 4].map(() => b.check('10.0.0.7', t, 0)), ['sign', 'sign', 'sign', 'handshake_rate']);
+  assert.is(b.check('10.0.0.8', t, 0), 'sign', 'an address refused for its own rate took no shared token');
+  assert.is(b.check('10.0.0.9', t, 0), 'newcomer_rate');
 });
 
 test('the global budget before login leaves room for recent addresses; exempt addresses have no per-address limit', () => {
@@ -95,6 +111,18 @@ test('beyond its rate an address gets a RETRY instead of a signature, and is ser
   assert.is(ep.dropped.handshake_rate, 2);
   clock += 1_000;
   assert.ok((await peer.handshake()).ok, 'one second later, one more');
+});
+
+test('beyond the newcomers\' shared rate a HELLO gets no answer at all, and the address is served once a token is back', async () => {
+  const { ep, peer } = await endpoint({ newcomerBurst: 1, newcomerRatePerS: 1 });
+  const first = await peer.handshake({ ms: 1_000 });
+  assert.ok(first.ok);
+  const second = await peer.handshake({ ms: 300 });
+  assert.equal([second.ok, second.ok ? '' : second.why], [false, 'timeout'], 'silence, not a RETRY');
+  assert.is(ep.dropped.newcomer_rate, 1);
+  assert.equal(peer.received, { retry: 2, server_hello: 1 }, 'only the two cookie round trips were answered');
+  clock += 1_000;
+  assert.ok((await peer.handshake({ ms: 1_000 })).ok, 'one second later, one more');
 });
 
 test('an honest handshake costs one cookie round trip and one signature', async () => {

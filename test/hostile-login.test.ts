@@ -3,7 +3,7 @@
 // The endpoint runs over real UDP on 127.0.0.1 with a fake clock for its deadlines.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LOGIN_DEADLINE_MS, PRELOGIN_BUFFER_BYTES, PRELOGIN_RECEIVE_WINDOW } from '../lib/constants.ts';
+import { LOGIN_DEADLINE_MS, PRELOGIN_BUFFER_BYTES, PRELOGIN_MAX_DATAGRAMS, PRELOGIN_RECEIVE_WINDOW } from '../lib/constants.ts';
 import { generateRsaKeyPair, type RsaKeyPair } from '../lib/keyfile.ts';
 import type { AdmissionLimits } from '../lib/net/admission.ts';
 import { endpointWithPeer, RawPeer, type Outcome } from './support/raw-peer.ts';
@@ -68,6 +68,25 @@ test('holding back fragment 0 before login: the server keeps at most its small b
   assert.ok(most <= PRELOGIN_BUFFER_BYTES, `held ${most} bytes`);
   assert.ok(receiver.bufferedFrames <= PRELOGIN_RECEIVE_WINDOW, `held ${receiver.bufferedFrames} fragments`);
   assert.not.ok(conns[0]!.alive, 'closed for going over its budget');
+  assert.is(ep.dropped.prelogin_budget, 1);
+  assert.is(ep.preLoginCount, 0);
+});
+
+test(`more than ${PRELOGIN_MAX_DATAGRAMS} datagrams before login close the connection, the ones over the count unopened`, async () => {
+  const { ep, peer, conns } = await endpoint();
+  const s = await session(peer);
+  await sleep(50);
+  const opened = (): number => (conns[0] as unknown as { opener: { stats: { opened: number } } }).opener.stats.opened;
+  // Pings only: nothing for the channel to hold, so only the count of datagrams can end this.
+  for (let i = 0; i < PRELOGIN_MAX_DATAGRAMS; i++) peer.sendFrames(s, [{ type: 'ping' }]);
+  const until = Date.now() + 2_000;
+  while (opened() < PRELOGIN_MAX_DATAGRAMS && Date.now() < until) await sleep(10);
+  assert.is(opened(), PRELOGIN_MAX_DATAGRAMS);
+  assert.ok(conns[0]!.alive, 'the budget itself is allowed');
+  for (let i = 0; i < 3; i++) peer.sendFrames(s, [{ type: 'ping' }]);
+  while (conns[0]!.alive && Date.now() < until + 2_000) await sleep(10);
+  assert.not.ok(conns[0]!.alive, 'closed for going over its budget');
+  assert.is(opened(), PRELOGIN_MAX_DATAGRAMS, 'the datagram over the count was not opened');
   assert.is(ep.dropped.prelogin_budget, 1);
   assert.is(ep.preLoginCount, 0);
 });

@@ -1,5 +1,6 @@
 // Larger datagrams over real UDP on loopback: once logged in, both directions probe and use 60 KiB
-// datagrams (loopback's MTU allows them); a connection that has not logged in is sent none.
+// datagrams (loopback's MTU allows them); a connection that has not logged in is sent none, sends none, and
+// the server drops one unread.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ test('after login both directions use 60 KiB datagrams, and big messages arrive 
   assert.ok(big.length > 0, `the server packed the texts into large datagrams (${down.length} datagrams, largest ${Math.max(...down.map((c) => c.data.length))} B)`);
 });
 
-test('a connection that has not logged in (wrong password) is sent nothing larger than 1,200 bytes', async () => {
+test('a connection that has not logged in (wrong password) sends and is sent nothing over 1,200 bytes; the server drops one unread', async () => {
   const dir = await tempDir('large-dgram-prelogin');
   cleanup.push(() => removeDir(dir));
   const room = await proxiedRoom(dir);
@@ -48,8 +49,13 @@ test('a connection that has not logged in (wrong password) is sent nothing large
   assert.ok(down.length > 0, 'the server did answer');
   const largest = Math.max(...down.map((c) => c.data.length));
   assert.ok(largest <= MAX_DATAGRAM_BYTES, `largest server datagram ${largest} B`);
-  const up = room.proxy.captured.filter((c) => c.dir === 'up' && c.data.length > MAX_DATAGRAM_BYTES);
-  assert.ok(up.length > 0, 'the client probed (a large datagram is allowed from a client)');
+  const up = room.proxy.captured.filter((c) => c.dir === 'up');
+  assert.ok(up.every((c) => c.data.length <= MAX_DATAGRAM_BYTES), 'the client did not probe before login');
+  // A large sealed datagram on that connection (its header, then junk): dropped before it is opened.
+  const sealed = up.filter((c) => isSealed(c.data)).at(-1)!;
+  const before = room.server.stats().dropped.prelogin_oversized ?? 0;
+  await room.proxy.sendUp(sealed.client, Buffer.concat([sealed.data.subarray(0, 16), Buffer.alloc(4_000, 7)]));
+  await waitFor(() => (room.server.stats().dropped.prelogin_oversized ?? 0) === before + 1, 3_000, 'the drop counted');
 });
 
 test.run();

@@ -129,7 +129,7 @@ export class ChatClient extends EventEmitter {
     this.username = w.name;
     this.stores.resume = w.resume;
     this.inbox.me = w.name;
-    this.e2e.session();
+    this.e2e.session(); this.link?.probePath(); // larger datagrams once logged in (docs/PROTOCOL.md)
     if (!keys) this.giveKeysLater(w.name);
     for (const u of w.users) await directory.saw(u);
     await done;

@@ -8,6 +8,7 @@
 // function of the password alone, so neither a listener nor a fake server can test a guess offline:
 // each guess costs a full login attempt (counted by the server's per-address limit). docs/PROTOCOL.md, "Login".
 import { timingSafeEqual, type KeyObject } from 'node:crypto';
+import { ownCopy } from '../bytes.ts';
 import {
   calculateGenerator, confirmTag, FIELD_BYTES, intermediateKey, isIdentity, parsePrefixFree, prefixFreeCat,
   sampleScalar, scalarMultVfy,
@@ -67,7 +68,8 @@ export class ServerLogin {
 
   /** `sample` makes each attempt's scalar (fixed ones only in the worked example of docs/PROTOCOL.md). */
   constructor(password: string, private readonly binding: LoginBinding, private readonly sample: () => KeyObject = sampleScalar) {
-    this.g = generator(password, binding);
+    // Own copies: both live as long as the login waits, and a slice would keep a whole 8 KiB pool slab.
+    this.g = ownCopy(generator(password, binding));
     this.renew();
   }
 
@@ -90,7 +92,7 @@ export class ServerLogin {
 
   private renew(): void {
     this.y = this.sample();
-    this.message = prefixFreeCat(scalarMultVfy(this.y, this.g), SERVER_AD);
+    this.message = ownCopy(prefixFreeCat(scalarMultVfy(this.y, this.g), SERVER_AD));
   }
 }
 

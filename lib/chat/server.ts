@@ -29,6 +29,7 @@ import { KnownNames } from './known-names.ts';
 import { FileRelay } from './room-files.ts';
 import { FILE_CHUNK_KIND } from '../e2e/file-crypto.ts';
 import type { FileMessage } from './file-messages.ts';
+import { compactAfterAttacks } from '../compact-after-attack.ts';
 
 export interface ChatServerOptions {
   host: string;
@@ -74,6 +75,9 @@ export class ChatServer extends EventEmitter {
   /** What logging in (lib/chat/server-login.ts) reaches of this server. */
   private readonly loginHost: LoginHost;
   private messages = 0;
+  /** Compactions after attacks (lib/compact-after-attack.ts), and the watch to stop. */
+  private compactions = 0;
+  private stopWatch = (): void => {};
   private stopping = false;
   /** File transfers: offers routed, chunks relayed unread (lib/chat/room-files.ts, issue 19). */
   readonly files: FileRelay;
@@ -142,6 +146,8 @@ export class ChatServer extends EventEmitter {
       users: () => this.room.members.size }, (line) => this.emit('log', line));
     // Clients of the previous run (e.g. before a crash) would notice only at their next keepalive.
     for (const old of this.reservations.lastSessions) this.endpoint.sendReset(old.connId, old.address);
+    this.stopWatch = compactAfterAttacks(() => ({ preLogin: this.endpoint.preLoginCount, dropped: Object.values(this.endpoint.dropped).reduce((a, b) => a + b, 0) }),
+      () => { this.compactions++; this.emit('log', 'an attack ended: memory compacted (one full collection)'); });
     this.emit('listening', addr);
     return addr;
   }
@@ -163,6 +169,7 @@ export class ChatServer extends EventEmitter {
       dropped: { ...this.endpoint.dropped },
       retransmits: [...this.sessions].reduce((n, s) => n + s.conn.channel.stats().retransmits, 0),
       preLogin: this.endpoint.preLoginCount,
+      compactions: this.compactions,
     };
   }
 
@@ -170,6 +177,7 @@ export class ChatServer extends EventEmitter {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopWatch();
     await this.reservations.save(this.online());
     await this.known.save().catch((err: Error) => this.emit('log', `could not save names.json: ${err.message}`));
     this.files.close();

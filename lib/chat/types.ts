@@ -65,6 +65,8 @@ export interface ServerStats {
   retransmits: number;
   /** Connections (and handshakes being signed) not logged in yet. */
   preLogin?: number;
+  /** Compacting collections run after attacks ended (lib/compact-after-attack.ts). */
+  compactions?: number;
 }
 
 /** Options of ChatClient (lib/chat/client.ts). */

@@ -2,8 +2,8 @@
 // server's defence against a peer that forces signatures or holds memory without knowing the password.
 // Pure bookkeeping: it never reads the clock (`now`, ms, is passed in) and owns no timers.
 import {
-  ADMISSION_MAX_ADDRESSES, HANDSHAKE_BURST, HANDSHAKE_BUSY_QUEUE, HANDSHAKE_RATE_PER_S, PRELOGIN_MAX_CONNECTIONS,
-  PRELOGIN_MAX_PER_IP, RECENT_LOGIN_MS,
+  ADMISSION_MAX_ADDRESSES, HANDSHAKE_BURST, HANDSHAKE_BUSY_QUEUE, HANDSHAKE_RATE_PER_S, NEWCOMER_HANDSHAKE_BURST,
+  NEWCOMER_HANDSHAKES_PER_S, PRELOGIN_MAX_CONNECTIONS, PRELOGIN_MAX_PER_IP, RECENT_LOGIN_MS,
 } from '../constants.ts';
 
 export interface AdmissionLimits {
@@ -14,6 +14,9 @@ export interface AdmissionLimits {
   /** New handshakes per IP address: tokens per second, and most tokens stored. */
   handshakeRatePerS: number;
   handshakeBurst: number;
+  /** New handshakes of all addresses without a recent login together: tokens per second, and most stored. */
+  newcomerRatePerS: number;
+  newcomerBurst: number;
   /** Handshakes waiting for a signature beyond which only recently logged-in addresses are signed for. */
   busyQueue: number;
   /** How long a login gives its address priority, in ms. */
@@ -24,11 +27,11 @@ export interface AdmissionLimits {
 
 export const DEFAULT_ADMISSION: AdmissionLimits = {
   preLoginMax: PRELOGIN_MAX_CONNECTIONS, preLoginPerIp: PRELOGIN_MAX_PER_IP, handshakeRatePerS: HANDSHAKE_RATE_PER_S,
-  handshakeBurst: HANDSHAKE_BURST, busyQueue: HANDSHAKE_BUSY_QUEUE, recentLoginMs: RECENT_LOGIN_MS, maxAddresses: ADMISSION_MAX_ADDRESSES,
+  handshakeBurst: HANDSHAKE_BURST, newcomerRatePerS: NEWCOMER_HANDSHAKES_PER_S, newcomerBurst: NEWCOMER_HANDSHAKE_BURST, busyQueue: HANDSHAKE_BUSY_QUEUE, recentLoginMs: RECENT_LOGIN_MS, maxAddresses: ADMISSION_MAX_ADDRESSES,
 };
 
 /** 'sign': start the handshake; any other answer is the reason it was not (the HELLO gets a RETRY instead). */
-export type Verdict = 'sign' | 'handshake_rate' | 'prelogin_per_ip' | 'prelogin_full' | 'signing_queue';
+export type Verdict = 'sign' | 'handshake_rate' | 'newcomer_rate' | 'prelogin_per_ip' | 'prelogin_full' | 'signing_queue';
 
 interface Bucket { tokens: number; last: number }
 
@@ -48,6 +51,8 @@ export class Admission {
   private readonly buckets = new Map<string, Bucket>();
   private readonly recent = new Map<string, number>();
   private readonly exempt: Set<string>;
+  /** The shared bucket of addresses without a recent login (made full at the first check). */
+  private newcomers: Bucket | undefined;
 
   /** `exempt`: IP addresses free of the per-address limits (a benchmark's or a test's clients, all on one address). */
   constructor(limits: Partial<AdmissionLimits> = {}, exempt: Iterable<string> = []) {
@@ -65,7 +70,10 @@ export class Admission {
     if (!exempt && (this.perIp.get(ip) ?? 0) >= this.limits.preLoginPerIp) return 'prelogin_per_ip';
     if (!recent && !exempt && this.preLogin >= this.limits.preLoginMax) return 'prelogin_full';
     if (!recent && !exempt && queued >= this.limits.busyQueue) return 'signing_queue';
+    const newcomer = !recent && !exempt;
+    if (newcomer && this.refill(now) < 1) return 'newcomer_rate';
     if (!exempt && !this.take(ip, now)) return 'handshake_rate';
+    if (newcomer) this.newcomers!.tokens -= 1;
     return 'sign';
   }
 
@@ -97,6 +105,15 @@ export class Admission {
   isRecent(ip: string, now: number): boolean {
     const at = this.recent.get(ip);
     return at !== undefined && now - at < this.limits.recentLoginMs;
+  }
+
+  // The newcomers' shared bucket: newcomerBurst at once, then newcomerRatePerS. Returns its tokens at `now`.
+  private refill(now: number): number {
+    const { newcomerRatePerS: rate, newcomerBurst: burst } = this.limits;
+    const b = (this.newcomers ??= { tokens: burst, last: now });
+    b.tokens = Math.min(burst, b.tokens + (Math.max(0, now - b.last) * rate) / 1000);
+    b.last = now;
+    return b.tokens;
   }
 
   // Token bucket per address: handshakeBurst at once, then handshakeRatePerS.

@@ -28,6 +28,8 @@ export interface SecureLink {
   setResetToken(token: Buffer): void;
   /** Closes the socket. */
   close(): void;
+  /** Starts probing larger datagrams towards the server (after login: the server drops them before). */
+  probePath(): void;
   /** Datagrams dropped on this link, by reason. */
   dropped: Record<string, number>;
 }
@@ -151,11 +153,11 @@ function establishedLink(h: HandshakeState, p: Extract<Packet, { type: 'server_h
     else count('unexpected');
   });
   conn.once('gone', () => { try { socket.close(); } catch { /* closed */ } });
-  conn.probePath(datagramLimitFor(socket.remoteAddress().address));
   return {
     conn,
     fingerprint,
     dropped,
+    probePath: () => conn.probePath(datagramLimitFor(socket.remoteAddress().address)),
     setResetToken: (t) => { if (t.length === 16) token = t; },
     close: () => {
       // The owner is done with this link: stop its timers without telling anyone it is gone.

@@ -2,13 +2,11 @@
 // connection id, stateless reset, and drop counters. It knows nothing about chat: it hands
 // authenticated connections to its owner through the 'connection' event.
 import dgram from 'node:dgram';
-import { lookup } from 'node:dns';
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import type { RsaKeyPair } from '../keyfile.ts';
 import {
-  LARGE_DATAGRAM_MAX_BYTES, LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, PRELOGIN_BUFFER_BYTES,
-  PRELOGIN_RECEIVE_WINDOW, RECEIVE_WINDOW,
+  LARGE_DATAGRAM_MAX_BYTES, LOGIN_DEADLINE_MS, LOGIN_SWEEP_MS, MAX_CONCURRENT_SIGNATURES, MAX_DATAGRAM_BYTES, PRELOGIN_BUFFER_BYTES,
+  PRELOGIN_MAX_DATAGRAMS, PRELOGIN_RECEIVE_WINDOW, RECEIVE_WINDOW,
 } from '../constants.ts';
 import { ownCopy } from '../bytes.ts';
 import { Gate } from '../gate.ts';
@@ -24,6 +22,7 @@ import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript, tran
 import { PacketOpener, PacketSealer } from '../session/protector.ts';
 import { resetKeyFrom } from '../session/reset.ts';
 import { ResetSender } from './reset-sender.ts';
+import { literalLookup } from './literal-lookup.ts';
 
 /** Most connections (including those mid-handshake) one server holds. */
 export const MAX_CONNECTIONS = 20_000;
@@ -37,19 +36,6 @@ export const CLOSE_LOGIN_DEADLINE = 4;
 /** CLOSE code sent to a connection that sent more than its budget before login. */
 export const CLOSE_PRELOGIN_BUDGET = 5;
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
-/**
- * The socket's address lookup. Every address the server sends to is an IP literal taken from a datagram,
- * so it is passed straight through: dns.lookup would defer every send to the next tick. Names (never
- * expected) still go to dns.lookup.
- */
-function literalLookup(address: string, family: unknown, callback: LookupCallback): void {
-  const ipFamily = isIP(address);
-  if (ipFamily !== 0) return callback(null, address, ipFamily);
-  lookup(address, family as number, callback);
-}
-
 export interface ServerEndpointOptions {
   identity: RsaKeyPair;
   now?: () => number;
@@ -61,7 +47,8 @@ export interface ServerEndpointOptions {
   exemptIps?: string[];
 }
 
-interface Entry { conn: Connection; address: string; ip: string; clientPub: Buffer; serverHello: Buffer; preLogin: boolean }
+/** `datagrams`: sealed datagrams received while not logged in. */
+interface Entry { conn: Connection; address: string; ip: string; clientPub: Buffer; serverHello: Buffer; preLogin: boolean; datagrams: number }
 
 /**
  * Events: 'connection' (conn: Connection, address: string, resetToken: Buffer), 'drop' (reason).
@@ -202,9 +189,16 @@ export class ServerEndpoint extends EventEmitter {
     // While its handshake is being signed, a connection is not established: its reset token must not leak.
     if (!entry) return this.pending.has(key) ? this.count('handshake_pending') : this.unknown(packet.connId, buf.length, ip, port);
     if (entry.address !== address) return this.count('wrong_address');
+    // Before login a client sends a few small messages: more than its budget (datagrams, or what the channel
+    // holds) is an attack, not a login. Datagrams over the count are not even opened.
+    if (entry.preLogin && ++entry.datagrams > PRELOGIN_MAX_DATAGRAMS) return this.overBudget(entry);
+    if (entry.preLogin && buf.length > MAX_DATAGRAM_BYTES) return this.count('prelogin_oversized'); // no larger datagrams before login
     entry.conn.receiveDatagram(buf);
-    // Before login a client sends a few small messages: more than its budget is an attack, not a login.
-    if (entry.preLogin && entry.conn.channel.overLimit) {
+    if (entry.preLogin && entry.conn.channel.overLimit) this.overBudget(entry);
+  }
+
+  private overBudget(entry: Entry): void {
+    if (entry.conn.alive) {
       this.count('prelogin_budget');
       entry.conn.close(CLOSE_PRELOGIN_BUDGET, 'too much data before login');
     }
@@ -246,10 +240,12 @@ export class ServerEndpoint extends EventEmitter {
       .finally(() => this.pending.delete(key));
   }
 
-  // The HELLO's own cookie is valid (checked): it goes back as it is, which saves making it again.
+  // The HELLO's own cookie is valid (checked): it goes back as it is, which saves making it again. Beyond the
+  // newcomers' shared rate (a flood from many addresses) nothing is sent: the client resends on its timer
+  // either way, and a flood loses the answer that paced it.
   private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, ip: string, port: number): void {
     this.count(reason);
-    this.sendTo(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: p.cookie }), ip, port);
+    if (reason !== 'newcomer_rate') this.sendTo(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: p.cookie }), ip, port);
   }
 
   // A RETRY with the cookie for this address, client key and connection id (the same one within a slot,
@@ -277,33 +273,39 @@ export class ServerEndpoint extends EventEmitter {
       if (err instanceof ProtocolError) { this.count('bad_key_share'); return undefined; }
       throw err;
     }
-    const signature = await this.signing.run(() => signTranscript(this.identity.privateKey, transcript));
+    const signature = await this.sign(transcript);
     if (!this.socket) return undefined;
     const connId = ownCopy(p.connId);
-    const serverHello = encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature });
-    const conn = new Connection({
-      connId,
-      sessionHash: transcriptHash(transcript),
-      sealer: new PacketSealer(keys.serverToClient, connId),
-      opener: new PacketOpener(keys.clientToServer, connId),
-      sendDatagram: (d) => this.sendTo(d, ip, port),
-      countDrop: (r) => this.count(r),
-    });
+    const serverHello = ownCopy(encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature }));
+    const conn = this.open(connId, transcriptHash(transcript), keys, ip, port);
     const key = connId.toString('hex');
-    const token = this.resets.token(connId);
-    conn.channel.setReceiveLimits(PRELOGIN_RECEIVE_WINDOW, PRELOGIN_BUFFER_BYTES);
-    this.conns.set(key, { conn, address, ip, clientPub: ownCopy(p.clientPub), serverHello, preLogin: true });
+    this.conns.set(key, { conn, address, ip, clientPub: ownCopy(p.clientPub), serverHello, preLogin: true, datagrams: 0 });
     this.loginDue.set(key, this.now() + LOGIN_DEADLINE_MS);
-    conn.once('gone', () => {
-      const e = this.conns.get(key);
-      if (e?.conn !== conn) return;
-      this.conns.delete(key);
-      this.loginDue.delete(key);
-      if (e.preLogin) this.admission.closed(ip);
-    });
+    conn.once('gone', () => this.forget(key, conn, ip));
     this.sendTo(serverHello, ip, port);
-    this.emit('connection', conn, address, token);
+    this.emit('connection', conn, address, this.resets.token(connId));
     return conn;
+  }
+
+  // Closures made here keep only what they name alive: one made in accept() would keep its whole scope
+  // (the transcript, a slice of an 8 KiB pool slab) for the connection's lifetime.
+  private sign(transcript: Buffer): Promise<Buffer> { return this.signing.run(() => signTranscript(this.identity.privateKey, transcript)); }
+
+  private open(connId: Buffer, sessionHash: Buffer, keys: ReturnType<typeof deriveSessionKeys>, ip: string, port: number): Connection {
+    const conn = new Connection({
+      connId, sessionHash, sealer: new PacketSealer(keys.serverToClient, connId), opener: new PacketOpener(keys.clientToServer, connId),
+      sendDatagram: (d) => this.sendTo(d, ip, port), countDrop: (r) => this.count(r),
+    });
+    conn.channel.setReceiveLimits(PRELOGIN_RECEIVE_WINDOW, PRELOGIN_BUFFER_BYTES);
+    return conn;
+  }
+
+  private forget(key: string, conn: Connection, ip: string): void {
+    const e = this.conns.get(key);
+    if (e?.conn !== conn) return;
+    this.conns.delete(key);
+    this.loginDue.delete(key);
+    if (e.preLogin) this.admission.closed(ip);
   }
 
   // A sealed datagram for a connection we do not know (e.g. we restarted): a stateless reset, bounded.
