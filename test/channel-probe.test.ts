@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Channel } from '../lib/channel/channel.ts';
+import { Pacer } from '../lib/channel/pacer.ts';
 import { LARGE_PAYLOAD_MAX_BYTES, MAX_PAYLOAD_BYTES, PROBE_RETRY_MS, PROBE_TRIES } from '../lib/constants.ts';
 import { decodeFrames, encodeFrames, type Frame } from '../lib/wire.ts';
 import { Rng } from './support/rng.ts';
@@ -86,6 +87,20 @@ test('a PROBE_ACK of another size, or with no probe sent, changes nothing; the r
   channel.receive(encodeFrames([{ type: 'probe_ack', size: 9_000 }]), 4);
   assert.is(channel.payloadLimit, 9_000);
   assert.throws(() => channel.probePayload(LARGE_PAYLOAD_MAX_BYTES + 1, 5), RangeError);
+});
+
+test('with 60 KiB payloads a burst holds at most 256 KiB (a default receive buffer takes it); with 1,168-byte ones still 16', () => {
+  const burstOf = (payload: number): number => {
+    const p = new Pacer(0, () => 1e-9); // refills nothing: only the burst goes
+    p.setPayloadSize(payload);
+    let n = 0;
+    while (p.ready(0)) { p.spend(); n++; }
+    return n;
+  };
+  assert.is(burstOf(MAX_PAYLOAD_BYTES), 16);
+  assert.is(burstOf(LARGE_PAYLOAD_MAX_BYTES), 4);
+  assert.ok(burstOf(LARGE_PAYLOAD_MAX_BYTES) * LARGE_PAYLOAD_MAX_BYTES <= 256 * 1024);
+  assert.is(burstOf(200_000), 2, 'never fewer than 2');
 });
 
 test.run();

@@ -80,8 +80,8 @@ export class Channel {
   constructor(opts: ChannelOptions) {
     this.opts = opts;
     this.maxPayload = this.maxData = 0;
-    this.setMaxPayload(opts.maxPayload ?? MAX_PAYLOAD_BYTES);
     this.sender = new Sender(opts.now);
+    this.setMaxPayload(opts.maxPayload ?? MAX_PAYLOAD_BYTES);
     this.lastNow = this.lastSentAt = this.lastReceivedAt = opts.now;
   }
 
@@ -274,6 +274,7 @@ export class Channel {
     if (maxData < MIN_PIECE_BYTES) throw new RangeError(`maxPayload ${size} is too small`);
     this.maxPayload = size;
     this.maxData = maxData;
+    this.sender.pacer.setPayloadSize(size);
   }
 
   private die(reason: GoneReason, detail: string): void {
