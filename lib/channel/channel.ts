@@ -54,6 +54,7 @@ export interface ChannelOptions {
 }
 
 type State = 'open' | 'closing' | 'closed' | 'dead';
+let scratchBuf = Buffer.allocUnsafeSlow(0); // where channels with reusePayload build payloads (see scratch())
 
 /** A reliable ordered message channel driven by the caller's clock. See the file header. */
 export class Channel {
@@ -226,8 +227,7 @@ export class Channel {
     this.probe.start(size, now);
   }
 
-  /** Largest payload used now, in bytes. */
-  get payloadLimit(): number { return this.maxPayload; }
+  get payloadLimit(): number { return this.maxPayload; } // largest payload used now, in bytes
   /** Limits what the peer can make this channel hold (see Receiver.setLimits). */
   setReceiveLimits(window: number, maxBytes: number): void { this.receiver.setLimits(window, maxBytes); }
   /** True once the peer sent beyond those limits. */
@@ -264,9 +264,8 @@ export class Channel {
     };
   }
 
-  private scratchBuf: Buffer | undefined;
-  private scratch(): Buffer { // the reused payload buffer (reusePayload)
-    return this.scratchBuf && this.scratchBuf.length >= this.maxPayload ? this.scratchBuf : (this.scratchBuf = Buffer.allocUnsafe(this.maxPayload));
+  private scratch(): Buffer { // the reused payload buffer (reusePayload): one for every channel, as send is synchronous
+    return scratchBuf.length >= this.maxPayload ? scratchBuf : (scratchBuf = Buffer.allocUnsafeSlow(this.maxPayload));
   }
 
   private setMaxPayload(size: number): void {
