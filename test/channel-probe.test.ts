@@ -89,6 +89,21 @@ test('a PROBE_ACK of another size, or with no probe sent, changes nothing; the r
   assert.throws(() => channel.probePayload(LARGE_PAYLOAD_MAX_BYTES + 1, 5), RangeError);
 });
 
+test('channels that reuse their payload buffer share one, so 1,000 idle members do not each hold 60 KiB', () => {
+  const seen: ArrayBufferLike[] = [];
+  const make = (): Channel => new Channel({ now: 0, send: (p) => seen.push(p.buffer), onMessage: () => {}, onGone: () => {}, reusePayload: true });
+  const chans = [make(), make(), make()];
+  for (const c of chans) {
+    c.probePayload(LARGE_PAYLOAD_MAX_BYTES, 0);
+    c.flush(0);
+    c.receive(encodeFrames([{ type: 'probe_ack', size: LARGE_PAYLOAD_MAX_BYTES }]), 1);
+    c.sendMessage(Buffer.alloc(20_000, 1), 1);
+    c.flush(1);
+  }
+  assert.ok(seen.length >= 6);
+  assert.is(new Set(seen).size, 1, 'every payload was built in the same buffer');
+});
+
 test('with 60 KiB payloads a burst holds at most 256 KiB (a default receive buffer takes it); with 1,168-byte ones still 16', () => {
   const burstOf = (payload: number): number => {
     const p = new Pacer(0, () => 1e-9); // refills nothing: only the burst goes
