@@ -265,7 +265,7 @@ export class Channel {
   }
 
   private scratch(): Buffer { // the reused payload buffer (reusePayload): one for every channel, as send is synchronous
-    return scratchBuf.length >= this.maxPayload ? scratchBuf : (scratchBuf = Buffer.allocUnsafeSlow(this.maxPayload));
+    return scratchBuf.length > 0 ? scratchBuf : (scratchBuf = Buffer.allocUnsafeSlow(LARGE_PAYLOAD_MAX_BYTES));
   }
 
   private setMaxPayload(size: number): void {
