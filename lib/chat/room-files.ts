@@ -6,10 +6,14 @@
 // FILE_RELAY_BUFFER_BYTES is queued or in flight there; acks that free room send the next ones.
 import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
+import { minorCollection } from '../compact-after-attack.ts';
 import type { FileMessage } from './file-messages.ts';
 import type { Member } from './room.ts';
 
 interface Transfer { id: string; from: Member; to: Member; chunks: number; accepted: boolean; next: number; acked: number }
+
+/** Relayed chunks between two young-generation collections (4 MiB: the dead Buffers they leave stay few). */
+const RELAY_SCAVENGE_EVERY = 128;
 
 export interface FileRelayDeps {
   /** Present, ready member by name, or undefined. */
@@ -60,6 +64,7 @@ export class FileRelay {
     if (head.index !== t.next || head.index >= t.chunks || head.index >= t.acked + FILE_WINDOW_CHUNKS || buf.length > maxChunkMessage(FILE_CHUNK_BYTES)) return this.d.drop('file_bad_chunk');
     t.next++;
     this.relayed++;
+    if (this.relayed % RELAY_SCAVENGE_EVERY === 0) minorCollection();
     this.tap?.(buf);
     let q = this.queues.get(t.to);
     if (!q) this.queues.set(t.to, (q = { bufs: [], waiting: false }));
