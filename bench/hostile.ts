@@ -1,13 +1,15 @@
 // The hostile scenario (issue 12): 50 members chat at 200 msg/s and 20 honest clients log in one after the
-// other, first with nobody attacking (the baseline), then while bench/hostile-attacker.ts, in its own
+// other (in their own process, bench/honest-peer.ts: newcomers are other machines, and their logins must not
+// stall the process that times the chat), first with nobody attacking (the baseline), then while bench/hostile-attacker.ts, in its own
 // process, forces handshakes and holds connections that never log in from 127.0.0.2–127.0.0.9 and floods
 // `keys` requests from a logged-in user. The server runs with its default limits (server-proc --hostile).
 // One row: login p95 and chat p99 with their baselines, messages lost, server RSS growth over its idle
 // figure and the seconds it took to come back after the attack, and how hard the attack pushed (measured).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
-import { loginClient, obrolanFleet, type Fleet, type ObrolanFleetOptions, type OnText } from './fleet.ts';
+import { obrolanFleet, type Fleet, type ObrolanFleetOptions, type OnText } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';
 import { CpuMeter, spawnTs, type Child } from './procs.ts';
 
@@ -43,23 +45,15 @@ function rcvbufErrors(): number {
 
 interface Phase { loginP95: number; loginFailed: number; chatP99: number; lost: number; cpu: string; serverCpu: number; loadCpu: number; othersCpu: number }
 
-/** 20 honest logins, one after the other, each closed at once; resolves with their times (ms). */
-async function honestLogins(o: ObrolanFleetOptions, tag: string): Promise<{ ms: number[]; failed: number }> {
-  const ms: number[] = [];
-  let failed = 0;
-  for (let i = 0; i < HONEST_LOGINS; i++) {
-    const t0 = performance.now();
-    try {
-      const { client, ms: took } = await loginClient(o, `${tag}${i}`, HONEST_TIMEOUT_MS);
-      ms.push(took);
-      await client.close();
-    } catch {
-      failed++;
-      ms.push(Math.max(HONEST_TIMEOUT_MS, performance.now() - t0));
-    }
-    await new Promise((r) => setTimeout(r, HONEST_GAP_MS));
-  }
-  return { ms, failed };
+/**
+ * 20 honest logins, one after the other, each closed at once, in `peer` (bench/honest-peer.ts: another
+ * machine's client, not the process that measures the chat); resolves with their times (ms).
+ */
+async function honestLogins(peer: Child, tag: string): Promise<{ ms: number[]; failed: number }> {
+  const done = peer.nextLine((l) => l.includes('"type":"done"'), HONEST_LOGINS * (HONEST_TIMEOUT_MS + HONEST_GAP_MS));
+  peer.proc.stdin!.write(`go ${tag}\n`);
+  const r = JSON.parse(await done) as { ms: number[]; failed: number };
+  return { ms: r.ms, failed: r.failed };
 }
 
 /**
@@ -83,11 +77,11 @@ function tallyAll(fleet: Fleet): { view: Fleet; latencies: number[]; done(): voi
   return { view, latencies, done: () => { fleet.onText = () => {}; } };
 }
 
-async function phase(fleet: Fleet, o: ObrolanFleetOptions, tag: string, serverPid: number): Promise<Phase> {
+async function phase(fleet: Fleet, peer: Child, tag: string, serverPid: number): Promise<Phase> {
   const all = tallyAll(fleet);
   const [step, logins] = await Promise.all([
     runStep(all.view, { senders: MEMBERS, rate: CHAT_RATE, durationMs: PHASE_MS, serverPid }),
-    honestLogins(o, tag),
+    honestLogins(peer, tag),
   ]);
   await settle(all.view, 500, SETTLE_MAX_MS);
   all.done();
@@ -147,13 +141,16 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
   const server = await startBenchServer(ctx, { args: ['--hostile'] });
   let attacker: Child | undefined;
   let fleet: Fleet | undefined;
+  let peer: Child | undefined;
   try {
     const o: ObrolanFleetOptions = { port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir: await freshDir(ctx.clientRoot, 'hostile'), prefix: 'm' };
     fleet = await obrolanFleet(o, MEMBERS, MEMBER_BATCH);
+    peer = await spawnTs('bench/honest-peer.ts', ['--port', String(server.port), '--dir', await freshDir(ctx.clientRoot, 'honest'), '--keys-dir', join(ctx.root, 'load-keys'),
+      '--count', String(HONEST_LOGINS), '--gap-ms', String(HONEST_GAP_MS), '--timeout-ms', String(HONEST_TIMEOUT_MS)], { stdin: true });
     await settle(fleet);
     const idleMb = (await serverStats(server)).rss_mb!;
     ctx.log(`  ${MEMBERS} members in; server RSS ${idleMb} MB; baseline…`);
-    const base = await phase(fleet, o, 'b', server.pid);
+    const base = await phase(fleet, peer, 'b', server.pid);
     ctx.log(`  baseline: login p95 ${base.loginP95.toFixed(0)} ms, chat p99 ${base.chatP99.toFixed(1)} ms, lost ${base.lost} (${base.cpu}); attack…`);
     const pre = await serverStats(server);
     const beforeMb = pre.rss_mb!;
@@ -172,7 +169,7 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
     const from = { handshakes: last.handshakes, at: performance.now() };
     const before = await serverStats(server);
     const kernelDrops = rcvbufErrors();
-    const hit = await phase(fleet, o, 'a', server.pid);
+    const hit = await phase(fleet, peer, 'a', server.pid);
     const after = await serverStats(server);
     const drops = after.dropped as unknown as Record<string, number>;
     const was = before.dropped as unknown as Record<string, number>;
@@ -198,6 +195,7 @@ export async function hostileScenario(ctx: BenchContext): Promise<Row[]> {
     }];
   } finally {
     await attacker?.stop();
+    await peer?.stop();
     await fleet?.close();
     await server.stop();
   }
