@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { applyCompletion, nextCompletion, startCompletion, type CompletionSource } from '../lib/ui/complete.ts';
 import { listDir, pathChoices } from '../lib/ui/complete-path.ts';
 import { ChatView } from '../lib/ui/chat-view.ts';
+import { ClientWindow } from '../lib/ui/client-window.ts';
 import { FocusRing } from '../lib/ui/keys.ts';
 import { createScreen } from '../lib/ui/screen.ts';
 import { FakeTerminal, KEY } from './support/fake-terminal.ts';
@@ -92,6 +93,26 @@ test('in the chat window: Tab completes the path of /send, and Tab after a folde
     assert.is(view.input.getValue(), `/send budi ${dir}/reports/q3 final.pdf`);
   } finally {
     screen.destroy();
+  }
+});
+
+test('in the window, Ctrl-T starts "/send " in an empty input and keeps a typed line', async () => {
+  const term = new FakeTerminal(160, 20);
+  const win = new ClientWindow({}, term.io);
+  term.screen = (win as unknown as { screen: FakeTerminal['screen'] }).screen;
+  win.showChat('bob');
+  const input = (win as unknown as { chat: ChatView }).chat.input;
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    await term.type(KEY.ctrlT);
+    assert.is(input.getValue(), '/send ');
+    await term.type(`${dir}/reports`, KEY.tab);
+    assert.is(input.getValue(), `/send ${dir}/reports/`);
+    input.setValue('half a message');
+    await term.type(KEY.ctrlT);
+    assert.is(input.getValue(), 'half a message', 'nothing typed is lost');
+  } finally {
+    win.destroy();
   }
 });
 

@@ -169,6 +169,11 @@ export class ChatView {
     how(text);
   }
 
+  startSend(): void { // Ctrl-T: "/send " in an empty input (Tab completes a name or a path); a typed line is kept
+    if (this.input.getValue() !== '') return this.system('Ctrl-T sends a file: empty the line first (or type /send PATH)');
+    this.input.setValue('/send '); this.ring.focus(this.input);
+  }
+
   private pickUser(index: number): void {
     const name = this.userNames[index];
     if (name === undefined || foldName(name) === foldName(this.me)) return;

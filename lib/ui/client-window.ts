@@ -67,6 +67,7 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
       { keys: [], help: 'Tab next field · Enter connect', view: 'login', run: () => {} },
       { keys: [], help: 'Enter send', view: 'chat', run: () => {} },
       { keys: ['C-s'], help: 'Ctrl-S encrypted', view: 'chat', global: true, run: inChat(() => this.chat.takeInput('sendEncrypted')) },
+      { keys: ['C-t'], help: 'Ctrl-T file', view: 'chat', global: true, run: inChat(() => this.chat.startSend()) },
       { keys: [], help: 'Tab complete · ↑ history', view: 'chat', run: () => {} },
       { keys: ['pageup'], help: 'PgUp/PgDn', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(-1)) },
       { keys: ['pagedown'], help: '', view: 'chat', global: true, run: inChat(() => this.chat.scrollPages(1)) },

@@ -129,6 +129,7 @@ export const EDIT_KEYS: Readonly<Record<string, EditAction>> = {
 export const CHAT_KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ['Enter', 'send'],
   ['Ctrl-S', 'send end-to-end encrypted'],
+  ['Ctrl-T', 'send a file (starts /send )'],
   ['Alt-Enter', 'new line in the message'],
   ['Tab', 'complete a name, /command or /send path'],
   ['Up / Down', 'lines you sent before'],

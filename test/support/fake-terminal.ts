@@ -15,6 +15,7 @@ export const KEY = {
   ctrlC: '\x03',
   ctrlE: '\x05',
   ctrlS: '\x13',
+  ctrlT: '\x14',
   down: '\x1b[B',
   up: '\x1b[A',
   pageUp: '\x1b[5~',
