@@ -28,8 +28,24 @@ function sysMtu(name: string): number | undefined {
   }
 }
 
+/** The host's own answers, per peer address, for PATH_CACHE_MS (a login storm asks once per login). */
+const cache = new Map<string, { at: number; limit: number }>();
+const PATH_CACHE_MS = 10_000;
+const PATH_CACHE_MAX = 4_096;
+
 /** Largest datagram to probe towards `peer` (an IP address), in bytes; MAX_DATAGRAM_BYTES when nothing should be. */
-export function datagramLimitFor(peer: string, src: PathMtuSources = {}): number {
+export function datagramLimitFor(peer: string, src?: PathMtuSources): number {
+  if (src) return lookUp(peer, src);
+  const now = performance.now();
+  const hit = cache.get(peer);
+  if (hit && now - hit.at < PATH_CACHE_MS) return hit.limit;
+  if (cache.size >= PATH_CACHE_MAX) cache.clear();
+  const limit = lookUp(peer, {});
+  cache.set(peer, { at: now, limit });
+  return limit;
+}
+
+function lookUp(peer: string, src: PathMtuSources): number {
   const ip = peer.startsWith('::ffff:') && isIPv4(peer.slice(7)) ? peer.slice(7) : peer;
   const family = isIPv4(ip) ? 'ipv4' : isIPv6(ip) ? 'ipv6' : undefined;
   if (!family) return MAX_DATAGRAM_BYTES;
