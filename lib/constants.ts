@@ -116,6 +116,8 @@ export const CLIENT_RSA_BITS = 3072;
 // ── hostile peers (issue 12): login deadline, memory budget before login, handshake rates ──
 /** A connection that has not logged in (password and name) this long after its handshake is closed, in ms. */
 export const LOGIN_DEADLINE_MS = 10_000;
+/** The server handles logins (auth, join) for at most this long per event-loop turn, then lets chat in, in ms. */
+export const LOGIN_SLICE_MS = 4;
 /** Receive window of a connection before login, in fragments (RECEIVE_WINDOW after login). */
 export const PRELOGIN_RECEIVE_WINDOW = 16;
 /** Bytes one connection may hold in its reorder buffer and a half-assembled message before login. */

@@ -84,3 +84,18 @@ export function keyProblem(env: unknown, a: { from: string; to: string; epoch: n
   if (k.from !== a.from || k.to !== a.to || k.epoch !== a.epoch || k.room !== a.room) return 'sender key with another sender, recipient, epoch or room';
   return undefined;
 }
+
+/**
+ * A sender key message from `from` for `to` (undefined: not in the room, e.g. it left: the sender hears the
+ * leave): checks it, records that `to` holds the key, and forwards it once. Returns the error to answer.
+ */
+export function forwardSenderKey(holders: KeyHolders, room: string, from: Holder, to: (Holder & { send(m: unknown): void }) | undefined,
+  m: { epoch: number; env?: unknown }): { code: 'bad_message' | 'flood'; message: string } | undefined {
+  if (!to) return undefined;
+  const problem = m.env === undefined ? undefined : keyProblem(m.env, { from: from.name, to: to.name, epoch: m.epoch, room });
+  if (problem !== undefined) return { code: 'bad_message', message: problem };
+  const given = holders.given(from, to, m.epoch);
+  if (given === 'flood') return { code: 'flood', message: 'new encryption keys too fast; slow down' };
+  if (given === 'new') to.send(m.env === undefined ? { t: 'skey', from: from.name, epoch: m.epoch } : { t: 'skey', from: from.name, epoch: m.epoch, env: m.env });
+  return undefined;
+}

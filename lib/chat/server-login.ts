@@ -28,6 +28,8 @@ export interface Session {
   member?: Member;
   /** `keys` requests allowed (KEYS_RATE_PER_S, KEYS_BURST), made at the first request. */
   keysRate?: TokenBucket;
+  /** Messages of this session waiting in the server's login queue (its later ones wait behind them). */
+  queued?: number;
 }
 
 /** What logging in needs of its server. */
@@ -111,6 +113,8 @@ export function onJoin(h: LoginHost, s: Session, m: Extract<ClientMessage, { t: 
   for (const users of rest) h.send(s, { t: 'users', users, append: true });
   h.room.admit(member, m.lastSeq).then(() => {
     if (!member.ready) return;
+    // Who came or went while its replay was sent (it was not live to hear it): the whole list again.
+    chunkUsers(h.room.userList()).forEach((users, i) => h.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users }));
     h.emit('join', { user: member.name, address: s.address });
     h.saveReservations();
   }, (err: Error) => h.emit('log', `replay to ${member.name} failed: ${err.message}`));

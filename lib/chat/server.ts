@@ -3,13 +3,14 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { FLOOD_BURST, FLOOD_RATE_PER_S, KEYS_BURST, KEYS_RATE_PER_S, SERVER_RSA_BITS } from '../constants.ts';
+import { FLOOD_BURST, FLOOD_RATE_PER_S, KEYS_BURST, KEYS_RATE_PER_S, LOGIN_SLICE_MS, SERVER_RSA_BITS } from '../constants.ts';
+import { WorkQueue } from '../work-queue.ts';
 import { cleanRoomName } from '../net/discovery.ts';
 import type { DiscoveryResponder, ResponderStatus } from '../net/discovery-socket.ts';
 import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discovery.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
-import { envelopeEpoch, envelopeProblem, KeyHolders, keyProblem } from './room-e2e.ts';
+import { envelopeEpoch, envelopeProblem, forwardSenderKey, KeyHolders } from './room-e2e.ts';
 import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
 import { ProtocolError } from '../errors.ts';
 import { RoomHistory } from '../history/room.ts';
@@ -68,6 +69,8 @@ export class ChatServer extends EventEmitter {
   private readonly endpoint: ServerEndpoint;
   private readonly room: Room;
   private readonly sessions = new Set<Session>();
+  /** Logins (auth, join) are handled at most LOGIN_SLICE_MS per event-loop turn (lib/work-queue.ts). */
+  private readonly logins = new WorkQueue(LOGIN_SLICE_MS, (err) => this.emit('log', `login failed: ${(err as Error).message}`));
   private readonly failures = new FailureLimiter();
   private readonly bundles = new Map<string, Bundle>();
   /** Send Encrypted: who was given each sender's current key (issue 15). */
@@ -232,6 +235,14 @@ export class ChatServer extends EventEmitter {
       const id = typeof err.data?.id === 'string' ? { id: err.data.id } : {};
       return this.send(s, { t: 'error', code: err.code === 'too_large' ? 'too_large' : 'bad_message', message: err.message, ...id });
     }
+    // Logins wait their turn in slices (a storm of them must not hold up the members' chat); a session's
+    // later messages wait behind its own.
+    if (m.t !== 'auth' && m.t !== 'join' && !s.queued) return this.handle(s, m);
+    s.queued = (s.queued ?? 0) + 1;
+    this.logins.push(() => { s.queued!--; if (this.sessions.has(s)) this.handle(s, m); });
+  }
+
+  private handle(s: Session, m: ClientMessage): void {
     const allowed = m.t === 'auth' ? true : m.t === 'join' ? s.authed : s.member !== undefined;
     if (!allowed) return this.send(s, { t: 'error', code: 'not_logged_in', message: 'log in first' });
     this.handlers[m.t](s, m);
@@ -252,7 +263,12 @@ export class ChatServer extends EventEmitter {
       if (!this.envelopeOk(s, c.id, c.env, to?.name ?? c.to)) return;
       if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
     },
-    skey: (s, m) => this.onSenderKey(s, m as Extract<ClientMessage, { t: 'skey' }>),
+    skey: (s, m) => {
+      const k = m as Extract<ClientMessage, { t: 'skey' }>;
+      const name = checkUsername(k.to);
+      const err = forwardSenderKey(this.holders, this.fingerprint, s.member!, name.ok ? this.room.members.get(name.key) : undefined, k);
+      if (err) this.send(s, { t: 'error', ...err });
+    },
     keys: (s, m) => {
       const now = Date.now();
       const wait = (s.keysRate ??= new TokenBucket(KEYS_RATE_PER_S, KEYS_BURST, now)).take(now, 0);
@@ -290,20 +306,6 @@ export class ChatServer extends EventEmitter {
     this.bundles.set(member.key, keys);
     this.holders.forget(member);
     this.room.keysGiven(member);
-  }
-
-  /** Forwards a sender key to its one recipient and records that it holds it (or was told it cannot). */
-  private onSenderKey(s: Session, m: Extract<ClientMessage, { t: 'skey' }>): void {
-    const name = checkUsername(m.to);
-    const to = name.ok ? this.room.members.get(name.key) : undefined;
-    if (!to) return; // left meanwhile: the sender hears the leave
-    const from = s.member!;
-    const problem = m.env === undefined ? undefined : keyProblem(m.env, { from: from.name, to: to.name, epoch: m.epoch, room: this.fingerprint });
-    if (problem !== undefined) return this.send(s, { t: 'error', code: 'bad_message', message: problem });
-    const given = this.holders.given(from, to, m.epoch);
-    if (given === 'flood') return this.send(s, { t: 'error', code: 'flood', message: 'new encryption keys too fast; slow down' });
-    if (given === 'duplicate') return;
-    to.send(m.env === undefined ? { t: 'skey', from: from.name, epoch: m.epoch } : { t: 'skey', from: from.name, epoch: m.epoch, env: m.env });
   }
 
   private online(): Array<{ key: string; conn: string; address: string }> {
