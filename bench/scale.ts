@@ -1,11 +1,12 @@
 // Scale: how many idle logged-in clients one server holds (and what they cost it), and a login storm of
 // 200 clients at once while a few others chat.
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChatClient } from '../lib/chat/client.ts';
 import { BENCH_PASSWORD, freshDir, round2, serverStats, startBenchServer, type BenchContext, type Row } from './context.ts';
 import { awaitCloses, loginClient, obrolanFleet, type ObrolanFleetOptions } from './fleet.ts';
 import { percentile, runStep, settle } from './load.ts';
-import { CpuMeter, rssMbOf } from './procs.ts';
+import { CpuMeter, rssMbOf, spawnTs, type Child } from './procs.ts';
 
 /** Idle: most clients, clients per batch, and the time the ramp may take, in ms. */
 const IDLE_TARGET = 2_000;
@@ -99,22 +100,24 @@ export async function idleScenario(ctx: BenchContext): Promise<Row[]> {
   }
 }
 
-/** Logs STORM_CLIENTS in at once into `into`; returns how long until every login settled, and how many failed. */
-async function storm(base: Omit<ObrolanFleetOptions, 'prefix'>, into: ChatClient[]): Promise<{ ms: number; failures: number }> {
-  const t0 = performance.now();
-  const settled = await Promise.allSettled(Array.from({ length: STORM_CLIENTS }, (_, i) => loginClient({ ...base, prefix: 'storm' }, `storm${i}`, STORM_LOGIN_LIMIT_MS)));
-  const ms = performance.now() - t0;
-  let failures = 0;
-  for (const s of settled) if (s.status === 'fulfilled') into.push(s.value.client); else failures++;
-  return { ms, failures };
+/**
+ * Logs STORM_CLIENTS in at once, from `peer` (bench/storm-peer.ts: other machines, not the process that times
+ * the chat); returns how long until every login settled, how many failed and how many are in.
+ */
+async function storm(peer: Child): Promise<{ ms: number; failures: number; in: number }> {
+  const done = peer.nextLine((l) => l.includes('"type":"done"'), STORM_MAX_MS + 5_000);
+  peer.proc.stdin!.write('go\n');
+  return JSON.parse(await done) as { ms: number; failures: number; in: number };
 }
 
 /** Login storm: 200 clients log in at once while 10 others chat at 50 msgs/s; time to all in, chat latency meanwhile. */
 export async function stormScenario(ctx: BenchContext): Promise<Row[]> {
   const server = await startBenchServer(ctx);
-  const clients: ChatClient[] = [];
+  let peer: Child | undefined;
   try {
     const base = { port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir: await freshDir(ctx.clientRoot, 'storm') };
+    peer = await spawnTs('bench/storm-peer.ts', ['--port', String(server.port), '--dir', await freshDir(ctx.clientRoot, 'storm-peer'), '--keys-dir', join(ctx.root, 'load-keys'),
+      '--count', String(STORM_CLIENTS), '--limit-ms', String(STORM_LOGIN_LIMIT_MS)], { stdin: true });
     const chatters = await obrolanFleet({ ...base, prefix: 'chat' }, STORM_CHATTERS);
     try {
       await settle(chatters);
@@ -124,26 +127,27 @@ export async function stormScenario(ctx: BenchContext): Promise<Row[]> {
       await serverStats(server); // resets the server's event-loop delay record
       const serverCpu = new CpuMeter(server.pid);
       const loadCpu = new CpuMeter();
-      const s = await storm(base, clients);
+      const peerCpu = new CpuMeter(peer.pid);
+      const s = await storm(peer);
       const serverPct = serverCpu.pct();
       const loadPct = loadCpu.pct();
+      const peerPct = peerCpu.pct();
       const stats = await serverStats(server);
       done = true;
       const r = await chat;
-      ctx.log(`  ${clients.length} of ${STORM_CLIENTS} in after ${Math.round(s.ms)} ms; chat p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms over ${r.sent} messages`);
+      ctx.log(`  ${s.in} of ${STORM_CLIENTS} in after ${Math.round(s.ms)} ms; chat p99 ${percentile(r.latencies, 0.99).toFixed(1)} ms over ${r.sent} messages`);
       return [{
         // "All in" only means something when all got in; otherwise it is missing and `logged_in` says how many did.
-        scenario: 'login_storm', clients: STORM_CLIENTS, logged_in: clients.length, all_in_ms: s.failures ? NaN : Math.round(s.ms),
+        scenario: 'login_storm', clients: STORM_CLIENTS, logged_in: s.in, all_in_ms: s.failures ? NaN : Math.round(s.ms),
         login_limit_ms: STORM_LOGIN_LIMIT_MS, chat_msgs_per_s: STORM_CHAT_RATE, chat_p50_ms: round2(percentile(r.latencies, 0.5)),
         chat_p99_ms: round2(percentile(r.latencies, 0.99)), chat_late_or_missing_pct: round2(100 * r.failFraction),
-        server_cpu_pct: Math.round(serverPct), load_cpu_pct: Math.round(loadPct), server_loop_delay_max_ms: stats.loop_delay_max_ms,
+        server_cpu_pct: Math.round(serverPct), load_cpu_pct: Math.round(loadPct), newcomers_cpu_pct: Math.round(peerPct), server_loop_delay_max_ms: stats.loop_delay_max_ms,
       }];
     } finally {
       await chatters.close();
     }
   } finally {
+    await peer?.stop();
     await server.stop();
-    await closeAll(clients);
-    await awaitCloses();
   }
 }
