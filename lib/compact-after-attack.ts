@@ -5,37 +5,11 @@
 // 12–20 MB above its figure before the attack, with heap used back where it was (docs/PERFORMANCE.md,
 // "Under attack"). A plain full collection did not help (heap total and RSS stayed); a compacting one moves
 // the survivors together and returns the emptied pages. So once an attack is seen to end, this runs one.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { compactHeap } from './gc.ts';
 import { ATTACK_COMPACT_GAP_MS, ATTACK_DROPS_PER_S, ATTACK_PRELOGIN, ATTACK_QUIET_S } from './constants.ts';
 
 /** What the server counts: connections not logged in yet, and datagrams dropped so far (every reason). */
 export interface AttackSigns { preLogin: number; dropped: number }
-
-/** V8's collector, made callable from inside the process (node --expose-gc cannot be passed through tsx). */
-function fullCollection(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-/**
- * One young-generation collection (a scavenge, ~1 ms). The file relay runs one every few MiB: each relayed
- * chunk leaves ~180 KiB of dead Buffers, which V8 would otherwise free only once ~64 MB of them piled up.
- */
-export function minorCollection(): void {
-  (fullCollection() as unknown as (o: { type: string }) => void)({ type: 'minor' });
-}
-
-/** One full collection that compacts every page it can (V8 compacts only its worst pages otherwise). */
-export function compactHeap(): void {
-  const gc = fullCollection();
-  setFlagsFromString('--compact-on-every-full-gc');
-  try {
-    gc();
-  } finally {
-    setFlagsFromString('--no-compact-on-every-full-gc');
-  }
-}
 
 /**
  * Decides, one second at a time, when to compact. An attack is a second with ATTACK_DROPS_PER_S drops or

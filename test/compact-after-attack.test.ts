@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { AttackWatch, compactHeap, type AttackSigns } from '../lib/compact-after-attack.ts';
+import { AttackWatch, type AttackSigns } from '../lib/compact-after-attack.ts';
+import { compactHeap } from '../lib/gc.ts';
 import { ATTACK_COMPACT_GAP_MS, ATTACK_QUIET_S } from '../lib/constants.ts';
 
 /** The seconds (indexes) at which a watch fed `seconds`, one a second from `t0`, says to compact. */

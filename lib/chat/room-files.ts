@@ -6,7 +6,7 @@
 // FILE_RELAY_BUFFER_BYTES is queued or in flight there; acks that free room send the next ones.
 import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
-import { minorCollection } from '../compact-after-attack.ts';
+import { minorCollection } from '../gc.ts';
 import type { FileMessage } from './file-messages.ts';
 import type { Member } from './room.ts';
 

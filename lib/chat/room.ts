@@ -31,6 +31,8 @@ export interface Member {
   readyAt: number;
   /** Queues a message on the member's connection; `bulk` (file chunks) goes after chat queued meanwhile. */
   send: (m: ServerMessage | Buffer, bulk?: boolean) => void;
+  /** Calls `cb` once when fewer than `bytes` are queued or in flight on its connection (the file relay's pace). */
+  whenBelow?: (bytes: number, cb: () => void) => void;
   bucket: TokenBucket;
   /** Messages flood control holds, oldest first, each with its client id. */
   queue: Array<{ id: string; stamp: () => Promise<void> }>;
@@ -82,7 +84,7 @@ export class Room {
     return [...this.members.values()].filter((m) => m.ready).map((m) => ({ name: m.name, keys: m.keysFp }));
   }
 
-  newMember(fields: Pick<Member, 'name' | 'key' | 'address' | 'keys' | 'keysFp' | 'send'>): Member {
+  newMember(fields: Pick<Member, 'name' | 'key' | 'address' | 'keys' | 'keysFp' | 'send' | 'whenBelow'>): Member {
     return { ...fields, since: this.now(), ready: false, readyAt: Infinity, bucket: new TokenBucket(this.flood.ratePerS, this.flood.burst, this.now()), queue: [], draining: false, warnedFlood: false };
   }
 

@@ -101,7 +101,7 @@ export function onJoin(h: LoginHost, s: Session, m: Extract<ClientMessage, { t: 
   } else if (!h.reservations.admits(check.key, resume, Date.now())) {
     return refuse('name_taken', `the name ${check.name} is reserved for a moment for the person who had it before the server restarted — pick another or wait`);
   }
-  const member = h.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x, bulk) => h.send(s, x, bulk), ...(m.keys ? { keys: m.keys } : {}) });
+  const member = h.room.newMember({ name: check.name, key: check.key, address: s.address, keysFp, send: (x, bulk) => h.send(s, x, bulk), whenBelow: (n, cb) => s.conn.whenBelow(n, cb), ...(m.keys ? { keys: m.keys } : {}) });
   h.room.members.set(check.key, member);
   s.member = member;
   h.loggedIn(s.conn);
