@@ -83,11 +83,6 @@ export class LaneQueue {
     return this.normal.bytes + this.bulk.bytes;
   }
 
-  /** Bytes of bulk messages not yet cut. */
-  get bulkBytes(): number {
-    return this.bulk.bytes;
-  }
-
   get isEmpty(): boolean {
     return this.normal.isEmpty && this.bulk.isEmpty;
   }
