@@ -15,6 +15,7 @@ if (process.env.SERVER_OUT) { const { createWriteStream } = await import('node:f
 try {
   const fleet = await obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir: await freshDir(ctx.clientRoot, 'step'), prefix: 's' }, n);
   await settle(fleet, 1000);
+  const { monitorEventLoopDelay } = await import('node:perf_hooks'); const h = monitorEventLoopDelay({ resolution: 5 }); h.enable();
   const before = await serverStats(server);
   const r = await runStep(fleet, { senders: Number(values.senders ?? 4), rate, durationMs: Number(values.ms ?? 3000), serverPid: server.pid });
   const after = await serverStats(server);
@@ -25,7 +26,7 @@ try {
     p50: +percentile(r.latencies, 0.5).toFixed(2), p99: +percentile(r.latencies, 0.99).toFixed(2), ok: r.ok,
     server_cpu: Math.round(r.serverCpuPct), load_cpu: Math.round(r.loadCpuPct),
     dgram_out_per_delivery: +(d('datagramsOut') / deliveries).toFixed(3), dgram_in_per_delivery: +(d('datagramsIn') / deliveries).toFixed(3),
-    retransmits: d('retransmits'), rss_mb: after.rss_mb, loop_p99: after.loop_delay_p99_ms, loop_max: after.loop_delay_max_ms,
+    retransmits: d('retransmits'), load_loop_p99: +(h.percentile(99) / 1e6).toFixed(1), load_loop_max: +(h.max / 1e6).toFixed(1), rss_mb: after.rss_mb, loop_p99: after.loop_delay_p99_ms, loop_max: after.loop_delay_max_ms,
   }));
   await fleet.close();
 } finally {
