@@ -40,7 +40,6 @@ type FleetMaker = () => Promise<Fleet>;
 
 /** A step, with the datagrams the server sent per delivery when it can tell (coalescing: below 1 is better). */
 export type Step = StepResult & { datagramsPerDelivery?: number };
-export interface Search { best: Step | undefined; steps: Step[] }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
@@ -77,29 +76,57 @@ async function countedStep(fleet: Fleet, n: number, rate: number, ctx: BenchCont
   return r;
 }
 
-/** The highest offered rate that passes, by doubling then bisecting. Rebuilds the fleet when it broke or will not settle. */
-export async function searchMax(make: FleetMaker, n: number, start: number, ctx: BenchContext, server: Child, counts = false): Promise<Search> {
-  let fleet = await freshFleet(make, n, ctx);
-  const steps: Step[] = [];
-  let best: Step | undefined;
-  let failAt = Infinity;
-  try {
-    for (let i = 0, rate: number | undefined = Math.max(1, Math.round(start)); i < MAX_STEPS && rate !== undefined; i++) {
-      if (!fleet.healthy() || !(await settle(fleet))) {
-        ctx.log(`  (${fleet.kind} fleet rebuilt: a client was dropped or a backlog would not drain)`);
-        await fleet.close();
-        fleet = await freshFleet(make, n, ctx);
-      }
-      const r = await countedStep(fleet, n, rate, ctx, server, counts);
-      steps.push(r);
-      if (r.ok && (!best || r.rate > best.rate)) best = r;
-      if (!r.ok) failAt = Math.min(failAt, rate);
-      rate = nextRate(rate, best?.rate ?? 0, failAt, ctx.quick ? RESOLUTION_QUICK : RESOLUTION);
-    }
-  } finally {
-    await fleet.close();
+/**
+ * The highest offered rate that passes, by doubling then bisecting, one step at a time (`step()`), so that
+ * several searches can take turns and see the same noise. Rebuilds the fleet when it broke or will not settle.
+ */
+export class RateSearch {
+  readonly steps: Step[] = [];
+  best: Step | undefined;
+  private fleet: Fleet | undefined;
+  private failAt = Infinity;
+  private rate: number | undefined;
+
+  constructor(private readonly make: FleetMaker, private readonly n: number, start: number, private readonly ctx: BenchContext,
+    private readonly server: Child, private readonly counts = false) {
+    this.rate = Math.max(1, Math.round(start));
   }
-  return { best, steps };
+
+  get done(): boolean { return this.rate === undefined || this.steps.length >= MAX_STEPS; }
+
+  /** Runs the next step (making the fleet first if needed); does nothing once done. */
+  async step(): Promise<void> {
+    if (this.done) return;
+    if (!this.fleet) this.fleet = await freshFleet(this.make, this.n, this.ctx);
+    else if (!this.fleet.healthy() || !(await settle(this.fleet))) {
+      this.ctx.log(`  (${this.fleet.kind} fleet rebuilt: a client was dropped or a backlog would not drain)`);
+      await this.fleet.close();
+      this.fleet = await freshFleet(this.make, this.n, this.ctx);
+    }
+    const rate = this.rate!;
+    const r = await countedStep(this.fleet, this.n, rate, this.ctx, this.server, this.counts);
+    this.steps.push(r);
+    if (r.ok && (!this.best || r.rate > this.best.rate)) this.best = r;
+    if (!r.ok) this.failAt = Math.min(this.failAt, rate);
+    this.rate = nextRate(rate, this.best?.rate ?? 0, this.failAt, this.ctx.quick ? RESOLUTION_QUICK : RESOLUTION);
+    // A finished search lets its clients go at once: idle fleets would only add to the others' noise.
+    if (this.done) await this.close();
+  }
+
+  async close(): Promise<void> {
+    const f = this.fleet;
+    this.fleet = undefined;
+    await f?.close();
+  }
+}
+
+/** Runs the searches in turns, one step each, until all are done. */
+async function interleaved(searches: RateSearch[]): Promise<void> {
+  try {
+    while (searches.some((s) => !s.done)) for (const s of searches) await s.step();
+  } finally {
+    for (const s of searches) await s.close();
+  }
 }
 
 /** Server CPU per delivery, in µs: CPU % of one core × 10,000 / deliveries per second. */
@@ -107,7 +134,7 @@ function usPerDelivery(r: Step | undefined): number {
   return r && r.deliveriesPerS > 0 ? round2((r.serverCpuPct * 10_000) / r.deliveriesPerS) : NaN;
 }
 
-function fanoutRow(n: number, ob: Search, raw: Search, packed: Search): Row {
+function fanoutRow(n: number, ob: RateSearch, raw: RateSearch, packed: RateSearch): Row {
   const d = ob.best?.deliveriesPerS ?? 0;
   const rd = raw.best?.deliveriesPerS ?? 0;
   const pd = packed.best?.deliveriesPerS ?? 0;
@@ -124,11 +151,11 @@ function fanoutRow(n: number, ob: Search, raw: Search, packed: Search): Row {
     datagrams_per_delivery: round2(ob.best?.datagramsPerDelivery ?? NaN), steps: ob.steps.length + raw.steps.length + packed.steps.length,
   };
   // A search with no passing step measured nothing: an error row, not a 0 that reads like a figure.
-  const none = [['Obrolan', ob], ['raw relay', raw], ['packed raw relay', packed]].filter(([, s]) => !(s as Search).best).map(([k]) => k);
+  const none = [['Obrolan', ob], ['raw relay', raw], ['packed raw relay', packed]].filter(([, s]) => !(s as RateSearch).best).map(([k]) => k);
   return none.length ? { ...row, error: `no passing step for ${none.join(', ')} at ${n} clients` } : row;
 }
 
-/** Fan-out at 10, 50 and 200 clients (10 and 50 with --quick), Obrolan and the raw relay in turn. */
+/** Fan-out at 10, 50 and 200 clients (10 and 50 with --quick): Obrolan and the two relays, a step of each in turn. */
 export async function fanoutScenario(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const server = await startBenchServer(ctx);
@@ -143,12 +170,11 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Row[]> {
       const dir = await freshDir(ctx.clientRoot, `fanout${n}`);
       let made = 0;
       const makeObrolan = (): Promise<Fleet> => obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: `f${n}r${made++}u` }, n);
-      ctx.log(`fan-out, ${n} clients: Obrolan`);
-      const ob = await searchMax(makeObrolan, n, START_DELIVERIES_PER_S / (n - 1), ctx, server, true);
-      ctx.log(`fan-out, ${n} clients: raw UDP relay`);
-      const raw = await searchMax(() => rawFleet(relayPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, relay);
-      ctx.log(`fan-out, ${n} clients: packed raw UDP relay`);
-      const packed = await searchMax(() => rawFleet(packedPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, packedRelay);
+      ctx.log(`fan-out, ${n} clients: Obrolan, the raw UDP relay and the packed one, a step of each in turn`);
+      const ob = new RateSearch(makeObrolan, n, START_DELIVERIES_PER_S / (n - 1), ctx, server, true);
+      const raw = new RateSearch(() => rawFleet(relayPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, relay);
+      const packed = new RateSearch(() => rawFleet(packedPort, n), n, RAW_START_DELIVERIES_PER_S / (n - 1), ctx, packedRelay);
+      await interleaved([ob, raw, packed]);
       rows.push(fanoutRow(n, ob, raw, packed));
     }
   } finally {
