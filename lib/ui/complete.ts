@@ -1,6 +1,7 @@
 // Tab completion of the chat input, pure: member names ("bu" → "budi: " at the start of a line, "budi "
-// elsewhere), /commands at the start, names after /msg, and the file path of /send (lib/ui/complete-path.ts,
-// through the folder lister given). Repeated Tab cycles through the matches.
+// elsewhere), /commands at the start, names after /msg, the file path of /send (lib/ui/complete-path.ts,
+// through the folder lister given), and transfer ids after /accept, /decline and /cancel. Repeated Tab cycles
+// through the matches.
 import { looksLikePath, pathChoices, sendPathAt, type ListDir } from './complete-path.ts';
 
 /** What the completer may offer. */
@@ -11,7 +12,15 @@ export interface CompletionSource {
   commands: string[];
   /** Lists a folder, for the path of /send; without it paths are not completed. */
   listDir?: ListDir;
+  /** Ids of the file offers waiting for an answer (after /accept, /decline) and of every transfer (after /cancel). */
+  offers?: string[];
+  transfers?: string[];
 }
+
+/** How many characters of a transfer id are offered (as the window shows them). */
+const ID_CHARS = 8;
+/** The commands whose argument is a transfer id, and which ids each takes. */
+const ID_ARG = /^\/(accept|decline|cancel)\s+$/i;
 
 /** A completion in progress: Tab again replaces `from`…cursor with the next choice. */
 export interface Completion {
@@ -53,6 +62,8 @@ export function startCompletion(text: string, cursor: number, src: CompletionSou
   const { from, word } = wordAt(text, cursor);
   if (send && looksLikePath(word)) return pathCompletion(text, cursor, send.from, src.listDir!);
   const before = text.slice(0, from);
+  const idCommand = ID_ARG.exec(before)?.[1]?.toLowerCase();
+  if (idCommand) return idCompletion(word, from, before, text.slice(cursor), (idCommand === 'cancel' ? src.transfers : src.offers) ?? []);
   const isCommand = before === '' && word.startsWith('/');
   const afterMsg = /^\/(msg|query|send)\s+$/i.test(before);
   if (!word && !afterMsg) return undefined;
@@ -61,6 +72,13 @@ export function startCompletion(text: string, cursor: number, src: CompletionSou
   const choices = [...new Set(pool)].filter((c) => fold(c).startsWith(key)).sort((a, b) => a.localeCompare(b));
   if (!choices.length) return send && word ? pathCompletion(text, cursor, send.from, src.listDir!) : undefined;
   return { from, before, after: text.slice(cursor), choices, index: 0 };
+}
+
+/** Completes a transfer id (its first ID_CHARS characters) after /accept, /decline or /cancel. */
+function idCompletion(word: string, from: number, before: string, after: string, ids: string[]): Completion | undefined {
+  const key = word.toLowerCase();
+  const choices = [...new Set(ids.map((i) => i.slice(0, ID_CHARS)))].filter((i) => i.startsWith(key)).sort();
+  return choices.length ? { from, before, after, choices, index: 0 } : undefined;
 }
 
 /** Completes text[from..cursor] as a file path. */
