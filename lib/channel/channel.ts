@@ -14,11 +14,12 @@
 // 2^32 fragments stops sending new data (far beyond any chat session's life).
 import { cutUtf8 } from '../bytes.ts';
 import {
-  GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, LARGE_PAYLOAD_MAX_BYTES, MAX_ACK_RANGES, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
+  GIVE_UP_MS, IDLE_TIMEOUT_MS, KEEPALIVE_MS, LARGE_PAYLOAD_MAX_BYTES, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES,
   SEND_BUFFER_MAX_BYTES,
 } from '../constants.ts';
 import { ProtocolError } from '../errors.ts';
-import { DATA_FRAME_OVERHEAD, decodeFrames, encodeFrames, frameLength, type Frame } from '../wire.ts';
+import { decodeFrames, type Frame } from '../wire.ts';
+import { maxDataFor, Payload } from './payload.ts';
 import { PathProbe, PROBE_FRAME_OVERHEAD } from './probe.ts';
 import { Receiver } from './receive.ts';
 import { Sender } from './send.ts';
@@ -26,12 +27,6 @@ import type { ChannelStats } from './stats.ts';
 
 export type { ChannelStats } from './stats.ts';
 
-/** Largest ACK frame, in bytes. */
-const ACK_FRAME_MAX_BYTES = 8 + 8 * MAX_ACK_RANGES;
-/** A PING frame, in bytes. */
-const PING_FRAME_BYTES = 1;
-/** A message is not cut to fill the end of a payload if the piece would be smaller, in bytes. */
-const MIN_PIECE_BYTES = 64;
 /** Longest CLOSE reason sent, in bytes of UTF-8 (longer reasons are cut). */
 const CLOSE_REASON_MAX_BYTES = 200;
 
@@ -54,7 +49,6 @@ export interface ChannelOptions {
 }
 
 type State = 'open' | 'closing' | 'closed' | 'dead';
-let scratchBuf = Buffer.allocUnsafeSlow(0); // where channels with reusePayload build payloads (see scratch())
 
 /** A reliable ordered message channel driven by the caller's clock. See the file header. */
 export class Channel {
@@ -71,10 +65,7 @@ export class Channel {
   private lastReceivedAt: number;
   private pingPending = false;
   private closeFrame: Frame | null = null;
-  private readonly frames: Frame[] = [];
-  /** The payload being filled holds an ACK frame. */
-  private framesHaveAck = false;
-  private size = 0;
+  private readonly payload = new Payload();
   private counts = { sent: 0, received: 0, delivered: 0 };
 
   /** Throws RangeError if maxPayload cannot hold an ACK, a PING and a useful DATA frame. */
@@ -146,34 +137,34 @@ export class Channel {
     this.lastNow = Math.max(this.lastNow, now);
     const probeSize = this.probe.due(now);
     if (probeSize > 0) {
-      this.push({ type: 'probe', padding: probeSize - PROBE_FRAME_OVERHEAD });
+      this.payload.push({ type: 'probe', padding: probeSize - PROBE_FRAME_OVERHEAD });
       this.emit(now);
     }
     if (this.probe.answer > 0) {
-      this.push({ type: 'probe_ack', size: this.probe.answer });
+      this.payload.push({ type: 'probe_ack', size: this.probe.answer });
       this.probe.answer = 0;
     }
     const hasData = this.sender.hasLost || this.sender.canSendNew;
     const dataGoes = hasData && this.sender.pacer.ready(now);
     if (this.receiver.ackDueAt <= now || (this.receiver.ackPending && (dataGoes || this.closeFrame))) {
-      this.push(this.receiver.buildAck(now));
+      this.payload.push(this.receiver.buildAck(now));
     }
     if (this.closeFrame) {
-      this.push(this.closeFrame);
+      this.payload.push(this.closeFrame);
       this.emit(now);
       this.state = 'closed';
       return;
     }
     if (this.pingPending) {
-      this.push({ type: 'ping' });
+      this.payload.push({ type: 'ping' });
       this.pingPending = false;
     }
     while ((this.sender.hasLost || this.sender.canSendNew) && this.sender.pacer.ready(now)) {
-      if (this.fillData(now) === 0) break; // cannot happen: maxData leaves room for ack + ping
+      if (this.payload.fillData(this.sender, this.maxPayload, this.maxData, now) === 0) break; // cannot happen: maxData leaves room for ack + ping
       this.sender.pacer.spend();
       this.emit(now);
     }
-    if (this.frames.length > 0) this.emit(now);
+    if (this.payload.count > 0) this.emit(now);
   }
 
   /** Absolute ms of the next timer (ack, retransmit, pacing, keepalive, idle, give-up); Infinity if none. */
@@ -264,13 +255,8 @@ export class Channel {
     };
   }
 
-  private scratch(): Buffer { // the reused payload buffer (reusePayload): one for every channel, as send is synchronous
-    return scratchBuf.length > 0 ? scratchBuf : (scratchBuf = Buffer.allocUnsafeSlow(LARGE_PAYLOAD_MAX_BYTES));
-  }
-
   private setMaxPayload(size: number): void {
-    const maxData = Math.min(0xffff, size - ACK_FRAME_MAX_BYTES - PING_FRAME_BYTES - DATA_FRAME_OVERHEAD);
-    if (maxData < MIN_PIECE_BYTES) throw new RangeError(`maxPayload ${size} is too small`);
+    const maxData = maxDataFor(size);
     this.maxPayload = size;
     this.maxData = maxData;
     this.sender.pacer.setPayloadSize(size);
@@ -281,39 +267,12 @@ export class Channel {
     this.opts.onGone(reason, detail);
   }
 
-  private push(f: Frame): void {
-    this.frames.push(f);
-    this.size += frameLength(f);
-    if (f.type === 'ack') this.framesHaveAck = true;
-  }
-
   private emit(now: number): void {
-    const payload = encodeFrames(this.frames, this.opts.reusePayload ? this.scratch() : undefined);
-    this.frames.length = 0; // encoded: the array is reused for the next payload
-    this.size = 0;
-    if (this.framesHaveAck) this.receiver.ackSent();
-    this.framesHaveAck = false;
+    const hadAck = this.payload.hasAck;
+    const payload = this.payload.encode(this.opts.reusePayload === true);
+    if (hadAck) this.receiver.ackSent();
     this.lastSentAt = now;
     this.counts.sent++;
     this.opts.send(payload);
-  }
-
-  // Fills the current payload: retransmissions first (oldest loss first), then new fragments.
-  private fillData(now: number): number {
-    const before = this.frames.length;
-    if (this.sender.hasLost) {
-      for (const f of this.sender.lostFragments()) {
-        if (this.size + frameLength(f) > this.maxPayload) break;
-        this.sender.resend(f, now);
-        this.push(f);
-      }
-    }
-    while (this.sender.canSendNew) {
-      const room = this.maxPayload - this.size - DATA_FRAME_OVERHEAD;
-      const want = this.sender.nextChunkLength(this.maxData);
-      if (room < want && room < MIN_PIECE_BYTES) break;
-      this.push(this.sender.takeFragment(Math.min(room, this.maxData), now));
-    }
-    return this.frames.length - before;
   }
 }

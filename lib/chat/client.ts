@@ -1,13 +1,12 @@
-// ChatClient: the headless client. Secure session, login, history, sending with idempotent resend,
-// end-to-end encrypted room and direct messages, and reconnecting by itself. Events: ChatClientEvents.
-import { EventEmitter } from 'node:events';
+// ChatClient: the headless client. Secure session (lib/chat/client-link.ts), login, history, sending with
+// idempotent resend, end-to-end encrypted room and direct messages, and reconnecting by itself. Events: ChatClientEvents.
 import { join as joinPath } from 'node:path';
-import { FILE_MAX_BYTES, HANDSHAKE_TIMEOUT_MS } from '../constants.ts';
-import type { ChatClientOptions, ChatMessage, ClientState } from './types.ts';
+import { FILE_MAX_BYTES } from '../constants.ts';
+import type { ChatClientOptions, ChatMessage } from './types.ts';
 export type { ChatClientOptions } from './types.ts';
 import type { SecureLink } from '../net/client-endpoint.ts';
-import { connectTrusted } from './trusted-connect.ts';
 import { ChatError, type ChatErrorCode, ProtocolError } from '../errors.ts';
+import { ClientLink } from './client-link.ts';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { reconnectLoop } from './reconnect.ts';
 import { Roster } from './roster.ts';
@@ -15,33 +14,20 @@ import { newId, Outbox } from './outbox.ts';
 import { Inbox } from './inbox.ts';
 import { ReplayGuard } from '../e2e/seal.ts';
 import { E2EClient } from './e2e-client.ts';
-import { Waiters } from '../waiters.ts';
 import type { Bundle } from './key-requests.ts';
-import { provePassword, requestKeys, type Requester } from './client-requests.ts';
+import { requestKeys } from './client-requests.ts';
 import { ClientStores } from './client-stores.ts';
 import { dispatch, type ClientParts } from './client-dispatch.ts';
 import { FileTransfers } from './file-transfer.ts';
 import { FILE_CHUNK_KIND } from '../e2e/file-crypto.ts';
 
-export class ChatClient extends EventEmitter {
-  serverFingerprint = '';
-  state: ClientState = 'closed';
-  readonly server: string;
-  private link: SecureLink | undefined;
-  /** How the server key was trusted at the last login: pinned now by the PAKE proof, or known before. */
-  verified: 'password' | 'pinned' | undefined;
-  private serverShare: Buffer | undefined; // the server's CPace message for the next login attempt
-  private pinOnProof: (() => Promise<void>) | undefined; // first contact: pins the key once the server proved the password
-  private password: string | undefined;
+export class ChatClient extends ClientLink {
   private username: string | undefined;
   /** Our keys, our copy of the room, others' keys, the resume token (lib/chat/client-stores.ts). */
   private readonly stores: ClientStores;
   private inbox: Inbox | undefined;
   private readonly seen = new ReplayGuard();
-  private readonly waiters = new Waiters<ServerMessage>();
   private readonly outbox = new Outbox();
-  /** How the password proof and keys requests reach the server (lib/chat/client-requests.ts). */
-  private readonly requester: Requester = { waiters: this.waiters, send: (m) => this.sendRaw(m) };
   /** Send Encrypted: our sender key, the keys others gave us, and key trust (/verify, /trust). */
   readonly e2e = new E2EClient({
     keys: () => this.stores.keys, me: () => this.username ?? '', room: () => this.serverFingerprint, present: () => this.roster.byFolded(), find: (n) => this.roster.find(n),
@@ -68,47 +54,14 @@ export class ChatClient extends EventEmitter {
     inbox: () => this.inbox, roster: this.roster, e2e: this.e2e, outbox: this.outbox, files: this.files, warn: (w) => this.emit('warning', w),
     error: (e) => this.emitError(e), delivered: (id, seq) => this.onDelivered(id, seq),
   };
-  private closing = false;
-  private reconnecting = false;
 
-  constructor(private readonly opts: ChatClientOptions) {
-    super();
-    this.server = `${opts.host}:${opts.port}`;
+  constructor(opts: ChatClientOptions) {
+    super(opts);
     this.stores = new ClientStores(opts, this.server, this.outbox, (names) => this.fetchKeys(names), (w) => this.emit('warning', w));
   }
 
   get myFingerprint(): string { return this.stores.keys?.fingerprint ?? ''; }
   get name(): string | undefined { return this.username; }
-
-  /** Runs the secure handshake (a new server's key is pinned only by the login's proof). Rejects ChatError: server_key_changed, timeout, server_gone. */
-  async connect(): Promise<void> {
-    this.closing = false;
-    this.setState(this.reconnecting ? 'reconnecting' : 'connecting');
-    const { link, known, pin } = await connectTrusted(this.opts);
-    this.link = link;
-    this.pinOnProof = known ? undefined : pin;
-    this.serverFingerprint = link.fingerprint;
-    const hello = this.waiters.wait((m) => m.t === 'hello', HANDSHAKE_TIMEOUT_MS);
-    link.conn.on('message', (buf: Buffer) => this.onData(buf));
-    link.conn.once('gone', (reason: string, detail: string) => this.onGone(link, reason, detail));
-    const h = await hello as Extract<ServerMessage, { t: 'hello' }>;
-    link.setResetToken(Buffer.from(h.reset, 'base64'));
-    this.serverShare = Buffer.from(h.pake, 'base64');
-  }
-
-  /**
-   * Proves the password by CPace (lib/chat/pake.ts), checks the server's proof, then pins a new server's key.
-   * Rejects ChatError wrong_password (or a server that does not know it: nothing pinned) or rate_limited. May be called again.
-   */
-  async authenticate(password: string): Promise<void> {
-    const link = this.link;
-    if (!link || !this.serverShare) throw new ChatError('not_logged_in', 'not connected: call connect() first');
-    await provePassword(this.requester, link, password, this.serverShare, (share) => (this.serverShare = share));
-    this.verified = this.pinOnProof ? 'password' : 'pinned';
-    await this.pinOnProof?.();
-    this.pinOnProof = undefined;
-    this.password = password;
-  }
 
   /** Takes a name in the room, then receives what was missed; emits 'ready'. Rejects ChatError name_taken or bad_name. */
   async join(username: string): Promise<void> {
@@ -238,26 +191,10 @@ export class ChatClient extends EventEmitter {
     return id;
   }
 
-  /** Sends a message (or a binary file chunk); false when it could not be queued. */
-  private sendRaw(m: ClientMessage | Buffer, bulk = false): boolean {
-    try {
-      this.link?.conn.send(Buffer.isBuffer(m) ? m : encodeMessage(m), bulk);
-      return this.link !== undefined;
-    } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
-      return false; // not_open: the reconnect loop resends what is pending.
-    }
-  }
-
   /** Users' key bundles from the server, in chunks it accepts (lib/chat/client-requests.ts). */
   private fetchKeys(names: string[]): Promise<Record<string, Bundle>> { return requestKeys(this.requester, names); }
 
-  /** An 'error' event with no listener would throw (EventEmitter's rule); a headless user may not listen. */
-  private emitError(e: { code: ChatErrorCode; message: string }): void { if (this.listenerCount('error') > 0) this.emit('error', e); }
-
-  private setState(s: ClientState): void { if (this.state !== s) { this.state = s; this.emit('state', s); } }
-
-  private onData(buf: Buffer): void {
+  protected override onData(buf: Buffer): void {
     if (buf[0] === FILE_CHUNK_KIND) return this.files.chunk(buf);
     let m: ServerMessage;
     try { m = decodeServerMessage(buf); } catch (err) {
@@ -287,7 +224,7 @@ export class ChatClient extends EventEmitter {
     this.emit('delivered', { id, seq });
   }
 
-  private onGone(link: SecureLink, reason: string, detail: string): void {
+  protected override onGone(link: SecureLink, reason: string, detail: string): void {
     link.close();
     if (this.link !== link) return;
     this.link = undefined;

@@ -30,6 +30,18 @@ interface Incoming {
   lastProgress: number;
 }
 
+/** A transfer's record; `part` is a temporary file already written up to chunk `next` (kept by an earlier run). */
+function newIncoming(offer: FileOffer, key: Buffer, state: Incoming['state'], part?: { fh: FileHandle; temp: string; hash: Hash; next: number }): Incoming {
+  const next = part?.next ?? 0;
+  return { offer, key, chunks: chunkCount(offer.size, offer.chunk), name: safeFileName(offer.name), state, ...part, next, bytes: next * offer.chunk,
+    writing: Promise.resolve(), pending: [], lastProgress: 0 };
+}
+
+/** Whether two offers are of the same file: sender, name, size and SHA-256. */
+function sameFile(a: { from: string; name: string; size: number; sha256: string }, b: FileOffer): boolean {
+  return a.from === b.from && a.name === b.name && a.size === b.size && a.sha256 === b.sha256;
+}
+
 /** /accept refused for lack of disk space; `reason` is what the sender is told. */
 class NoRoom extends Error {
   readonly reason = 'not enough free disk space at the recipient';
@@ -65,8 +77,7 @@ export class FileReceiver {
       return;
     }
     if (await this.takeUp(offer, fileKey)) return;
-    this.incoming.set(offer.id, { offer, key: chunkKey(fileKey, offer.id), chunks: chunkCount(offer.size, offer.chunk), name: safeFileName(offer.name),
-      state: 'offered', next: 0, bytes: 0, writing: Promise.resolve(), pending: [], lastProgress: 0 });
+    this.incoming.set(offer.id, newIncoming(offer, chunkKey(fileKey, offer.id), 'offered'));
     fileKey.fill(0);
     this.d.emit('file_offer', { id: offer.id, from: offer.from, name: safeFileName(offer.name), size: offer.size, sha256: offer.sha256, keys: this.d.keyState(offer.from) });
   }
@@ -76,36 +87,46 @@ export class FileReceiver {
    * when the sender restarted (paused here) or this program did (kept on disk): it goes on where it stopped.
    */
   private async takeUp(offer: FileOffer, fileKey: Buffer): Promise<boolean> {
-    const same = (o: { from: string; name: string; size: number; sha256: string }) => o.from === offer.from && o.name === offer.name && o.size === offer.size && o.sha256 === offer.sha256;
     if (this.d.keyState(offer.from) === 'changed') return false; // keys changed since: the person decides again
-    const chunks = chunkCount(offer.size, offer.chunk);
-    let inc = [...this.incoming.values()].find((i) => i.state === 'paused' && same(i.offer));
-    if (inc) {
-      this.incoming.delete(inc.offer.id);
-      inc.key.fill(0);
-    } else {
-      await this.loadSaved();
-      const saved = this.saved.find(same);
-      if (!saved) return false;
-      this.saved.splice(this.saved.indexOf(saved), 1);
-      const dir = this.d.downloads();
-      const temp = join(dir, `.obrolan-${offer.id}.part`);
-      try {
-        if (saved.temp !== basename(temp)) { await rename(join(dir, saved.temp), temp); await removeQuiet(saved.file); }
-        const { fh, hash, next } = await reopenPart(temp, offer.chunk, chunks);
-        await saveJson(inRecord(temp), { ...saved, id: offer.id, temp: basename(temp), file: undefined });
-        inc = { offer, key: Buffer.alloc(0), chunks, name: safeFileName(offer.name), state: 'receiving', fh, temp, hash, next, bytes: next * offer.chunk, writing: Promise.resolve(), pending: [], lastProgress: 0 };
-      } catch {
-        for (const f of [temp, inRecord(temp), join(dir, saved.temp), saved.file]) await removeQuiet(f);
-        return false;
-      }
-    }
-    Object.assign(inc, { offer, key: chunkKey(fileKey, offer.id), chunks, state: 'receiving' });
+    const inc = this.takePaused(offer) ?? await this.reopenSaved(offer);
+    if (!inc) return false;
+    Object.assign(inc, { offer, key: chunkKey(fileKey, offer.id), chunks: chunkCount(offer.size, offer.chunk), state: 'receiving' });
     fileKey.fill(0);
     this.incoming.set(offer.id, inc);
     this.d.warn(`${offer.from} offered ${inc.name} again: going on at ${sizeText(inc.next * offer.chunk)} of ${sizeText(offer.size)} (${offer.id.slice(0, 8)})`);
     this.d.send({ t: 'fack', id: offer.id, next: inc.next });
     return true;
+  }
+
+  /** The paused transfer of the same file as `offer`, taken out of the map (its old key wiped); undefined if none. */
+  private takePaused(offer: FileOffer): Incoming | undefined {
+    const inc = [...this.incoming.values()].find((i) => i.state === 'paused' && sameFile(i.offer, offer));
+    if (!inc) return undefined;
+    this.incoming.delete(inc.offer.id);
+    inc.key.fill(0);
+    return inc;
+  }
+
+  /**
+   * The partial file of the same file as `offer` that an earlier run kept, renamed for this transfer id and
+   * reopened; undefined if there is none or it could not be reopened (then its files are removed).
+   */
+  private async reopenSaved(offer: FileOffer): Promise<Incoming | undefined> {
+    await this.loadSaved();
+    const saved = this.saved.find((r) => sameFile(r, offer));
+    if (!saved) return undefined;
+    this.saved.splice(this.saved.indexOf(saved), 1);
+    const dir = this.d.downloads();
+    const temp = join(dir, `.obrolan-${offer.id}.part`);
+    try {
+      if (saved.temp !== basename(temp)) { await rename(join(dir, saved.temp), temp); await removeQuiet(saved.file); }
+      const { fh, hash, next } = await reopenPart(temp, offer.chunk, chunkCount(offer.size, offer.chunk));
+      await saveJson(inRecord(temp), { ...saved, id: offer.id, temp: basename(temp), file: undefined });
+      return newIncoming(offer, Buffer.alloc(0), 'receiving', { fh, temp, hash, next });
+    } catch {
+      for (const f of [temp, inRecord(temp), join(dir, saved.temp), saved.file]) await removeQuiet(f);
+      return undefined;
+    }
   }
 
   /** Reads the partial files an earlier run kept (once). */

@@ -4,15 +4,14 @@
 // lib/chat/file-receive.ts. A transfer interrupted by a lost connection is offered again when both ends are
 // back and continues from the recipient's last verified chunk. Events: file_offer, file_progress, file_done,
 // file_failed (payloads in docs/PROTOCOL.md "## Files").
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_READ_BLOCK_BYTES, FILE_SEND_BUFFER_BYTES, FILE_SWEEP_MS, FILE_WINDOW_CHUNKS } from '../constants.ts';
-import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk, type FileOffer } from '../e2e/file-crypto.ts';
+import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_SEND_BUFFER_BYTES, FILE_SWEEP_MS, FILE_WINDOW_CHUNKS } from '../constants.ts';
+import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk } from '../e2e/file-crypto.ts';
 import type { ClientKeys, UserKeys } from '../e2e/keys.ts';
 import { ChatError } from '../errors.ts';
 import type { FileMessage } from './file-messages.ts';
+import { fileSize, hashFile, readChunk, type Outgoing } from './file-outgoing.ts';
 import { FileReceiver } from './file-receive.ts';
 import { defaultTiming, StateClock, type FileTiming } from './file-timeouts.ts';
 import { loadOut, outRecord, removeQuiet, saveJson, type SavedOut } from './file-saved.ts';
@@ -43,32 +42,6 @@ export interface FileDeps {
   maxFile(): number;
   /** Where what we were sending is kept across a restart (the history folder); none: not kept. */
   stateDir?(): string;
-}
-
-interface Outgoing {
-  offer: FileOffer;
-  path: string;
-  key: Buffer;
-  chunks: number;
-  fh: FileHandle;
-  /** Next chunk to send, and chunks the recipient verified. */
-  next: number;
-  acked: number;
-  /** 'offered' until the first fack; 'paused' while someone's connection is lost. */
-  state: 'offered' | 'sending' | 'paused';
-  pumping: boolean;
-  /** Waiting for our connection's send buffer to drain (one waiter at a time). */
-  draining?: boolean;
-  /** The part of the file read last (FILE_READ_BLOCK_BYTES at a time), and where it starts. */
-  block?: { at: number; buf: Buffer };
-  lastProgress: number;
-}
-
-/** SHA-256 of a file, hex, read as a stream. */
-async function hashFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const part of createReadStream(path)) h.update(part as Buffer);
-  return h.digest('hex');
 }
 
 export class FileTransfers {
@@ -109,15 +82,7 @@ export class FileTransfers {
     const names = to === undefined ? this.d.present().filter((n) => n !== this.d.me()) : [this.d.find(to) ?? ''];
     if (to !== undefined && !names[0]) throw new ChatError('no_such_user', `${to} is not in the room`);
     if (!names.length) throw new ChatError('no_such_user', 'nobody else is in the room');
-    let size: number;
-    try {
-      const st = await stat(path);
-      if (!st.isFile()) throw new ChatError('bad_arguments', `${path} is not a file (folders cannot be sent yet)`);
-      size = st.size;
-    } catch (err) {
-      if (err instanceof ChatError) throw err;
-      throw new ChatError('bad_arguments', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    const size = await fileSize(path);
     if (size > this.d.maxFile()) throw new ChatError('too_large', `${path} is ${size} bytes: the limit is ${this.d.maxFile()} (--max-file)`);
     const sender = this.d.keys();
     if (!sender) throw new ChatError('not_logged_in', 'join the room first');
@@ -267,7 +232,7 @@ export class FileTransfers {
           break;
         }
         const index = out.next;
-        const plain = await this.readChunk(out, index);
+        const plain = await readChunk(out, index);
         if (out.state !== 'sending' || out.next !== index) continue;
         if (!this.d.sendChunk(sealChunk(out.key, out.offer.id, index, out.chunks, plain))) { out.state = 'paused'; break; }
         out.next++;
@@ -279,21 +244,6 @@ export class FileTransfers {
     } finally {
       out.pumping = false;
     }
-  }
-
-  // Chunk `index` of the file, read FILE_READ_BLOCK_BYTES at a time (one read for many chunks).
-  private async readChunk(out: Outgoing, index: number): Promise<Buffer> {
-    const at = index * FILE_CHUNK_BYTES;
-    const len = Math.min(FILE_CHUNK_BYTES, out.offer.size - at);
-    let b = out.block;
-    if (!b || at < b.at || at + len > b.at + b.buf.length) {
-      const want = Math.min(FILE_READ_BLOCK_BYTES, out.offer.size - at);
-      const buf = Buffer.allocUnsafe(want);
-      const { bytesRead } = await out.fh.read(buf, 0, want, at);
-      if (bytesRead !== want) throw new Error('the file got shorter while sending');
-      out.block = b = { at, buf };
-    }
-    return b.buf.subarray(at - b.at, at - b.at + len);
   }
 
   private progress(out: Outgoing, bytes: number): void {

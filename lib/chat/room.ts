@@ -1,10 +1,12 @@
 // The room: members, room order, history, fan-out, replay, flood control and idempotent resends.
 // A message is stamped with the next room sequence number, appended to history, and only then
-// acknowledged to its sender ("delivered" means stored) and sent to everyone else.
+// acknowledged to its sender ("delivered" means stored) and sent to everyone else. Joins and leaves are
+// announced in batches (lib/chat/room-presence.ts).
 import { FLOOD_BURST, FLOOD_RATE_PER_S, MAX_MESSAGE_BYTES, REPLAY_MAX } from '../constants.ts';
 import type { ChatMessage } from './types.ts';
 import type { RoomHistory, StoredMessage } from '../history/room.ts';
-import { encodeMessage, encodePlainRoomMessage, PRESENCE_PER_MESSAGE, type PresenceEvent, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
+import { encodeMessage, encodePlainRoomMessage, type ServerMessage, type WireChat, type WireUser } from './messages.ts';
+import { Announcements } from './room-presence.ts';
 import { TokenBucket } from '../rate-limit.ts';
 import { foldName } from '../names.ts';
 
@@ -12,8 +14,6 @@ import { foldName } from '../names.ts';
 const FLOOD_QUEUE_MAX = 1_000;
 /** Client message ids remembered for idempotent resends. */
 const DEDUP_MAX = 100_000;
-/** Joins and leaves are announced in batches this far apart, in ms. */
-const ANNOUNCE_BATCH_MS = 50;
 /** Target size of one replay chunk, in bytes of JSON (below the channel's 64 KiB message limit). */
 const REPLAY_CHUNK_BYTES = 48 * 1024;
 
@@ -52,12 +52,8 @@ export class Room {
   private storedSeq: number;
   private nextSeq: number;
   private readonly dedup = new Map<string, number>();
-  private announcements: Array<{ event: PresenceEvent; about: Member; at: number }> = [];
-  /** Cancels the pending announcement flush, if one is scheduled. */
-  private cancelAnnounce: (() => void) | undefined;
-  private lastAnnounced = -Infinity;
-  /** Orders announcements against the moment each member became ready. */
-  private clock = 0;
+  /** Joins, leaves and keys given, announced in batches (lib/chat/room-presence.ts). */
+  private readonly presence: Announcements;
   /** Send Encrypted: the ready members lacking `sender`'s key of the envelope's epoch (issue 15). */
   missingKeys: ((sender: Member, env: unknown) => { epoch: number; missing: string[] }) | undefined;
 
@@ -69,6 +65,7 @@ export class Room {
   ) {
     this.storedSeq = history.lastSeq;
     this.nextSeq = history.lastSeq + 1;
+    this.presence = new Announcements(this.members, now);
   }
 
   /** Remembers recent (sender, id) pairs from history so a resend after a server restart is not stored twice; resolves with the senders. */
@@ -105,8 +102,8 @@ export class Room {
     }
     member.send({ t: 'replay', messages: [], missed: 0, done: true });
     member.ready = true;
-    member.readyAt = ++this.clock;
-    this.announce({ t: 'join', user: { name: member.name, keys: member.keysFp } }, member);
+    member.readyAt = this.presence.tick();
+    this.presence.announce({ t: 'join', user: { name: member.name, keys: member.keysFp } }, member);
     this.on.log(`${member.name} joined from ${member.address}`);
   }
 
@@ -130,7 +127,7 @@ export class Room {
 
   /** A member that joined without keys gave them (`mykeys`): the others hear its fingerprint (its join does, if not yet announced). */
   keysGiven(member: Member): void {
-    if (member.ready) this.announce({ t: 'keys', user: { name: member.name, keys: member.keysFp } }, member);
+    if (member.ready) this.presence.announce({ t: 'keys', user: { name: member.name, keys: member.keysFp } }, member);
   }
 
   remove(member: Member, reason: string): void {
@@ -139,7 +136,7 @@ export class Room {
     // What flood control still held is dropped unstored: forget the ids, so the client's resend is stored.
     for (const q of member.queue) this.dedup.delete(this.dedupKey(member.name, q.id));
     member.queue.length = 0;
-    if (member.ready) this.announce({ t: 'leave', user: member.name }, member);
+    if (member.ready) this.presence.announce({ t: 'leave', user: member.name }, member);
     this.on.log(`${member.name} left (${reason})`);
   }
 
@@ -237,51 +234,8 @@ export class Room {
     return true;
   }
 
-  // Joins and leaves are announced at the end of this event-loop turn, and at most once every
-  // ANNOUNCE_BATCH_MS: a lone join goes out at once, but when a class logs in together each member gets
-  // one datagram per batch instead of one per join. Before any chat message goes out the batch is
-  // flushed, so nobody sees a message from someone not yet announced.
-  private announce(event: PresenceEvent, about: Member): void {
-    this.announcements.push({ event, about, at: ++this.clock });
-    if (this.cancelAnnounce) return;
-    const flush = (): void => this.flushAnnouncements();
-    // Capped, so a wall clock set back cannot hold announcements longer than one batch.
-    const wait = Math.min(ANNOUNCE_BATCH_MS, this.lastAnnounced + ANNOUNCE_BATCH_MS - this.now());
-    if (wait > 0) {
-      const timer = setTimeout(flush, wait).unref();
-      this.cancelAnnounce = () => clearTimeout(timer);
-    } else {
-      const immediate = setImmediate(flush);
-      this.cancelAnnounce = () => clearImmediate(immediate);
-    }
-  }
-
-  /**
-   * Sends pending join/leave announcements now, each to the members that were in the room before it, as
-   * `presence` messages: everyone who was here before the batch gets the same encoded message(s); only
-   * those who joined during it get their own (the part after their join, without it).
-   */
-  flushAnnouncements(): void {
-    this.cancelAnnounce?.();
-    this.cancelAnnounce = undefined;
-    const batch = this.announcements;
-    if (!batch.length) return;
-    this.announcements = [];
-    this.lastAnnounced = this.now();
-    const firstAt = batch[0]!.at;
-    const about = new Set(batch.map((a) => a.about));
-    let shared: Buffer[] | undefined;
-    for (const member of this.members.values()) {
-      if (!member.ready) continue;
-      if (member.readyAt < firstAt && !about.has(member)) {
-        shared ??= presenceMessages(batch.map((a) => a.event));
-        for (const buf of shared) member.send(buf);
-        continue;
-      }
-      const mine = batch.filter((a) => a.about !== member && member.readyAt < a.at).map((a) => a.event);
-      for (const buf of presenceMessages(mine)) member.send(buf);
-    }
-  }
+  /** Sends pending join/leave announcements now (lib/chat/room-presence.ts). */
+  flushAnnouncements(): void { this.presence.flush(); }
 
   broadcast(m: ServerMessage | Buffer, except?: Member): void {
     this.flushAnnouncements();
@@ -304,11 +258,4 @@ export class Room {
     this.dedup.set(k, seq);
     if (this.dedup.size > DEDUP_MAX) this.dedup.delete(this.dedup.keys().next().value!);
   }
-}
-
-/** Encoded `presence` messages for `events`, at most PRESENCE_PER_MESSAGE each; none for no events. */
-function presenceMessages(events: PresenceEvent[]): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < events.length; i += PRESENCE_PER_MESSAGE) out.push(encodeMessage({ t: 'presence', events: events.slice(i, i + PRESENCE_PER_MESSAGE) }));
-  return out;
 }

@@ -3,25 +3,25 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { FLOOD_BURST, FLOOD_RATE_PER_S, KEYS_BURST, KEYS_RATE_PER_S, LOGIN_SLICE_MS, SERVER_RSA_BITS } from '../constants.ts';
+import { FLOOD_BURST, FLOOD_RATE_PER_S, LOGIN_SLICE_MS, SERVER_RSA_BITS } from '../constants.ts';
 import { WorkQueue } from '../work-queue.ts';
 import { cleanRoomName } from '../net/discovery.ts';
 import type { DiscoveryResponder, ResponderStatus } from '../net/discovery-socket.ts';
 import { bindRoomSocket, NO_DISCOVERY, startRoomResponder } from './room-discovery.ts';
 import type { RoomUser, ServerStats } from './types.ts';
 import type { Connection } from '../net/connection.ts';
-import { envelopeEpoch, envelopeProblem, forwardSenderKey, KeyHolders } from './room-e2e.ts';
-import { bundleFingerprint, parseBundle } from '../e2e/keys.ts';
+import { envelopeEpoch, envelopeProblem, KeyHolders } from './room-e2e.ts';
 import { ProtocolError } from '../errors.ts';
 import { RoomHistory } from '../history/room.ts';
 import { loadOrCreateKeyPair, type RsaKeyPair } from '../keyfile.ts';
-import { chunkUsers, decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
+import { decodeClientMessage, encodeMessage, type ClientMessage, type ServerMessage } from './messages.ts';
 import { ServerLogin } from './pake.ts';
-import { FailureLimiter, TokenBucket } from '../rate-limit.ts';
-import { keysReply, type Bundle } from './key-requests.ts';
+import { FailureLimiter } from '../rate-limit.ts';
+import type { Bundle } from './key-requests.ts';
 import { RoomPassword, takePassword } from './room-password.ts';
 import { Room } from './room.ts';
 import { onAuth, onJoin, type LoginHost, type Session } from './server-login.ts';
+import { memberHandlers, type Handler } from './server-members.ts';
 import { ServerEndpoint } from '../net/server-endpoint.ts';
 import type { AdmissionLimits } from '../net/admission.ts';
 import { Reservations } from './reservations.ts';
@@ -29,7 +29,6 @@ import { checkUsername } from './username.ts';
 import { KnownNames } from './known-names.ts';
 import { FileRelay } from './room-files.ts';
 import { FILE_CHUNK_KIND } from '../e2e/file-crypto.ts';
-import type { FileMessage } from './file-messages.ts';
 import { compactAfterAttacks } from '../compact-after-attack.ts';
 
 export interface ChatServerOptions {
@@ -59,8 +58,6 @@ export interface ChatServerOptions {
 export const CLOSE_SERVER_STOPPING = 1;
 const CLOSE_TOO_SLOW = 3;
 
-type Handler = (s: Session, m: ClientMessage) => void;
-
 export class ChatServer extends EventEmitter {
   readonly fingerprint: string;
   /** The room's name, cleaned (see cleanRoomName). */
@@ -77,6 +74,8 @@ export class ChatServer extends EventEmitter {
   private readonly holders: KeyHolders;
   /** What logging in (lib/chat/server-login.ts) reaches of this server. */
   private readonly loginHost: LoginHost;
+  /** Each message's handler: logging in, then a member's (lib/chat/server-members.ts). */
+  private readonly handlers: Record<ClientMessage['t'], Handler>;
   private messages = 0;
   /** Compactions after attacks (lib/compact-after-attack.ts), and the watch to stop. */
   private compactions = 0;
@@ -121,6 +120,12 @@ export class ChatServer extends EventEmitter {
       room: this.room, failures: this.failures, reservations, known, bundles: this.bundles, sessions: this.sessions,
       send: (s, m) => this.send(s, m), emit: (event, ...args) => this.emit(event, ...args),
       loggedIn: (conn) => this.endpoint.markLoggedIn(conn), saveReservations: () => this.saveReservations(),
+    };
+    this.handlers = {
+      auth: (s, m) => onAuth(this.loginHost, s, m as Extract<ClientMessage, { t: 'auth' }>),
+      join: (s, m) => onJoin(this.loginHost, s, m as Extract<ClientMessage, { t: 'join' }>),
+      ...memberHandlers({ room: this.room, holders: this.holders, bundles: this.bundles, files: this.files, fingerprint: this.fingerprint,
+        send: (s, m) => this.send(s, m), envelopeOk: (s, id, env, to) => this.envelopeOk(s, id, env, to) }),
     };
   }
 
@@ -248,41 +253,6 @@ export class ChatServer extends EventEmitter {
     this.handlers[m.t](s, m);
   }
 
-  private readonly handlers: Record<ClientMessage['t'], Handler> = {
-    auth: (s, m) => onAuth(this.loginHost, s, m as Extract<ClientMessage, { t: 'auth' }>),
-    join: (s, m) => onJoin(this.loginHost, s, m as Extract<ClientMessage, { t: 'join' }>),
-    chat: (s, m) => { const c = m as Extract<ClientMessage, { t: 'chat' }>; this.room.submit(s.member!, c.id, { text: c.text }); },
-    enc: (s, m) => {
-      const c = m as Extract<ClientMessage, { t: 'enc' }>;
-      if (this.envelopeOk(s, c.id, c.env)) this.room.submit(s.member!, c.id, { env: c.env });
-    },
-    dm: (s, m) => {
-      const c = m as Extract<ClientMessage, { t: 'dm' }>;
-      const name = checkUsername(c.to);
-      const to = name.ok ? this.room.members.get(name.key) : undefined;
-      if (!this.envelopeOk(s, c.id, c.env, to?.name ?? c.to)) return;
-      if (!this.room.direct(s.member!, c.id, to, c.env)) this.send(s, { t: 'error', code: 'no_such_user', message: `${c.to} is not in the room`, id: c.id });
-    },
-    skey: (s, m) => {
-      const k = m as Extract<ClientMessage, { t: 'skey' }>;
-      const name = checkUsername(k.to);
-      const err = forwardSenderKey(this.holders, this.fingerprint, s.member!, name.ok ? this.room.members.get(name.key) : undefined, k);
-      if (err) this.send(s, { t: 'error', ...err });
-    },
-    keys: (s, m) => {
-      const now = Date.now();
-      const wait = (s.keysRate ??= new TokenBucket(KEYS_RATE_PER_S, KEYS_BURST, now)).take(now, 0);
-      if (wait > 0) return this.send(s, { t: 'error', code: 'rate_limited', message: `too many key requests — try again in ${wait} ms`, retryAfterMs: wait });
-      this.send(s, { t: 'keys', bundles: keysReply((m as Extract<ClientMessage, { t: 'keys' }>).users, this.bundles) });
-    },
-    mykeys: (s, m) => this.onLateKeys(s, (m as Extract<ClientMessage, { t: 'mykeys' }>).keys),
-    users: (s) => chunkUsers(this.room.userList()).forEach((users, i) => this.send(s, i ? { t: 'users', users, append: true } : { t: 'users', users })),
-    bye: (s) => s.conn.close(0, 'bye'),
-    foffer: (s, m) => this.files.message(s.member!, m as FileMessage),
-    fack: (s, m) => this.files.message(s.member!, m as FileMessage),
-    fcancel: (s, m) => this.files.message(s.member!, m as FileMessage),
-  };
-
   // The server cannot read an envelope, but it checks its shape and that it claims the right sender, id,
   // room and context, so nobody can store or forward an envelope in someone else's name or elsewhere.
   private envelopeOk(s: Session, id: string, env: unknown, to?: string): boolean {
@@ -290,22 +260,6 @@ export class ChatServer extends EventEmitter {
     if (problem === undefined) return true;
     this.send(s, { t: 'error', code: 'bad_message', message: problem, id });
     return false;
-  }
-
-  /**
-   * A member that joined without keys gives them (its client was still making them): once per session. The
-   * others hear them in a `keys` presence event, and every sender's key is owed to it again.
-   */
-  private onLateKeys(s: Session, keys: Bundle): void {
-    const member = s.member!;
-    let fp: string;
-    try { parseBundle(keys); fp = bundleFingerprint(keys); } catch { return this.send(s, { t: 'error', code: 'bad_keys', message: 'your public keys are malformed' }); }
-    if (member.keysFp) return this.send(s, { t: 'error', code: 'bad_keys', message: 'your keys were given already in this session' });
-    member.keys = keys;
-    member.keysFp = fp;
-    this.bundles.set(member.key, keys);
-    this.holders.forget(member);
-    this.room.keysGiven(member);
   }
 
   private online(): Array<{ key: string; conn: string; address: string }> {

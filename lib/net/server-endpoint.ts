@@ -1,6 +1,7 @@
 // The server's UDP endpoint: stateless cookie handshake, anti-amplification, demultiplexing by
 // connection id, stateless reset, and drop counters. It knows nothing about chat: it hands
-// authenticated connections to its owner through the 'connection' event.
+// authenticated connections to its owner through the 'connection' event. Parts: the cookies and RETRYs in
+// lib/net/server-cookies.ts, the signed answer in lib/net/server-handshake.ts, the socket in lib/net/server-socket.ts.
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { RsaKeyPair } from '../keyfile.ts';
@@ -15,14 +16,14 @@ import { Connection } from './connection.ts';
 import { datagramLimitFor } from './path-mtu.ts';
 import { isDiscoveryDatagram } from './discovery.ts';
 import { ProtocolError } from '../errors.ts';
-import { decodePacket, encodePacket, type Packet } from '../wire.ts';
+import { decodePacket, type Packet } from '../wire.ts';
 import { AmplificationGuard } from '../session/amplification.ts';
-import { CookieJar } from '../session/cookie.ts';
-import { deriveSessionKeys, helloTranscript, makeEphemeral, signTranscript, transcriptHash } from '../session/keys.ts';
 import { PacketOpener, PacketSealer } from '../session/protector.ts';
 import { resetKeyFrom } from '../session/reset.ts';
 import { ResetSender } from './reset-sender.ts';
-import { literalLookup } from './literal-lookup.ts';
+import { HandshakeSigner, type Hello, type SessionKeys } from './server-handshake.ts';
+import { bindServerSocket } from './server-socket.ts';
+import { HelloCookies } from './server-cookies.ts';
 
 /** Most connections (including those mid-handshake) one server holds. */
 export const MAX_CONNECTIONS = 20_000;
@@ -59,10 +60,10 @@ export class ServerEndpoint extends EventEmitter {
   datagramsIn = 0;
   datagramsOut = 0;
   private socket: dgram.Socket | undefined;
-  private readonly identity: RsaKeyPair;
   private readonly now: () => number;
-  private readonly cookies: CookieJar;
   private readonly guard = new AmplificationGuard();
+  /** Cookies and RETRYs: the stateless start of the handshake (lib/net/server-cookies.ts). */
+  private readonly hellos: HelloCookies;
   private readonly resets: ResetSender;
   private readonly conns = new Map<string, Entry>();
   private readonly pending = new Set<string>();
@@ -70,6 +71,7 @@ export class ServerEndpoint extends EventEmitter {
   private readonly perIp = new Map<string, number>();
   private readonly maxPerIp: number;
   private readonly signing = new Gate(MAX_CONCURRENT_SIGNATURES);
+  private readonly handshakes: HandshakeSigner;
   private readonly admission: Admission;
   /** Connections not logged in yet (by id) and when their login deadline falls; insertion order = deadline order. */
   private readonly loginDue = new Map<string, number>();
@@ -77,35 +79,22 @@ export class ServerEndpoint extends EventEmitter {
 
   constructor(o: ServerEndpointOptions) {
     super();
-    this.identity = o.identity;
+    this.handshakes = new HandshakeSigner(o.identity, this.signing);
     this.now = o.now ?? Date.now;
     this.maxPerIp = o.maxPerIp ?? MAX_CONNECTIONS_PER_IP;
-    this.cookies = new CookieJar(this.now());
+    this.hellos = new HelloCookies(this.now(), () => this.guard, (d, ip, port) => this.sendTo(d, ip, port), (r) => this.count(r));
     this.resets = new ResetSender(resetKeyFrom(o.identity.privateKey), this.now, (d, ip, port) => this.sendTo(d, ip, port));
     this.admission = new Admission(o.admission, o.exemptIps);
   }
 
   /** Opens the UDP socket. Resolves with the bound address; rejects with a message for people. */
   bind(host: string, port: number, opts: { reuseAddr?: boolean } = {}): Promise<{ host: string; port: number }> {
-    const type = host.includes(':') ? 'udp6' : 'udp4';
-    // reuseAddr only on the discovery port, shared with discovery responders (lib/net/discovery-socket.ts).
-    const socket = dgram.createSocket({ type, recvBufferSize: 4 << 20, sendBufferSize: 4 << 20, lookup: literalLookup, reuseAddr: opts.reuseAddr === true });
+    const { socket, bound } = bindServerSocket(host, port, opts.reuseAddr === true,
+      (msg, rinfo) => this.onDatagram(msg, `${rinfo.address}:${rinfo.port}`, rinfo.address, rinfo.port), () => this.count('socket_error'));
     this.socket = socket;
-    return new Promise((resolve, reject) => {
-      socket.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? `port ${port} is already in use — pick another with --port`
-          : err.code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine`
-          : err.code === 'EACCES' ? `not allowed to use port ${port} — pick one above 1024` : err.message;
-        reject(new Error(`cannot listen on ${host}:${port}: ${why}`));
-      });
-      socket.on('message', (msg, rinfo) => this.onDatagram(msg, `${rinfo.address}:${rinfo.port}`, rinfo.address, rinfo.port));
-      socket.bind(port, host, () => {
-        this.sweeper = setInterval(() => this.sweepLogins(), LOGIN_SWEEP_MS).unref();
-        socket.removeAllListeners('error');
-        socket.on('error', () => this.count('socket_error'));
-        const a = socket.address();
-        resolve({ host: a.address, port: a.port });
-      });
+    return bound.then((addr) => {
+      this.sweeper = setInterval(() => this.sweepLogins(), LOGIN_SWEEP_MS).unref();
+      return addr;
     });
   }
 
@@ -204,14 +193,9 @@ export class ServerEndpoint extends EventEmitter {
     }
   }
 
-  private onHello(p: Extract<Packet, { type: 'hello' }>, size: number, address: string, ip: string, port: number): void {
-    this.guard.received(address, size);
+  private onHello(p: Hello, size: number, address: string, ip: string, port: number): void {
     const now = this.now();
-    if (p.cookie.length === 0 || !this.cookies.verify(p.cookie, address, p.clientPub, p.connId, now)) {
-      if (p.cookie.length > 0) this.count('bad_cookie');
-      return this.retry(p, address, ip, port, now);
-    }
-    this.guard.validate(address);
+    if (!this.hellos.valid(p, size, address, ip, port, now)) return;
     const key = p.connId.toString('hex');
     const existing = this.conns.get(key);
     if (existing) {
@@ -225,10 +209,10 @@ export class ServerEndpoint extends EventEmitter {
     if (this.pending.size >= MAX_PENDING_HANDSHAKES || this.conns.size >= MAX_CONNECTIONS) return this.count('busy');
     if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) return this.count('per_ip_limit');
     // A cookie starts one handshake; beyond an address's rate or the budget before login, HELLO gets a RETRY.
-    if (this.cookies.isSpent(p.cookie, now)) return this.refuse('cookie_reused', p, ip, port);
+    if (this.hellos.jar.isSpent(p.cookie, now)) return this.hellos.refuse('cookie_reused', p, ip, port);
     const verdict = this.admission.check(ip, now, this.pending.size);
-    if (verdict !== 'sign') return this.refuse(verdict, p, ip, port);
-    if (!this.cookies.redeem(p.cookie, now)) return this.refuse('cookies_full', p, ip, port);
+    if (verdict !== 'sign') return this.hellos.refuse(verdict, p, ip, port);
+    if (!this.hellos.jar.redeem(p.cookie, now)) return this.hellos.refuse('cookies_full', p, ip, port);
     this.pending.add(key);
     this.holdIp(ip, 1);
     this.admission.opened(ip);
@@ -240,44 +224,18 @@ export class ServerEndpoint extends EventEmitter {
       .finally(() => this.pending.delete(key));
   }
 
-  // The HELLO's own cookie is valid (checked): it goes back as it is, which saves making it again. Beyond the
-  // newcomers' shared rate (a flood from many addresses) nothing is sent: the client resends on its timer
-  // either way, and a flood loses the answer that paced it.
-  private refuse(reason: string, p: Extract<Packet, { type: 'hello' }>, ip: string, port: number): void {
-    this.count(reason);
-    if (reason !== 'newcomer_rate') this.sendTo(encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: p.cookie }), ip, port);
-  }
-
-  // A RETRY with the cookie for this address, client key and connection id (the same one within a slot,
-  // so a client whose HELLO was refused for its rate sees its own cookie again and keeps its resend timer).
-  private retry(p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number, now: number): void {
-    const retry = encodePacket({ type: 'retry', connId: p.connId, pn: 0, cookie: this.cookies.make(address, p.clientPub, p.connId, now) });
-    if (this.guard.trySend(address, retry.length)) this.sendTo(retry, ip, port);
-    else this.count('amplification');
-  }
-
   private holdIp(ip: string, delta: number): void {
     const n = (this.perIp.get(ip) ?? 0) + delta;
     if (n > 0) this.perIp.set(ip, n); else this.perIp.delete(ip);
   }
 
   /** Signs and sends SERVER_HELLO; resolves with the new connection, or undefined when none was made. */
-  private async accept(p: Extract<Packet, { type: 'hello' }>, address: string, ip: string, port: number): Promise<Connection | undefined> {
-    const eph = makeEphemeral();
-    const transcript = helloTranscript(p.connId, p.clientPub, eph.publicRaw, this.identity.spki);
-    // Derive first: a small-order client key is refused before it costs an RSA signature.
-    let keys: ReturnType<typeof deriveSessionKeys>;
-    try {
-      keys = deriveSessionKeys(eph.privateKey, p.clientPub, transcript);
-    } catch (err) {
-      if (err instanceof ProtocolError) { this.count('bad_key_share'); return undefined; }
-      throw err;
-    }
-    const signature = await this.sign(transcript);
+  private async accept(p: Hello, address: string, ip: string, port: number): Promise<Connection | undefined> {
+    const a = await this.handshakes.answer(p);
+    if (a === 'bad_key_share') { this.count('bad_key_share'); return undefined; }
     if (!this.socket) return undefined;
-    const connId = ownCopy(p.connId);
-    const serverHello = ownCopy(encodePacket({ type: 'server_hello', connId, pn: 0, serverPub: eph.publicRaw, serverKey: this.identity.spki, signature }));
-    const conn = this.open(connId, transcriptHash(transcript), keys, ip, port);
+    const { connId, serverHello } = a;
+    const conn = this.open(connId, a.sessionHash, a.keys, ip, port);
     const key = connId.toString('hex');
     this.conns.set(key, { conn, address, ip, clientPub: ownCopy(p.clientPub), serverHello, preLogin: true, datagrams: 0 });
     this.loginDue.set(key, this.now() + LOGIN_DEADLINE_MS);
@@ -287,11 +245,7 @@ export class ServerEndpoint extends EventEmitter {
     return conn;
   }
 
-  // Closures made here keep only what they name alive: one made in accept() would keep its whole scope
-  // (the transcript, a slice of an 8 KiB pool slab) for the connection's lifetime.
-  private sign(transcript: Buffer): Promise<Buffer> { return this.signing.run(() => signTranscript(this.identity.privateKey, transcript)); }
-
-  private open(connId: Buffer, sessionHash: Buffer, keys: ReturnType<typeof deriveSessionKeys>, ip: string, port: number): Connection {
+  private open(connId: Buffer, sessionHash: Buffer, keys: SessionKeys, ip: string, port: number): Connection {
     const conn = new Connection({
       connId, sessionHash, sealer: new PacketSealer(keys.serverToClient, connId), opener: new PacketOpener(keys.clientToServer, connId),
       sendDatagram: (d) => this.sendTo(d, ip, port), countDrop: (r) => this.count(r),

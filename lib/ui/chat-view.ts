@@ -1,56 +1,30 @@
-// The chat view: messages, users, the input line with [Send] and [Send Encrypted], the status bar.
+// The chat view: messages, users, the input line with [Send] and [Send Encrypted], the status bar (their text:
+// lib/ui/chat-text.ts).
 import blessed from 'neo-blessed';
 import type { Widgets } from 'blessed';
-import type { ChatMessage, ClientState } from '../chat/types.ts';
-import {
-  dayKey, escapeTags, formatDay, LOCK_MARK, formatMessage, formatSystem, peerName, shortFingerprint, stripControls, stripTags,
-} from './format.ts';
+import type { ChatMessage } from '../chat/types.ts';
 import { foldName } from '../names.ts';
 import { ChatInput } from './chat-input.ts';
-import { highlightMentions } from './attention.ts';
-import { COMMAND_WORDS, ME_PREFIX } from './commands.ts';
+import { entryLines, statusLine, userItem, type ChatStatus, type Entry } from './chat-text.ts';
+import { COMMAND_WORDS } from './commands.ts';
 import { askYesNo } from './dialogs.ts';
 import { activeRing, FocusRing } from './keys.ts';
 import { atBottom, button, label, relabel, scrollBy, scrollPane, type TextField } from './widgets.ts';
 
 /** Most entries the message pane keeps (older ones scroll away for good). */
 const MAX_ENTRIES = 2_000;
-/** The start of a formatted message up to "name: ", to turn "/me waves" into "* name waves" (names hold no ':'). */
-const ACTION_LINE = new RegExp(`^(\\{gray-fg\\}[^{]*\\{/gray-fg\\} (?:${LOCK_MARK} )?)(.*?): `);
-/** The line above the first message that came while the pane was scrolled up. */
-const UNREAD_MARKER = '{yellow-fg}──────── new messages ────────{/yellow-fg}';
-/** The key state marker after a user's name (issue 15): verified ✓, changed in red. */
-const KEY_MARKS: Record<string, string> = { verified: ' {green-fg}✓{/green-fg}', changed: ' {red-fg}keys!{/red-fg}' };
 /** Width of the users pane, in cells. */
 const USERS_WIDTH = 24;
 /** Most rows of running file transfers above the input (the last says how many more). */
 const TRANSFER_ROWS = 3;
 
-type Entry =
-  | { kind: 'message'; m: ChatMessage; own: boolean; delivered: boolean }
-  | { kind: 'system'; text: string; ts: number; level: 'info' | 'error' };
-
-/** What the status bar shows. */
-export interface ChatStatus {
-  state: ClientState;
-  /** "host:port". */
-  server: string;
-  serverFingerprint: string;
-  myFingerprint: string;
-}
+export type { ChatStatus } from './chat-text.ts';
 
 /** How the chat view reports what the person did. */
 export interface ChatViewHandlers {
   send(text: string): void;
   sendEncrypted(text: string): void;
 }
-
-const STATE_LABEL: Record<ClientState, string> = {
-  connecting: '{yellow-fg}● connecting…{/yellow-fg}',
-  connected: '{green-fg}● connected{/green-fg}',
-  reconnecting: '{yellow-fg}● reconnecting…{/yellow-fg}',
-  closed: '{red-fg}● disconnected{/red-fg}',
-};
 
 /** The chat view; the client window shows it after a successful login. */
 export class ChatView {
@@ -223,7 +197,7 @@ export class ChatView {
     this.userNames = [...names].sort((a, b) => a.localeCompare(b));
     const selected = (this.users as unknown as { selected: number }).selected;
     const me = foldName(this.me);
-    this.users.setItems(this.userNames.map((n) => peerName(n) + (foldName(n) === me ? ' {gray-fg}(you){/gray-fg}' : KEY_MARKS[keyStates[n] ?? ''] ?? '')) as never);
+    this.users.setItems(this.userNames.map((n) => userItem(n, foldName(n) === me, keyStates[n])) as never);
     this.users.select(Math.min(selected, Math.max(0, this.userNames.length - 1)));
     relabel(this.users, ` Users (${names.length}) `);
     this.box.screen.render();
@@ -245,22 +219,8 @@ export class ChatView {
   /** Updates the status bar: state, server, both fingerprints (shortened to fit the width). */
   setStatus(s: ChatStatus): void {
     this.lastStatus = s;
-    const state = STATE_LABEL[s.state];
-    const plain = (fpChars: number) => ` ${stripTags(state)}  server ${s.server}  key ${shortFingerprint(s.serverFingerprint, fpChars)}  you ${this.me} ${shortFingerprint(s.myFingerprint, fpChars)}`;
-    let fpChars = 50;
-    while (fpChars > 12 && plain(fpChars).length > Number(this.box.screen.width) - 1) fpChars--;
-    const fp = (f: string) => `{gray-fg}${escapeTags(shortFingerprint(f, fpChars))}{/gray-fg}`;
-    this.status.setContent(` ${state}  server ${escapeTags(s.server)}  key ${fp(s.serverFingerprint)}  you ${peerName(this.me)} ${fp(s.myFingerprint)}`);
+    this.status.setContent(statusLine(s, this.me, Number(this.box.screen.width)));
     this.box.screen.render();
-  }
-
-  /** A message line: "* name action" for /me, the name of the reader highlighted in others' messages. */
-  private formatEntry(e: Extract<Entry, { kind: 'message' }>, width: number): string {
-    const delivery = e.own ? (e.delivered ? 'delivered' : 'pending') : 'none';
-    const line = e.m.text.startsWith(ME_PREFIX)
-      ? formatMessage({ ...e.m, text: e.m.text.slice(ME_PREFIX.length) }, this.me, delivery, width).replace(ACTION_LINE, '$1* $2 ')
-      : formatMessage(e.m, this.me, delivery, width);
-    return e.own ? line : highlightMentions(line, this.me);
   }
 
   /** Unseen messages while scrolled up: counted in the pane's title, a marker line above the first. */
@@ -299,20 +259,10 @@ export class ChatView {
 
   private redraw(): void {
     const follow = this.follow;
-    const lines: string[] = [];
-    // HH:MM alone would pass yesterday's history off as today's: a date line starts every other day.
-    let day = dayKey(Date.now());
     // Rows are wrapped by formatMessage, not by the pane (its border, padding and scrollbar take 5 cells).
     const pane = this.messages as unknown as { width: number; iwidth: number };
     const width = Math.max(20, pane.width - pane.iwidth - 1);
-    for (const e of this.entries) {
-      const ts = e.kind === 'system' ? e.ts : e.m.ts;
-      if (dayKey(ts) !== day) lines.push(formatDay(ts));
-      day = dayKey(ts);
-      if (e === this.marker) lines.push(UNREAD_MARKER);
-      lines.push(e.kind === 'system' ? formatSystem(e.text, e.ts, e.level, width) : this.formatEntry(e, width));
-    }
-    this.messages.setContent(lines.join('\n'));
+    this.messages.setContent(entryLines(this.entries, this.marker, this.me, width).join('\n'));
     if (follow) this.messages.setScrollPerc(100);
     this.box.screen.render();
   }

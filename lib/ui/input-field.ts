@@ -41,14 +41,26 @@ export function createTextField(opts: TextFieldOptions): TextField {
   const { value, censor, onClick, ...rest } = opts;
   const box = blessed.box({ height: 1, style: { fg: 'white', bg: '#303030', focus: { bg: '#005f87' } }, ...rest }) as TextField;
   const editor = new LineEditor(value ?? '');
-  let start = 0;
-  let cursorCol = 0;
-  let pending = false;
-  const screen = box.screen;
   Object.assign(box, { editor });
+  const changed = renderPerBurst(box);
+  addValueMethods(box, editor, changed);
+  drawLine(box, editor, censor);
+  showCursorWhileFocused(box);
+  box.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => onKey(box, editor, ch, key, changed));
+  takePastes(box);
+  if (onClick) box.on('click', onClick);
+  (box as unknown as { enableKeys(): void }).enableKeys();
+  return box;
+}
 
-  /** One render per burst of keys (a 5,000-key paste without brackets draws once, not 5,000 times). */
-  const changed = () => {
+/**
+ * What the field calls when its text or cursor changed: an 'edit' event, and one render per burst of keys
+ * (a 5,000-key paste without brackets draws once, not 5,000 times).
+ */
+function renderPerBurst(box: TextField): () => void {
+  const screen = box.screen;
+  let pending = false;
+  return () => {
     box.emit('edit');
     if (pending) return;
     pending = true;
@@ -57,6 +69,10 @@ export function createTextField(opts: TextFieldOptions): TextField {
       if (!screen.destroyed) screen.render();
     });
   };
+}
+
+/** getValue, setValue, clearValue and the default onPaste of `box`, on its editor. */
+function addValueMethods(box: TextField, editor: LineEditor, changed: () => void): void {
   box.getValue = () => editor.text;
   box.setValue = (v: string, cursor?: number) => { editor.set(v, cursor); changed(); };
   box.clearValue = () => box.setValue('');
@@ -67,7 +83,13 @@ export function createTextField(opts: TextFieldOptions): TextField {
     editor.insert(line);
     changed();
   };
+}
 
+/** Draws the part of the text around the cursor that fits (stars when `censor`), and puts the terminal's cursor in it. */
+function drawLine(box: TextField, editor: LineEditor, censor: boolean | undefined): void {
+  const screen = box.screen;
+  let start = 0;
+  let cursorCol = 0;
   box.on('prerender', () => {
     const cols = Math.max(1, Number(box.width) - Number(box.iwidth));
     const text = censor ? graphemes(editor.text).map(() => '*').join('') : shown(editor.text);
@@ -85,6 +107,11 @@ export function createTextField(opts: TextFieldOptions): TextField {
       screen.program.cup(lpos.yi + Number(box.itop), lpos.xi + Number(box.ileft) + cursorCol);
     },
   });
+}
+
+/** While the field has the focus, it takes the screen's keys and shows the terminal's cursor. */
+function showCursorWhileFocused(box: TextField): void {
+  const screen = box.screen;
   box.on('focus', () => {
     screen.grabKeys = true;
     screen.program.showCursor();
@@ -93,13 +120,14 @@ export function createTextField(opts: TextFieldOptions): TextField {
     screen.grabKeys = false;
     screen.program.hideCursor();
   });
-  box.on('keypress', (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => onKey(box, editor, ch, key, changed));
+}
+
+/** A paste on the screen goes to the field's onPaste while it is focused and visible (until it is destroyed). */
+function takePastes(box: TextField): void {
+  const screen = box.screen;
   const onPaste = (text: string) => { if (screen.focused === box && box.visible) box.onPaste(text); };
   screen.on('paste', onPaste);
   box.on('destroy', () => screen.removeListener('paste', onPaste));
-  if (onClick) box.on('click', onClick);
-  (box as unknown as { enableKeys(): void }).enableKeys();
-  return box;
 }
 
 function onKey(box: TextField, editor: LineEditor, ch: string | undefined, key: Widgets.Events.IKeyEventArg, changed: () => void): void {
