@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { joinClient, type Recorder, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
 import { FileEvents, seededFile, sha256 } from './support/files.ts';
 import type { ChatServer } from '../lib/chat/server.ts';
+import { runFileCommand } from '../lib/chat/file-commands.ts';
 import { FILE_CHUNK_KIND, offerSignedBytes, type FileOffer } from '../lib/e2e/file-crypto.ts';
 import type { ClientKeys } from '../lib/e2e/keys.ts';
 import { constants, sign } from 'node:crypto';
@@ -57,7 +58,11 @@ test('a file sent to one member arrives whole under downloads/, the sender hears
   assert.is(offer.keys, 'new');
   // Nothing is written before acceptance.
   assert.equal(await readdir(join(dir, 'budi')).then((l) => l.filter((n) => n === 'downloads')), []);
-  await budi.client.files.accept(id!);
+  assert.equal(budi.client.files.offers(), [id], 'waiting for an answer');
+  assert.equal(ani.client.files.offers(), [], 'our own offer is not one to answer');
+  // "/accept" alone takes the only offer waiting.
+  assert.is((await runFileCommand(budi.client.files, [], '/accept'))!.line, `accepted ${id!.slice(0, 8)}`);
+  assert.equal(budi.client.files.offers(), [], 'answered');
   await waitFor(() => budiF.done.length === 1 && aniF.done.length === 1, 20_000, 'done on both sides');
   const path = budiF.done[0]!.path as string;
   assert.is(path, join(dir, 'budi', 'downloads', 'report.pdf'));

@@ -80,7 +80,8 @@ usage: npx tsx client.ts [flags]        opens the chat window (rooms on this LAN
                          /send USER PATH  offer a file to USER, end-to-end
                                           encrypted (/send PATH: to everyone;
                                           folders cannot be sent yet)
-                         /accept ID, /decline ID   answer a file offer
+                         /accept ID, /decline ID   answer a file offer (no
+                                          ID: the only offer waiting)
                          /cancel ID       stop a file transfer (either side)
                          /quit            leave when every message is stored
   --downloads DIR      where received files are saved (default: downloads/

@@ -1,6 +1,7 @@
 // The file commands as people type them, for the line mode and the chat window alike (issue 19):
 // "/send USER PATH" (PATH the rest of the line, "~" expanded), "/send PATH" to everyone when the first word
-// is not a member's name, "/accept ID", "/decline ID", "/cancel ID" (ID in full or a unique prefix).
+// is not a member's name, "/accept ID", "/decline ID", "/cancel ID" (ID in full or a unique prefix; "/accept"
+// and "/decline" alone answer the only offer waiting).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ChatError } from '../errors.ts';
@@ -20,7 +21,7 @@ export function sendTarget(rest: string, users: string[]): { to: string | undefi
 }
 
 /** What the file commands use of FileTransfers (a fake in the window's tests). */
-export type FileCommandTarget = Pick<FileTransfers, 'send' | 'accept' | 'decline' | 'cancel' | 'ids'>;
+export type FileCommandTarget = Pick<FileTransfers, 'send' | 'accept' | 'decline' | 'cancel' | 'ids' | 'offers'>;
 
 /** A file command's outcome for people, and the transfer ids it started. */
 export interface FileCommandResult { line: string; ids: string[]; to?: string; path?: string }
@@ -30,8 +31,7 @@ export async function runFileCommand(files: FileCommandTarget, users: string[], 
   const m = /^\/(send|accept|decline|cancel)(?:\s+([\s\S]*))?$/i.exec(line);
   if (!m) return undefined;
   const cmd = m[1]!.toLowerCase();
-  const arg = (m[2] ?? '').trim();
-  if (!arg) throw new ChatError('bad_arguments', cmd === 'send' ? 'usage: /send USER PATH, or /send PATH for everyone' : `usage: /${cmd} ID`);
+  const arg = (m[2] ?? '').trim() || onlyOffer(files, cmd);
   if (cmd === 'send') {
     const { to, path } = sendTarget(arg, users);
     const ids = await files.send(to, path);
@@ -43,6 +43,15 @@ export async function runFileCommand(files: FileCommandTarget, users: string[], 
   else if (cmd === 'decline') files.decline(id);
   else await files.cancel(id);
   return { line: `${cmd === 'accept' ? 'accepted' : cmd === 'decline' ? 'declined' : 'cancelled'} ${id.slice(0, 8)}`, ids: [id] };
+}
+
+/** The id "/accept" or "/decline" without one answers: the only offer waiting. Throws ChatError bad_arguments otherwise. */
+function onlyOffer(files: FileCommandTarget, cmd: string): string {
+  if (cmd === 'send') throw new ChatError('bad_arguments', 'usage: /send USER PATH, or /send PATH for everyone');
+  const waiting = cmd === 'cancel' ? [] : files.offers();
+  if (waiting.length === 1) return waiting[0]!;
+  const which = waiting.length > 1 ? ` (waiting: ${waiting.map((i) => i.slice(0, 8)).join(', ')})` : cmd === 'cancel' ? '' : ' (no file offer is waiting)';
+  throw new ChatError('bad_arguments', `usage: /${cmd} ID${which}`);
 }
 
 /** "1.5 MiB", "12 KiB". */

@@ -61,6 +61,8 @@ export class FileReceiver {
   constructor(private readonly d: FileDeps) {}
 
   ids(): string[] { return [...this.incoming.keys()]; }
+  /** Ids of the offers waiting for /accept or /decline. */
+  waiting(): string[] { return [...this.incoming.values()].filter((i) => i.state === 'offered').map((i) => i.offer.id); }
 
   /** Accepted transfers not finished. */
   get active(): number { let n = 0; for (const i of this.incoming.values()) if (i.state !== 'offered') n++; return n; }

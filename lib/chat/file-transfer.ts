@@ -106,6 +106,8 @@ export class FileTransfers {
 
   /** Ids of the transfers going on (both directions). */
   ids(): string[] { return [...this.outgoing.keys(), ...this.receiver.ids()]; }
+  /** Ids of the offers made to us that wait for an answer. */
+  offers(): string[] { return this.receiver.waiting(); }
 
   /** Transfers still running: ours being sent or offered, and accepted ones being received. */
   get busy(): number { return this.outgoing.size + this.receiver.active; }

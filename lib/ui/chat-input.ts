@@ -1,7 +1,7 @@
 // The chat's input line: a text field (lib/ui/input-field.ts) with history on Up/Down, Tab completion,
 // multi-line text (Alt-Enter, a pasted block) and a question before a long paste becomes one message.
 import type { Widgets } from 'blessed';
-import { applyCompletion, nextCompletion, startCompletion, type Completion } from './complete.ts';
+import { applyCompletion, nextCompletion, startCompletion, type Completion, type CompletionSource } from './complete.ts';
 import { listDir } from './complete-path.ts';
 import { InputHistory } from './input-history.ts';
 import { textField, type TextField } from './widgets.ts';
@@ -15,6 +15,8 @@ export interface ChatInputHooks {
   names(): string[];
   /** Command words to complete, with their slash. */
   commands(): string[];
+  /** Transfer ids to complete: offers waiting for an answer, and every transfer. */
+  transfers(): { offers: string[]; all: string[] };
   /** A paste of `lines` lines (more than PASTE_ASK_LINES): resolve true to insert it as one message. */
   confirmPaste(lines: number): Promise<boolean>;
 }
@@ -55,13 +57,18 @@ export class ChatInput {
     // Tab after the only choice starts again from there (a folder just completed: its entries).
     const c = this.completion && this.completion.choices.length > 1
       ? nextCompletion(this.completion)
-      : startCompletion(f.getValue(), f.editor.cursor, { names: this.hooks.names(), commands: this.hooks.commands(), listDir });
+      : startCompletion(f.getValue(), f.editor.cursor, this.source());
     if (!c) return;
     const { text, cursor } = applyCompletion(c);
     this.completing = true;
     f.setValue(text, cursor);
     this.completing = false;
     this.completion = c;
+  }
+
+  private source(): CompletionSource {
+    const { offers, all } = this.hooks.transfers();
+    return { names: this.hooks.names(), commands: this.hooks.commands(), listDir, offers, transfers: all };
   }
 
   private async paste(text: string): Promise<void> {

@@ -42,6 +42,8 @@ export class ChatView {
   /** Ids the server confirmed before the message was shown (an async send can lose that race). */
   private readonly early = new Set<string>();
   private userNames: string[] = [];
+  /** The transfer ids Tab completes (ClientWindow.setTransferIds; none until files are shown). */
+  transferIds: () => { offers: string[]; all: string[] } = () => ({ offers: [], all: [] });
   private me = '';
   private lastStatus: ChatStatus | undefined;
   /** The message pane shows its newest line (kept across resizes, when atBottom cannot tell). */
@@ -66,6 +68,7 @@ export class ChatView {
       submit: () => this.take(this.on.send),
       names: () => this.userNames.filter((n) => n !== this.me),
       commands: () => COMMAND_WORDS,
+      transfers: () => this.transferIds(),
       confirmPaste: (lines) => askYesNo(screen, {
         title: 'Long paste', lines: [`The paste has ${lines} lines. Put it in the input as one message?`],
         yes: 'Yes, paste', no: 'No',

@@ -180,6 +180,11 @@ export class ClientWindow extends EventEmitter<ClientWindowEvents> {
     this.chat.setUsers(names, keyStates);
   }
 
+  /** Where Tab after /accept, /decline and /cancel finds transfer ids. */
+  setTransferIds(ids: () => { offers: string[]; all: string[] }): void {
+    this.chat.transferIds = ids;
+  }
+
   /** The live rows of running file transfers above the input (none: hidden). */
   setTransfers(lines: string[]): void {
     if (!this.screen.destroyed) this.chat.setTransfers(lines);

@@ -23,6 +23,8 @@ function liveFor(w: ClientWindow): LiveTransfers {
 /** Shows the client's file events in the window. */
 export function showFiles(c: ClientLike, w: ClientWindow): void {
   const rows = liveFor(w);
+  const files = c.files;
+  if (files) w.setTransferIds(() => ({ offers: files.offers(), all: files.ids() }));
   c.on('file_offer', (e) => {
     rows.name(e.id, `${e.name} from ${stripControls(e.from)}`);
     w.system(`${e.from}${e.keys === 'changed' ? ' (keys changed!)' : e.keys === 'verified' ? ' ✓' : ''} offers ${e.name} ` +
