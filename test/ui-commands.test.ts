@@ -60,9 +60,12 @@ test('/verify USER, /verify USER yes and /trust USER ask about keys; anything el
   for (const bad of ['/verify', '/verify budi no', '/trust budi yes']) assert.is(parseCommand(bad).kind, 'invalid');
 });
 
-test('/send, /accept, /decline and /cancel pass the whole line on; without an argument they show their usage (issue 19)', () => {
+test('/send, /accept, /decline and /cancel pass the whole line on; /send and /cancel without an argument show their usage (issue 19)', () => {
   assert.equal(parseCommand('/send budi ~/My Files/a b.pdf'), { kind: 'file', line: '/send budi ~/My Files/a b.pdf' });
   assert.equal(parseCommand('/accept 0123abcd'), { kind: 'file', line: '/accept 0123abcd' });
+  // Alone they answer the only offer waiting, which only the file commands know.
+  assert.equal(parseCommand('/accept'), { kind: 'file', line: '/accept' });
+  assert.equal(parseCommand('/decline '), { kind: 'file', line: '/decline ' });
   assert.equal(parseCommand('/send'), { kind: 'invalid', message: 'usage: /send USER PATH, or /send PATH for everyone', keep: true });
   assert.equal(parseCommand('/cancel '), { kind: 'invalid', message: 'usage: /cancel ID', keep: true });
 });

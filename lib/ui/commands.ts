@@ -88,8 +88,10 @@ export function parseCommand(line: string): ChatCommand {
       if (!m || (name === 'trust' && m[2])) return usage('usage: /verify USER [yes], /trust USER');
       return { kind: 'keys', user: m[1]!, action: name === 'trust' ? 'trust' : m[2] ? 'verify' : 'show' };
     }
-    case 'send': case 'accept': case 'decline': case 'cancel':
-      return rest.trim() ? { kind: 'file', line } : usage(name === 'send' ? 'usage: /send USER PATH, or /send PATH for everyone' : `usage: /${name} ID`);
+    // /accept and /decline alone answer the only offer waiting (lib/chat/file-commands.ts).
+    case 'accept': case 'decline': return { kind: 'file', line };
+    case 'send': case 'cancel':
+      return rest.trim() ? { kind: 'file', line } : usage(name === 'send' ? 'usage: /send USER PATH, or /send PATH for everyone' : 'usage: /cancel ID');
     default:
       return usage(`unknown command /${name} — type /help for the list (the line is still in the input)`);
   }
