@@ -26,6 +26,8 @@ export interface BenchContext {
   idleBudgetMs?: number;
   /** Clients the idle ramp stops at, when --idle-clients overrides the default (2,000; 500 with --quick). */
   idleClients?: number;
+  /** Room sizes of the fan-out search, when the run chooses them (the default run: 10 and 50). */
+  fanoutSizes?: number[];
   /** Progress for people (stderr). */
   log: (line: string) => void;
 }

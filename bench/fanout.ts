@@ -166,7 +166,7 @@ export async function fanoutScenario(ctx: BenchContext): Promise<Row[]> {
     packedRelay = await spawnTs('bench/raw-relay.ts', ['--packed']);
     const relayPort = Number(relay.ready.port);
     const packedPort = Number(packedRelay.ready.port);
-    for (const n of ctx.quick ? FANOUT_SIZES_QUICK : FANOUT_SIZES) {
+    for (const n of ctx.fanoutSizes ?? (ctx.quick ? FANOUT_SIZES_QUICK : FANOUT_SIZES)) {
       const dir = await freshDir(ctx.clientRoot, `fanout${n}`);
       let made = 0;
       const makeObrolan = (): Promise<Fleet> => obrolanFleet({ port: server.port, password: BENCH_PASSWORD, keys: ctx.keys, dir, prefix: `f${n}r${made++}u` }, n);
