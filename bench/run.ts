@@ -1,7 +1,8 @@
 // `npm run bench`: Obrolan against the machine's limit, in one run. Prints a table (or, with --json, one JSON
 // object per line). Flags:
 //   --json                 one JSON object per line on stdout (progress still goes to stderr)
-//   --quick                shorter steps, fewer sizes (for development; the figures are rougher)
+//   --quick                about a minute: shorter steps, the fan-out at 50 clients only, one run per start-up
+//                          figure, a 10 s idle ramp (for development; the figures are rougher)
 //   --only A,B             only these scenarios: fanout, latency, idle, storm, history, e2e, client, profile, hostile,
 //                          files (issue 19; not in the default set: --only files). The default run searches the
 //                          fan-out at 10 and 50 clients; --only fanout also at 200 (about 35 s more)

@@ -13,7 +13,7 @@ const IDLE_TARGET = 2_000;
 const IDLE_TARGET_QUICK = 500;
 const IDLE_BATCH = 100;
 const IDLE_RAMP_BUDGET_MS = 20_000;
-const IDLE_RAMP_BUDGET_QUICK_MS = 25_000;
+const IDLE_RAMP_BUDGET_QUICK_MS = 10_000;
 /** Idle: pause after the ramp, then the window over which idle CPU is measured, in ms. */
 const IDLE_SETTLE_MS = 1_000;
 const IDLE_MEASURE_MS = 5_000;

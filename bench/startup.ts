@@ -20,8 +20,9 @@ const HISTORY_DAYS = 9;
 const HISTORY_TODAY = 5_500;
 /** Messages a rejoining client has missed. */
 const REPLAY_COUNT = 200;
-/** Timed runs per start-up figure (the median is reported). */
+/** Timed runs per start-up figure (the median is reported); one with --quick. */
 const RUNS = 3;
+const runsOf = (ctx: BenchContext): number => (ctx.quick ? 1 : RUNS);
 const MS_PER_DAY = 86_400_000;
 
 const median = (xs: number[]): number => {
@@ -88,7 +89,7 @@ async function timedJoin(port: number, dir: string, name: string, lastSeq: numbe
 async function timedStarts(ctx: BenchContext, dir: string): Promise<{ start: number[]; create: number[] }> {
   const start: number[] = [];
   const create: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runsOf(ctx); i++) {
     const s = await startBenchServer(ctx, { historyDir: dir });
     start.push(s.readyMs);
     create.push(Number(s.ready.create_ms));
@@ -106,7 +107,7 @@ async function timedJoins(ctx: BenchContext, dir: string, last: number): Promise
     await timedJoin(s.port, await fresh(), 'warm', last - REPLAY_COUNT, ctx);
     const replay: number[] = [];
     const plain: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
+    for (let k = 0; k < runsOf(ctx); k++) {
       const r = await timedJoin(s.port, await fresh(), `back${k}`, last - REPLAY_COUNT, ctx);
       if (r.shown !== REPLAY_COUNT) throw new Error(`a rejoining client was shown ${r.shown} messages, expected ${REPLAY_COUNT}`);
       replay.push(r.ms);
@@ -134,7 +135,7 @@ export async function historyScenario(ctx: BenchContext): Promise<Row[]> {
   return [{
     scenario: 'history', messages: last, start_ms: Math.round(median(withHistory.start)), start_empty_ms: Math.round(median(without.start)),
     create_ms: Math.round(median(withHistory.create)), create_empty_ms: Math.round(median(without.create)),
-    replay200_ms: round2(median(replay)), join_no_replay_ms: round2(median(plain)), runs: RUNS,
+    replay200_ms: round2(median(replay)), join_no_replay_ms: round2(median(plain)), runs: runsOf(ctx),
   }];
 }
 
@@ -161,12 +162,12 @@ export async function clientStartScenario(ctx: BenchContext): Promise<Row[]> {
   try {
     const firsts: number[] = [];
     const runs: number[] = [];
-    for (let k = 0; k < RUNS; k++) {
+    for (let k = 0; k < runsOf(ctx); k++) {
       firsts.push(await once(`first${k}`));
       runs.push(await once(`first${k}`));
     }
     ctx.log(`  first starts ${firsts.map(Math.round).join(', ')} ms (a new name each, no keys on disk), later starts of those names ${runs.map(Math.round).join(', ')} ms`);
-    return [{ scenario: 'client_start', first_ms: Math.round(median(firsts)), first_max_ms: Math.round(Math.max(...firsts)), median_ms: Math.round(median(runs)), runs: RUNS }];
+    return [{ scenario: 'client_start', first_ms: Math.round(median(firsts)), first_max_ms: Math.round(Math.max(...firsts)), median_ms: Math.round(median(runs)), runs: runsOf(ctx) }];
   } finally {
     await server.stop();
   }
