@@ -6,7 +6,7 @@
 //   transfer    /send → /accept → saved and hash-checked; MB/s from accept to file_done, the ratio to copy
 //               and to the blast, and the server's RSS growth (sampled every 100 ms) over the transfer
 //   chat        p50/p99 latency of chat messages (20/s, from a third member to the recipient) without a
-//               transfer and while one runs
+//               transfer and while one runs (a second transfer of the same file; its MB/s beside the chat)
 //   transfer_lossy, chat50   in bench/files-load.ts (a transfer in another process: 2 % loss; 50 members chatting)
 // 200 MiB (--quick: 32 MiB).
 import { copyFile, open, rm } from 'node:fs/promises';
@@ -97,24 +97,29 @@ export async function filesScenario(ctx: BenchContext): Promise<Row[]> {
     budi.on('file_offer', (e: { id: string }) => { offerId = e.id; });
     budi.on('file_done', () => { done = true; });
     budi.on('file_failed', (e: { reason: string }) => ctx.log(`files bench: failed (${e.reason})`));
+    // ani offers `path` to budi; resolves once budi accepted (the transfer runs on); `finished` once saved.
+    const start = async (path: string): Promise<{ finished: Promise<void> }> => {
+      offerId = ''; done = false;
+      await ani.files.send('budi', path);
+      await waitFor(() => offerId !== '', 10_000, 'the offer');
+      await budi.files.accept(offerId);
+      return { finished: waitFor(() => done, 600_000, 'the transfer') };
+    };
+
+    // The transfer alone: nothing else in the room meanwhile (chat makes relayed files yield, lib/chat/bulk-pacer.ts).
     const before = await serverStats(server);
     const rss0 = before.rss_mb!;
     let rssMax = rss0;
     let atMax: Record<string, number> = {};
     const sampler = setInterval(() => void serverStats(server).then((s) => { if (s.rss_mb! > rssMax) { rssMax = s.rss_mb!; atMax = s; } }).catch(() => {}), 100);
     try {
-      await ani.files.send('budi', src);
-      await waitFor(() => offerId !== '', 10_000, 'the offer');
       t = performance.now();
       const cpu0 = { server: cpuMsOf(server.proc.pid!), here: process.cpuUsage() };
-      await budi.files.accept(offerId);
-      const during = chatLatency(citra, budi, 2_000);
-      await waitFor(() => done, 600_000, 'the transfer');
+      await (await start(src)).finished;
       const secs = (performance.now() - t) / 1000;
       const serverCpuMs = cpuMsOf(server.proc.pid!) - cpu0.server;
       const here = process.cpuUsage(cpu0.here);
       const after = await serverStats(server);
-      const busy = await during;
       const mbS = size / 1e6 / secs;
       rows.push({ scenario: 'files', what: 'transfer', size_mb: size / MIB, mb_s: round2(mbS), of_copy: round2(mbS / copyMbS), of_blast: round2(mbS / blastMbS),
         server_rss_growth_mb: round2(rssMax - rss0), seconds: round2(secs), at_max_rss: { heap_used_mb: atMax.heap_used_mb, external_mb: atMax.external_mb, new_space_mb: atMax.new_space_mb, before_external_mb: before.external_mb, before_heap_used_mb: before.heap_used_mb },
@@ -122,10 +127,16 @@ export async function filesScenario(ctx: BenchContext): Promise<Row[]> {
         server_cpu_ms_per_mib: round2(serverCpuMs / (size / MIB)), clients_cpu_ms_per_mib: round2((here.user + here.system) / 1000 / (size / MIB)),
         server_datagrams_in: after.datagramsIn! - before.datagramsIn!, server_datagrams_out: after.datagramsOut! - before.datagramsOut!,
         server_retransmits: after.retransmits! - before.retransmits! });
-      rows.push({ scenario: 'files', what: 'chat', transfer: true, p50_ms: round2(pct(busy, 0.5)), p99_ms: round2(pct(busy, 0.99)), n: busy.length });
     } finally {
       clearInterval(sampler);
     }
+    // Chat beside a transfer: the same file again, with citra chatting to budi from the accept on.
+    t = performance.now();
+    const second = await start(src);
+    const busy = await chatLatency(citra, budi, 2_000);
+    await second.finished;
+    rows.push({ scenario: 'files', what: 'chat', transfer: true, p50_ms: round2(pct(busy, 0.5)), p99_ms: round2(pct(busy, 0.99)), n: busy.length,
+      transfer_mb_s: round2(size / 1e6 / ((performance.now() - t) / 1000)) });
     for (const c of [ani, budi, citra]) await c.close();
     rows.push(await lossyRow(ctx, server.port, ctx.quick ? 16 : 64));
     rows.push(...await chat50Rows(ctx, server, size / MIB));

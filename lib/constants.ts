@@ -234,6 +234,11 @@ export const FILE_MAX_BYTES = 2 * 1024 ** 3;
 export const FILE_MAX_CONCURRENT = 3;
 /** The server hands relayed chunks to a recipient's connection only while less than this is queued there, so chat goes first. */
 export const FILE_RELAY_BUFFER_BYTES = 1024 * 1024;
+/** While the room chats (a message fanned out in the last CHAT_ACTIVE_MS), the server relays file data at most this fast, in bytes/s. */
+export const FILE_RELAY_RATE_WHILE_CHAT = 32 * 1024 * 1024;
+export const CHAT_ACTIVE_MS = 1_000;
+/** What the relay may hand on at once after a pause while the room chats, in bytes. */
+export const FILE_RELAY_BURST_BYTES = 256 * 1024;
 /** A sender puts chunks on its own connection only while less than this is queued there. */
 export const FILE_SEND_BUFFER_BYTES = 1024 * 1024;
 /** A sender reads its file this much at a time (a multiple of FILE_CHUNK_BYTES), in bytes. */

@@ -7,6 +7,7 @@
 import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
 import { minorCollection } from '../gc.ts';
+import { BulkPacer } from './bulk-pacer.ts';
 import type { FileMessage } from './file-messages.ts';
 import type { Member } from './room.ts';
 
@@ -22,6 +23,10 @@ export interface FileRelayDeps {
   room: string;
   /** Calls `cb` once when fewer than `bytes` are queued or in flight on the member's connection (at once if so now). */
   whenBelow(m: Member, bytes: number, cb: () => void): void;
+  /** When the room last fanned out a chat message (performance.now() ms): file data yields to chat (lib/chat/bulk-pacer.ts). */
+  lastChatAt?: () => number;
+  /** The pacer itself (tests: smaller rates); default one at FILE_RELAY_RATE_WHILE_CHAT on lastChatAt. */
+  pacer?: BulkPacer;
   /** Counts a dropped chunk or refused file message by reason. */
   drop(reason: string): void;
   maxFile?: number;
@@ -35,7 +40,11 @@ export class FileRelay {
   /** Test hook: sees every chunk message relayed, as the server sees it. */
   tap: ((buf: Buffer) => void) | undefined;
 
-  constructor(private readonly d: FileRelayDeps) {}
+  private readonly pacer: BulkPacer;
+
+  constructor(private readonly d: FileRelayDeps) {
+    this.pacer = d.pacer ?? new BulkPacer({ lastChatAt: d.lastChatAt ?? (() => -Infinity) });
+  }
 
   /** Transfers in flight (metadata only). */
   get size(): number { return this.transfers.size; }
@@ -115,19 +124,26 @@ export class FileRelay {
   }
 
   // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES, which
-  // bounds the server's memory per recipient; each waits for the acks that make room.
+  // bounds the server's memory per recipient; each waits for the acks that make room, and, while the room
+  // chats, for the pacer.
   private pump(to: Member): void {
     const q = this.queues.get(to);
     if (!q || q.waiting) return;
-    const next = (): void => {
-      q.waiting = false;
-      if (this.queues.get(to) !== q) return; // the member left meanwhile
-      to.send(q.bufs.shift()!, true);
-      if (q.bufs.length === 0) { this.queues.delete(to); return; }
-      q.waiting = true;
-      this.d.whenBelow(to, FILE_RELAY_BUFFER_BYTES, next);
-    };
     q.waiting = true;
-    this.d.whenBelow(to, FILE_RELAY_BUFFER_BYTES, next);
+    this.d.whenBelow(to, FILE_RELAY_BUFFER_BYTES, () => this.sendNext(to, q));
+  }
+
+  private sendNext(to: Member, q: { bufs: Buffer[]; waiting: boolean }): void {
+    q.waiting = false;
+    if (this.queues.get(to) !== q) return; // the member left meanwhile
+    const wait = this.pacer.delay(q.bufs[0]!.length);
+    if (wait > 0) {
+      q.waiting = true;
+      setTimeout(() => { q.waiting = false; this.pump(to); }, wait).unref();
+      return;
+    }
+    to.send(q.bufs.shift()!, true);
+    if (q.bufs.length === 0) this.queues.delete(to);
+    else this.pump(to);
   }
 }

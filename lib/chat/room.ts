@@ -49,6 +49,8 @@ export interface RoomEvents {
 
 export class Room {
   readonly members = new Map<string, Member>();
+  /** When a room message was last fanned out (performance.now() ms): relayed files yield to chat meanwhile. */
+  lastChatAt = -Infinity;
   private storedSeq: number;
   private nextSeq: number;
   private readonly dedup = new Map<string, number>();
@@ -205,6 +207,7 @@ export class Room {
 
   // Plain: the binary layout; encrypted: JSON. Either way one encoding for everyone (broadcast flushes presence first).
   private fanOut(s: StoredMessage, sender: Member): void {
+    this.lastChatAt = performance.now();
     this.broadcast(s.envelope === undefined ? encodePlainRoomMessage(this.toWire(s)) : { t: 'msg', m: this.toWire(s) }, sender);
   }
 

@@ -113,7 +113,7 @@ export class ChatServer extends EventEmitter {
     this.files = new FileRelay({
       member: (n) => { const k = checkUsername(n); const m = k.ok ? this.room.members.get(k.key) : undefined; return m?.ready ? m : undefined; },
       room: this.fingerprint, drop: (r) => { this.endpoint.dropped[r] = (this.endpoint.dropped[r] ?? 0) + 1; },
-      whenBelow: (m, bytes, cb) => (m.whenBelow ? m.whenBelow(bytes, cb) : cb()),
+      whenBelow: (m, bytes, cb) => (m.whenBelow ? m.whenBelow(bytes, cb) : cb()), lastChatAt: () => this.room.lastChatAt,
       ...(opts.maxFile ? { maxFile: opts.maxFile } : {}),
     });
     this.loginHost = {
