@@ -73,22 +73,22 @@ export class TokenBucket {
   }
 
   /**
-   * Takes one token at `now` (ms): 0 if one was available, else the ms to wait until the reserved one is
-   * earned. When that wait would exceed `maxWaitMs`, nothing is reserved and the wait is still returned,
-   * so a caller that refuses instead of queueing does not push later messages back.
+   * Takes `cost` tokens (default one) at `now` (ms): 0 if they were available, else the ms to wait until the
+   * reserved ones are earned. When that wait would exceed `maxWaitMs`, nothing is reserved and the wait is
+   * still returned, so a caller that refuses instead of queueing does not push later messages back.
    */
-  take(now: number, maxWaitMs = Infinity): number {
+  take(now: number, maxWaitMs = Infinity, cost = 1): number {
     if (now > this.last) {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.ratePerS) / 1000);
       this.last = now;
     }
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= cost) {
+      this.tokens -= cost;
       return 0;
     }
     // The small epsilon keeps float noise (e.g. 200.00000000000003) from adding a whole ms.
-    const wait = Math.ceil(((1 - this.tokens) * 1000) / this.ratePerS - 1e-9);
-    if (wait <= maxWaitMs) this.tokens -= 1;
+    const wait = Math.ceil(((cost - this.tokens) * 1000) / this.ratePerS - 1e-9);
+    if (wait <= maxWaitMs) this.tokens -= cost;
     return wait;
   }
 }

@@ -7,6 +7,7 @@
 // of chunks per transfer, so their acks come later. Like a scavenger class of traffic (LEDBAT): bulk data
 // takes what interactive traffic leaves.
 import { CHAT_ACTIVE_MS, FILE_RELAY_BURST_BYTES, FILE_RELAY_RATE_WHILE_CHAT } from '../constants.ts';
+import { TokenBucket } from '../rate-limit.ts';
 
 export interface BulkPacerOptions {
   /** Bytes per second while chat is active. */
@@ -18,14 +19,13 @@ export interface BulkPacerOptions {
   now?: () => number;
 }
 
-/** A token bucket that only counts while the room chats. */
+/** A byte bucket (lib/rate-limit.ts TokenBucket) that only exists while the room chats: it starts full each time. */
 export class BulkPacer {
   private readonly rate: number;
   private readonly burst: number;
   private readonly lastChatAt: () => number;
   private readonly now: () => number;
-  private tokens: number;
-  private at: number;
+  private bucket: TokenBucket | undefined;
 
   /** Throws RangeError on a rate or burst that is not positive. */
   constructor(o: BulkPacerOptions) {
@@ -34,28 +34,19 @@ export class BulkPacer {
     if (!(this.rate > 0 && this.burst > 0)) throw new RangeError('BulkPacer needs a positive rate and burst');
     this.lastChatAt = o.lastChatAt;
     this.now = o.now ?? (() => performance.now());
-    this.tokens = this.burst;
-    this.at = this.now();
   }
 
   /**
-   * 0 when `bytes` may go now (they are counted); otherwise the ms to wait before asking again. Bytes larger
-   * than the burst go once the bucket is full.
+   * 0 when `bytes` may go now (they are counted); otherwise the ms to wait before asking again (nothing is
+   * reserved meanwhile). Bytes larger than the burst go once the bucket is full.
    */
   delay(bytes: number): number {
     const now = this.now();
     if (now - this.lastChatAt() >= CHAT_ACTIVE_MS) {
-      this.tokens = this.burst;
-      this.at = now;
+      this.bucket = undefined;
       return 0;
     }
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) * this.rate) / 1000);
-    this.at = now;
-    const need = Math.min(bytes, this.burst);
-    if (this.tokens >= need) {
-      this.tokens -= need;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((need - this.tokens) * 1000) / this.rate));
+    this.bucket ??= new TokenBucket(this.rate, this.burst, now);
+    return this.bucket.take(now, 0, Math.min(bytes, this.burst));
   }
 }

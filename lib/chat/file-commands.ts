@@ -31,7 +31,7 @@ export async function runFileCommand(files: FileCommandTarget, users: string[], 
   const m = /^\/(send|accept|decline|cancel)(?:\s+([\s\S]*))?$/i.exec(line);
   if (!m) return undefined;
   const cmd = m[1]!.toLowerCase();
-  const arg = (m[2] ?? '').trim() || onlyOffer(files, cmd);
+  const arg = (m[2] ?? '').trim() || impliedArgument(files, cmd);
   if (cmd === 'send') {
     const { to, path } = sendTarget(arg, users);
     const ids = await files.send(to, path);
@@ -45,8 +45,8 @@ export async function runFileCommand(files: FileCommandTarget, users: string[], 
   return { line: `${cmd === 'accept' ? 'accepted' : cmd === 'decline' ? 'declined' : 'cancelled'} ${id.slice(0, 8)}`, ids: [id] };
 }
 
-/** The id "/accept" or "/decline" without one answers: the only offer waiting. Throws ChatError bad_arguments otherwise. */
-function onlyOffer(files: FileCommandTarget, cmd: string): string {
+/** A command typed without its argument: "/accept" and "/decline" answer the only offer waiting; anything else (or no single offer) throws ChatError bad_arguments with the usage. */
+function impliedArgument(files: FileCommandTarget, cmd: string): string {
   if (cmd === 'send') throw new ChatError('bad_arguments', 'usage: /send USER PATH, or /send PATH for everyone');
   const waiting = cmd === 'cancel' ? [] : files.offers();
   if (waiting.length === 1) return waiting[0]!;
