@@ -41,6 +41,8 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   /** Keep stdin open (a pipe) instead of ignoring it. */
   stdin?: boolean;
+  /** A command that runs node (it must exec it, so the pid stays node's), e.g. ['chrt', '--idle', '0']. */
+  launcher?: string[];
 }
 
 const isListening = (line: string): boolean => line.startsWith('{') && line.includes('"listening"');
@@ -52,7 +54,9 @@ function parseMaybe(line: string): Record<string, unknown> {
 /** Runs `node [nodeArgs] --import tsx SCRIPT ARGS` from the project root; resolves once it prints its ready line. */
 export function spawnTs(script: string, args: string[], o: SpawnOptions = {}): Promise<Child> {
   const spawnedAt = performance.now();
-  const proc = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...args], {
+  const argv = [process.execPath, ...(o.nodeArgs ?? []), '--import', 'tsx', script, ...args];
+  const [cmd, ...rest] = [...(o.launcher ?? []), ...argv];
+  const proc = spawn(cmd!, rest, {
     cwd: ROOT, env: { ...process.env, ...o.env }, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
