@@ -48,6 +48,9 @@ async function main(): Promise<void> {
   const ani = await join1(`${prefix}-ani`);
   const budi = await join1(`${prefix}-budi`);
   while (ani.users().length < 2) await new Promise((r) => setTimeout(r, 20));
+  // Stopped with SIGTERM (the bench's Child.stop): leave the room cleanly, so the server does not keep two
+  // dead sessions (and a window of unacknowledged chunks to resend) through the next measurement.
+  process.once('SIGTERM', () => { void Promise.all([ani.close(), budi.close()]).finally(() => { proxy?.close(); process.exit(0); }); });
   line({ type: 'listening' });
   const input = createInterface({ input: process.stdin });
   for await (const cmd of input) {

@@ -6,7 +6,7 @@
 // FILE_RELAY_BUFFER_BYTES is queued or in flight there; acks that free room send the next ones.
 import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
-import { minorCollection } from '../gc.ts';
+import { holdIncrementalMarking, minorCollection } from '../gc.ts';
 import { BulkPacer } from './bulk-pacer.ts';
 import type { FileMessage } from './file-messages.ts';
 import type { Member } from './room.ts';
@@ -27,6 +27,8 @@ export interface FileRelayDeps {
   lastChatAt?: () => number;
   /** The pacer itself (tests: smaller rates); default one at FILE_RELAY_RATE_WHILE_CHAT on lastChatAt. */
   pacer?: BulkPacer;
+  /** Holds V8's incremental marking while accepted transfers flow (default lib/gc.ts holdIncrementalMarking); returns its release. */
+  holdMarking?: () => () => void;
   /** Counts a dropped chunk or refused file message by reason. */
   drop(reason: string): void;
   maxFile?: number;
@@ -41,6 +43,9 @@ export class FileRelay {
   tap: ((buf: Buffer) => void) | undefined;
 
   private readonly pacer: BulkPacer;
+  /** Accepted transfers in flight, and the hold on V8's incremental marking they keep (lib/gc.ts). */
+  private flowing = 0;
+  private releaseMarking: (() => void) | undefined;
 
   constructor(private readonly d: FileRelayDeps) {
     this.pacer = d.pacer ?? new BulkPacer({ lastChatAt: d.lastChatAt ?? (() => -Infinity) });
@@ -59,7 +64,7 @@ export class FileRelay {
       return (t.from === m ? t.to : t.from).send({ t: 'fcancel', id: t.id, reason: msg.reason });
     }
     if (t.to !== m || msg.next > t.chunks || (t.accepted && (msg.next > t.next || msg.next < t.acked))) return this.d.drop('file_bad_ack');
-    if (!t.accepted) { t.accepted = true; t.next = msg.next; }
+    if (!t.accepted) { t.accepted = true; t.next = msg.next; this.flow(1); }
     t.acked = msg.next;
     if (msg.next === t.chunks) this.end(t); // the recipient has it all and checked its hash
     t.from.send({ t: 'fack', id: t.id, next: msg.next });
@@ -95,6 +100,7 @@ export class FileRelay {
   close(): void {
     this.queues.clear();
     this.transfers.clear();
+    this.flow(-this.flowing);
   }
 
   private offer(m: Member, x: unknown): void {
@@ -120,7 +126,13 @@ export class FileRelay {
   }
 
   private end(t: Transfer): void {
-    this.transfers.delete(t.id);
+    if (this.transfers.delete(t.id) && t.accepted) this.flow(-1);
+  }
+
+  private flow(by: number): void {
+    this.flowing += by;
+    if (this.flowing > 0) this.releaseMarking ??= (this.d.holdMarking ?? holdIncrementalMarking)();
+    else { this.releaseMarking?.(); this.releaseMarking = undefined; }
   }
 
   // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES, which
