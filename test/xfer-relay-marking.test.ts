@@ -1,14 +1,18 @@
-// While accepted transfers flow through the relay, V8's incremental marking is held (lib/gc.ts): it would
-// otherwise mark and compact every 60–150 ms during a transfer. What a user relies on: the hold is taken
-// once, whatever the number of transfers, and given back when the last one ends however it ends (done,
-// cancelled, its member gone, the server stopping), so the server never runs on without it.
+// While file data flows through the relay, and while a client sends or receives a file, V8's incremental
+// marking is held (lib/gc.ts): it would otherwise mark and compact every 60–150 ms during a transfer. What a
+// user relies on: the hold is taken once, whatever the number of transfers, and given back when the last
+// one ends however it ends (done, cancelled, its member gone, the program stopping), so neither the server
+// nor a client runs on without it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileRelay } from '../lib/chat/room-files.ts';
 import type { Member } from '../lib/chat/room.ts';
 import { FILE_CHUNK_BYTES } from '../lib/constants.ts';
 import { chunkKey, sealChunk } from '../lib/e2e/file-crypto.ts';
-import { holdIncrementalMarking } from '../lib/gc.ts';
+import { holdIncrementalMarking, markingHolds } from '../lib/gc.ts';
+import { join } from 'node:path';
+import { joinClient, removeDir, startServer, tempDir, waitFor } from './support/chat-harness.ts';
+import { FileEvents, seededFile } from './support/files.ts';
 
 function fake(name: string): Member {
   return { name, key: name, address: '', since: 0, keysFp: '', ready: true, readyAt: 0, send: () => {}, bucket: undefined as never, queue: [], draining: false, warnedFlood: false };
@@ -86,6 +90,42 @@ test('holdIncrementalMarking nests: released in any order, each release once', (
   r2();
   // Nothing observable from JS but that it does not throw and a later hold works again.
   holdIncrementalMarking()();
+});
+
+test('real server and clients: held while a file moves (relay, sender, recipient), none left once it is saved or cancelled', async () => {
+  const dir = await tempDir('obrolan-marking-');
+  const { server, port } = await startServer(join(dir, 'server'));
+  const ani = await joinClient(port, join(dir, 'ani'), 'ani');
+  const budi = await joinClient(port, join(dir, 'budi'), 'budi');
+  try {
+    const aniF = new FileEvents(ani.client); const budiF = new FileEvents(budi.client);
+    await waitFor(() => ani.client.users().length === 2, 10_000, 'both in the room');
+    assert.is(markingHolds(), 0, 'nothing held before a transfer');
+    const src = join(dir, 'big.bin');
+    await seededFile(src, 4 * 1024 * 1024, 31);
+    let most = 0;
+    const look = (): void => { most = Math.max(most, markingHolds()); };
+    budi.client.on('file_progress', look); ani.client.on('file_progress', look);
+    const [id] = await ani.client.files.send('budi', src);
+    await waitFor(() => budiF.offers.length === 1, 10_000, 'the offer');
+    assert.is(markingHolds(), 0, 'an offer holds nothing');
+    await budi.client.files.accept(id!);
+    await waitFor(() => budiF.done.length === 1 && aniF.done.length === 1, 30_000, 'saved, and the sender told');
+    assert.is(most, 3, 'the relay, the sender and the recipient each held it while the file moved');
+    await waitFor(() => markingHolds() === 0, 2_000, 'all given back once the file is saved');
+
+    budiF.offers.length = 0;
+    const [id2] = await ani.client.files.send('budi', src);
+    await waitFor(() => budiF.offers.length === 1, 10_000, 'the second offer');
+    await budi.client.files.accept(id2!);
+    await waitFor(() => budiF.progress.some((e) => e.id === id2), 10_000, 'some of it moved');
+    await budi.client.files.cancel(id2!);
+    await waitFor(() => aniF.failed.some((e) => e.id === id2), 10_000, 'the sender hears of the cancel');
+    await waitFor(() => markingHolds() === 0, 5_000, 'all given back after a cancel');
+  } finally {
+    await ani.client.close(); await budi.client.close(); await server.stop();
+    await removeDir(dir);
+  }
 });
 
 test.run();

@@ -10,6 +10,7 @@ import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_PROGRESS_MS, FILE_SEND_BUFFER_BY
 import { chunkCount, chunkKey, FILE_CHUNK_KIND, makeOffer, openOffer, sealChunk } from '../e2e/file-crypto.ts';
 import type { ClientKeys, UserKeys } from '../e2e/keys.ts';
 import { ChatError } from '../errors.ts';
+import { MarkingHold } from '../gc.ts';
 import type { FileMessage } from './file-messages.ts';
 import { fileSize, hashFile, readChunk, type Outgoing } from './file-outgoing.ts';
 import { FileReceiver } from './file-receive.ts';
@@ -42,6 +43,8 @@ export interface FileDeps {
   maxFile(): number;
   /** Where what we were sending is kept across a restart (the history folder); none: not kept. */
   stateDir?(): string;
+  /** Holds V8's incremental marking while file data flows (default lib/gc.ts holdIncrementalMarking; tests count). */
+  holdMarking?: () => () => void;
 }
 
 export class FileTransfers {
@@ -54,9 +57,13 @@ export class FileTransfers {
   /** Transfers an earlier run was sending (lib/chat/file-saved.ts), waiting for their recipient to be present. */
   private waiting: Array<SavedOut & { file: string }> = [];
   private savedLoaded = false;
+  /** Held while file data flows either way: the same marking every 60–150 ms as on the server (lib/gc.ts). */
+  private readonly marking: MarkingHold;
 
   constructor(private readonly d: FileDeps) {
-    this.receiver = new FileReceiver(d);
+    // A received file's end (saved or failed) gives the hold back at once.
+    this.receiver = new FileReceiver({ ...d, emit: (e, p) => { d.emit(e, p); if (e === 'file_done' || e === 'file_failed') this.settleMarking(); } });
+    this.marking = new MarkingHold(d.holdMarking);
     this.sweeper = setInterval(() => void this.sweep(), FILE_SWEEP_MS).unref();
   }
 
@@ -72,6 +79,17 @@ export class FileTransfers {
       else if (dir === 'in') await this.receiver.expire(id);
       else if (dir === 'wait') await this.unwait(id, 'timeout');
     }
+    this.settleMarking();
+  }
+
+  /**
+   * Takes or gives back the hold on incremental marking: held while a transfer is being sent or received
+   * (not while offered or paused). Looked at after each file message, chunk, command, sweep and received
+   * file's end.
+   */
+  private settleMarking(): void {
+    const flowing = [...this.outgoing.values()].some((o) => o.state === 'sending') || this.receiver.states().some(([, st]) => st === 'receiving' || st === 'finishing');
+    this.marking.set(flowing);
   }
 
   /**
@@ -114,7 +132,7 @@ export class FileTransfers {
 
   /** /accept ID. Throws ChatError bad_arguments. */
   async accept(id: string): Promise<void> {
-    try { await this.receiver.accept(id); } catch (err) { throw new ChatError('bad_arguments', (err as Error).message); }
+    try { await this.receiver.accept(id); } catch (err) { throw new ChatError('bad_arguments', (err as Error).message); } finally { this.settleMarking(); }
   }
 
   /** /decline ID. Throws ChatError bad_arguments. */
@@ -125,17 +143,24 @@ export class FileTransfers {
   /** /cancel ID, either side. Throws ChatError bad_arguments. */
   async cancel(id: string): Promise<void> {
     const out = this.outgoing.get(id);
-    if (out) { this.d.send({ t: 'fcancel', id, reason: 'cancelled' }); return this.end(out, 'cancelled'); }
-    if (!this.receiver.cancel(id)) throw new ChatError('bad_arguments', `no file transfer ${id}`);
+    try {
+      if (out) { this.d.send({ t: 'fcancel', id, reason: 'cancelled' }); return await this.end(out, 'cancelled'); }
+      if (!this.receiver.cancel(id)) throw new ChatError('bad_arguments', `no file transfer ${id}`);
+    } finally { this.settleMarking(); }
   }
 
   /** A binary message from the server (FILE_CHUNK_KIND). */
   chunk(buf: Buffer): void {
     if (buf[0] === FILE_CHUNK_KIND) this.receiver.chunk(buf);
+    this.settleMarking();
   }
 
   /** A file message from the server. */
   async message(m: FileMessage): Promise<void> {
+    try { await this.onMessage(m); } finally { this.settleMarking(); }
+  }
+
+  private async onMessage(m: FileMessage): Promise<void> {
     if (m.t === 'foffer') return this.onOffer(m.offer);
     const out = this.outgoing.get(m.id);
     if (m.t === 'fcancel') {
@@ -201,6 +226,7 @@ export class FileTransfers {
     clearInterval(this.sweeper);
     for (const out of [...this.outgoing.values()]) await this.end(out, undefined, true);
     await this.receiver.close();
+    this.marking.set(false);
   }
 
   private async onOffer(x: unknown): Promise<void> {

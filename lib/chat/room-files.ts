@@ -6,7 +6,7 @@
 // FILE_RELAY_BUFFER_BYTES is queued or in flight there; acks that free room send the next ones.
 import { FILE_CHUNK_BYTES, FILE_MAX_BYTES, FILE_MAX_CONCURRENT, FILE_RELAY_BUFFER_BYTES, FILE_WINDOW_CHUNKS } from '../constants.ts';
 import { chunkCount, chunkHead, maxChunkMessage, parseOffer } from '../e2e/file-crypto.ts';
-import { holdIncrementalMarking, minorCollection } from '../gc.ts';
+import { MarkingHold, minorCollection } from '../gc.ts';
 import { BulkPacer } from './bulk-pacer.ts';
 import type { FileMessage } from './file-messages.ts';
 import type { Member } from './room.ts';
@@ -45,10 +45,11 @@ export class FileRelay {
   private readonly pacer: BulkPacer;
   /** Accepted transfers in flight, and the hold on V8's incremental marking they keep (lib/gc.ts). */
   private flowing = 0;
-  private releaseMarking: (() => void) | undefined;
+  private readonly marking: MarkingHold;
 
   constructor(private readonly d: FileRelayDeps) {
     this.pacer = d.pacer ?? new BulkPacer({ lastChatAt: d.lastChatAt ?? (() => -Infinity) });
+    this.marking = new MarkingHold(d.holdMarking);
   }
 
   /** Transfers in flight (metadata only). */
@@ -131,8 +132,7 @@ export class FileRelay {
 
   private flow(by: number): void {
     this.flowing += by;
-    if (this.flowing > 0) this.releaseMarking ??= (this.d.holdMarking ?? holdIncrementalMarking)();
-    else { this.releaseMarking?.(); this.releaseMarking = undefined; }
+    this.marking.set(this.flowing > 0);
   }
 
   // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES, which
