@@ -66,6 +66,8 @@ export class FileReceiver {
 
   /** Accepted transfers not finished. */
   get active(): number { let n = 0; for (const i of this.incoming.values()) if (i.state !== 'offered') n++; return n; }
+  /** True while a file is arriving or being checked and saved (not offered, not paused). */
+  get receiving(): boolean { for (const i of this.incoming.values()) if (i.state === 'receiving' || i.state === 'finishing') return true; return false; }
 
   /** A checked offer (lib/e2e/file-crypto.ts openOffer). A repeated offer of a paused transfer resumes it. */
   async offered(offer: FileOffer, fileKey: Buffer): Promise<void> {

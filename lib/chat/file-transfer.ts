@@ -88,7 +88,8 @@ export class FileTransfers {
    * file's end.
    */
   private settleMarking(): void {
-    const flowing = [...this.outgoing.values()].some((o) => o.state === 'sending') || this.receiver.states().some(([, st]) => st === 'receiving' || st === 'finishing');
+    let flowing = this.receiver.receiving;
+    for (const o of this.outgoing.values()) if (o.state === 'sending') flowing = true;
     this.marking.set(flowing);
   }
 

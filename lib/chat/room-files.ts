@@ -43,8 +43,7 @@ export class FileRelay {
   tap: ((buf: Buffer) => void) | undefined;
 
   private readonly pacer: BulkPacer;
-  /** Accepted transfers in flight, and the hold on V8's incremental marking they keep (lib/gc.ts). */
-  private flowing = 0;
+  /** Held while an accepted transfer is in flight (lib/gc.ts). */
   private readonly marking: MarkingHold;
 
   constructor(private readonly d: FileRelayDeps) {
@@ -65,7 +64,7 @@ export class FileRelay {
       return (t.from === m ? t.to : t.from).send({ t: 'fcancel', id: t.id, reason: msg.reason });
     }
     if (t.to !== m || msg.next > t.chunks || (t.accepted && (msg.next > t.next || msg.next < t.acked))) return this.d.drop('file_bad_ack');
-    if (!t.accepted) { t.accepted = true; t.next = msg.next; this.flow(1); }
+    if (!t.accepted) { t.accepted = true; t.next = msg.next; this.settleMarking(); }
     t.acked = msg.next;
     if (msg.next === t.chunks) this.end(t); // the recipient has it all and checked its hash
     t.from.send({ t: 'fack', id: t.id, next: msg.next });
@@ -101,7 +100,7 @@ export class FileRelay {
   close(): void {
     this.queues.clear();
     this.transfers.clear();
-    this.flow(-this.flowing);
+    this.marking.set(false);
   }
 
   private offer(m: Member, x: unknown): void {
@@ -127,12 +126,13 @@ export class FileRelay {
   }
 
   private end(t: Transfer): void {
-    if (this.transfers.delete(t.id) && t.accepted) this.flow(-1);
+    if (this.transfers.delete(t.id) && t.accepted) this.settleMarking();
   }
 
-  private flow(by: number): void {
-    this.flowing += by;
-    this.marking.set(this.flowing > 0);
+  private settleMarking(): void {
+    let flowing = false;
+    for (const t of this.transfers.values()) if (t.accepted) { flowing = true; break; }
+    this.marking.set(flowing);
   }
 
   // Chunks go to the recipient's connection only while it holds less than FILE_RELAY_BUFFER_BYTES, which
